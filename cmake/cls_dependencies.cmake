@@ -1,0 +1,24 @@
+# Dependencies as interface targets. Natively they come from Debian's CMake packages.
+# Under Emscripten the find root excludes /usr, and -I/usr/include would let glibc's headers
+# shadow Emscripten's libc, so Eigen is reached as its own folder and nlohmann_json through a
+# shim folder holding only a link to it.
+
+if(EMSCRIPTEN)
+  set(_shim "${CMAKE_BINARY_DIR}/include-shim")
+  file(MAKE_DIRECTORY "${_shim}")
+  file(CREATE_LINK /usr/include/nlohmann "${_shim}/nlohmann" SYMBOLIC)
+  add_library(cls_eigen INTERFACE)
+  target_include_directories(cls_eigen SYSTEM INTERFACE /usr/include/eigen3)
+  add_library(cls_json INTERFACE)
+  target_include_directories(cls_json SYSTEM INTERFACE "${_shim}")
+else()
+  find_package(Eigen3 3.4 REQUIRED NO_MODULE)
+  find_package(nlohmann_json 3.10 REQUIRED)
+  find_package(ZLIB REQUIRED)
+  add_library(cls_eigen INTERFACE)
+  target_link_libraries(cls_eigen INTERFACE Eigen3::Eigen)
+  add_library(cls_json INTERFACE)
+  target_link_libraries(cls_json INTERFACE nlohmann_json::nlohmann_json)
+endif()
+add_library(cls::eigen ALIAS cls_eigen)
+add_library(cls::json ALIAS cls_json)

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs every build and test dependency of CLS Studio on Debian 12, from Debian's packages.
+# Idempotent: when everything is already present it only checks and returns in about a second.
+# Run as root (CI and the developer machines are root); otherwise it re-runs itself through sudo.
+set -euo pipefail
+
+packages=(
+  g++ cmake ninja-build pkg-config         # native toolchain
+  libeigen3-dev nlohmann-json3-dev         # header-only core dependencies
+  zlib1g-dev                               # .nii.gz at the file edge
+  libgtest-dev libgmock-dev libbenchmark-dev
+  emscripten                               # the core compiled to WebAssembly
+  python3-numpy python3-nibabel            # independent golden values and nibabel-written fixtures
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+
+if ((${#missing[@]})); then
+  if [[ $EUID -ne 0 ]]; then exec sudo "$0" "$@"; fi
+  echo "setup: installing ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+echo "setup: all dependencies present" >&2
