@@ -1,0 +1,24 @@
+#include "cls/volume.hpp"
+
+#include <Eigen/Geometry>
+#include <cassert>
+
+namespace cls {
+
+Volume::Volume(const Dims& dims, const Affine& voxel_to_world)
+    : dims_(dims), affine_(voxel_to_world) {
+    assert(dims[0] >= 0 && dims[1] >= 0 && dims[2] >= 0);
+    for (int axis = 0; axis < 3; ++axis) spacing_[axis] = affine_.block<3, 1>(0, axis).norm();
+    data_.assign(static_cast<std::size_t>(dims[0] * dims[1] * dims[2]), 0.0f);
+}
+
+Eigen::Vector3d Volume::world(const Eigen::Vector3d& voxel) const {
+    return (affine_ * voxel.homogeneous()).head<3>();
+}
+
+bool same_grid(const Volume& a, const Volume& b, double tolerance_mm) {
+    if (a.dims() != b.dims()) return false;
+    return (a.affine() - b.affine()).cwiseAbs().maxCoeff() <= tolerance_mm;
+}
+
+}  // namespace cls
