@@ -1,0 +1,321 @@
+#include "cls/calibration.hpp"
+
+#include <algorithm>
+#include <cassert>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+#include <utility>
+
+#include "probability_sort.hpp"
+
+namespace cls {
+namespace {
+
+// epsilon and alpha are read as decimals with nine places (see floor_of_product).
+constexpr std::uint64_t kDecimalScale = 1'000'000'000;
+// Counts multiplied by a scaled decimal stay exact in 64 bits below this bound.
+[[maybe_unused]] constexpr std::uint64_t kMaxExactCount = std::uint64_t{1} << 34;
+
+std::uint64_t decimal_units(double x) {
+    assert(x >= 0.0 && x <= 1.0);
+    return static_cast<std::uint64_t>(std::llround(x * static_cast<double>(kDecimalScale)));
+}
+
+std::string format_decimal(double x) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%.9g", x);
+    return text;
+}
+
+// Neumaier's compensated sum: the error stays a few ulps whatever the number of terms.
+class CompensatedSum {
+public:
+    void add(long double term) {
+        const long double t = sum_ + term;
+        compensation_ += std::fabs(sum_) >= std::fabs(term) ? (sum_ - t) + term : (term - t) + sum_;
+        sum_ = t;
+    }
+    [[nodiscard]] long double value() const { return sum_ + compensation_; }
+
+private:
+    long double sum_ = 0.0L;
+    long double compensation_ = 0.0L;
+};
+
+std::string format_count(std::size_t count, std::string_view noun) {
+    return std::to_string(count) + " " + std::string(noun) + (count == 1 ? "" : "s");
+}
+
+}  // namespace
+
+namespace {
+
+// NaN fails both comparisons, so this one test rejects NaN, infinities and out-of-range values.
+bool is_probability(float p) { return (p >= 0.0f) & (p <= 1.0f); }
+
+// The slow path, run only once a map is known to be bad: says what is wrong and how often.
+Error describe_invalid(std::span<const float> probabilities) {
+    std::size_t non_finite = 0;
+    std::size_t out_of_range = 0;
+    for (float p : probabilities) {
+        non_finite += !std::isfinite(p);
+        out_of_range += std::isfinite(p) && !is_probability(p);
+    }
+    if (non_finite > 0) {
+        return make_error("probability map has " +
+                          format_count(non_finite, "NaN or infinite value") +
+                          "; a probability map must hold finite values in [0, 1]");
+    }
+    return make_error("probability map has " + format_count(out_of_range, "value") +
+                      " outside [0, 1]; is it logits, or a map before its activation?");
+}
+
+}  // namespace
+
+Status check_probabilities(std::span<const float> probabilities) {
+    std::size_t invalid = 0;
+    for (float p : probabilities) invalid += !is_probability(p);
+    if (invalid > 0) return describe_invalid(probabilities);
+    return Done{};
+}
+
+Result<LesionScores> collect_lesion_scores(std::string name, std::span<const float> probabilities,
+                                           std::span<const float> labels) {
+    if (probabilities.size() != labels.size()) {
+        return make_error("probability map has " + std::to_string(probabilities.size()) +
+                          " voxels but its label has " + std::to_string(labels.size()))
+            .in(name);
+    }
+    LesionScores scores{std::move(name), probabilities.size(), {}};
+    std::vector<float>& lesion = scores.sorted_lesion_probabilities;
+    // One pass over the case in cache-sized blocks. The first loop over a block (validity
+    // tally, lesion count) has no branch and vectorises; most blocks hold no lesion and end
+    // there. Otherwise a branch-free compaction appends the block's lesion values.
+    constexpr std::size_t kBlock = 1024;
+    std::size_t invalid = 0;
+    for (std::size_t begin = 0; begin < probabilities.size(); begin += kBlock) {
+        const std::size_t end = std::min(probabilities.size(), begin + kBlock);
+        std::size_t lesion_in_block = 0;
+        for (std::size_t i = begin; i < end; ++i) {
+            invalid += !is_probability(probabilities[i]);
+            lesion_in_block += labels[i] != 0.0f;
+        }
+        if (lesion_in_block == 0) continue;
+        const std::size_t written = lesion.size();
+        lesion.resize(written + lesion_in_block + 1);  // +1: the compaction writes one past
+        float* out = lesion.data() + written;
+        std::size_t k = 0;
+        for (std::size_t i = begin; i < end; ++i) {
+            out[k] = probabilities[i] + 0.0f;  // "+ 0" makes -0 into +0, as the bit sort needs
+            k += labels[i] != 0.0f;
+        }
+        lesion.pop_back();
+    }
+    if (invalid > 0) return describe_invalid(probabilities).in(scores.name);
+    detail::sort_probabilities(lesion);
+    return scores;
+}
+
+std::size_t floor_of_product(double x, std::size_t count) {
+    assert(count < kMaxExactCount);
+    return static_cast<std::size_t>(decimal_units(x) * count / kDecimalScale);
+}
+
+double false_negative_rate(std::span<const float> sorted_lesion_probabilities, double threshold) {
+    if (sorted_lesion_probabilities.empty()) return 0.0;
+    // Lesion voxels with p < threshold are the ones a mask {p >= threshold} misses.
+    const auto missed =
+        std::lower_bound(sorted_lesion_probabilities.begin(), sorted_lesion_probabilities.end(),
+                         threshold, [](float p, double t) { return p < t; }) -
+        sorted_lesion_probabilities.begin();
+    return static_cast<double>(missed) / static_cast<double>(sorted_lesion_probabilities.size());
+}
+
+double critical_threshold(std::span<const float> sorted_lesion_probabilities, double epsilon) {
+    // FNR(t) <= epsilon allows at most j = floor(epsilon * m) missed voxels. The (j+1)-th
+    // smallest value v misses at most j (ties at v are kept since p >= v), while any t > v
+    // misses at least j + 1: so v is the largest admissible t.
+    const std::size_t allowed_misses =
+        floor_of_product(epsilon, sorted_lesion_probabilities.size());
+    if (allowed_misses >= sorted_lesion_probabilities.size()) return kInfinity;
+    return sorted_lesion_probabilities[allowed_misses];
+}
+
+std::size_t conformal_rank(std::size_t n, double alpha) {
+    // Never beyond n: only an alpha within the tolerance of 1 could ask for the (n+1)-th.
+    return std::min(floor_of_product(alpha, n + 1), n);
+}
+
+std::size_t minimum_calibration_cases(double alpha) {
+    // floor((n + 1) * alpha) >= 1  <=>  (n + 1) * units >= scale, in exact decimal units.
+    const std::uint64_t units = decimal_units(alpha);
+    if (units == 0) return std::numeric_limits<std::size_t>::max();
+    return static_cast<std::size_t>((kDecimalScale + units - 1) / units - 1);
+}
+
+std::string_view to_string(Method method) {
+    switch (method) {
+        case Method::cls:
+            return "cls";
+        case Method::crc:
+            return "crc";
+        case Method::fixed:
+            return "fixed";
+    }
+    return "unknown";
+}
+
+std::string_view to_string(EmptyMaskPolicy policy) {
+    return policy == EmptyMaskPolicy::satisfied ? "satisfied" : "exclude";
+}
+
+Result<Method> parse_method(std::string_view text) {
+    for (Method m : {Method::cls, Method::crc, Method::fixed}) {
+        if (text == to_string(m)) return m;
+    }
+    return make_error("unknown method '" + std::string(text) + "' (expected cls, crc or fixed)");
+}
+
+Result<EmptyMaskPolicy> parse_empty_mask_policy(std::string_view text) {
+    for (EmptyMaskPolicy p : {EmptyMaskPolicy::satisfied, EmptyMaskPolicy::exclude}) {
+        if (text == to_string(p)) return p;
+    }
+    return make_error("unknown empty-mask policy '" + std::string(text) +
+                      "' (expected satisfied or exclude)");
+}
+
+Status validate(const CalibrationSettings& settings) {
+    // Negated comparisons so that NaN fails too.
+    if (!(settings.epsilon >= 0.0 && settings.epsilon < 1.0)) {
+        return make_error("epsilon must be in [0, 1), got " + format_decimal(settings.epsilon));
+    }
+    if (!(settings.alpha > 0.0 && settings.alpha < 1.0) || decimal_units(settings.alpha) == 0) {
+        return make_error("alpha must be in (0, 1) and at least 1e-9, got " +
+                          format_decimal(settings.alpha));
+    }
+    if (!(settings.fixed_threshold >= 0.0 && settings.fixed_threshold <= 1.0)) {
+        return make_error("the fixed threshold must be in [0, 1], got " +
+                          format_decimal(settings.fixed_threshold));
+    }
+    return Done{};
+}
+
+namespace {
+
+Result<double> crc_threshold_of(std::span<const LesionScores* const> cases, double epsilon) {
+    const std::size_t n = cases.size();
+    if (!(epsilon > 0.0)) return make_error("CRC cannot reach epsilon = 0: choose epsilon > 0");
+    // n/(n+1) * mean FNR(t) + 1/(n+1) <= epsilon  <=>  sum_i FNR_i(t) <= epsilon*(n+1) - 1,
+    // with epsilon*(n+1) exact in integer decimal units.
+    const std::uint64_t scaled_budget = decimal_units(epsilon) * (n + 1);
+    if (n == 0 || scaled_budget < kDecimalScale) {
+        return make_error("CRC needs 1/(n+1) <= epsilon, i.e. at least " +
+                          std::to_string(minimum_calibration_cases(epsilon)) +
+                          " calibration cases for epsilon = " + format_decimal(epsilon) +
+                          ", and has " + std::to_string(n));
+    }
+    const long double budget = static_cast<long double>(scaled_budget - kDecimalScale) /
+                               static_cast<long double>(kDecimalScale);
+    // The FNR sum is exact up to rounding: a few ulps of long double, far below any real
+    // difference between two FNR sums (an exact tie must still count as fitting).
+    const long double limit =
+        budget * (1.0L + 64.0L * std::numeric_limits<long double>::epsilon()) +
+        64.0L * std::numeric_limits<long double>::min();
+    // Each lesion voxel of case i adds 1/m_i to sum_i FNR_i(t) once t passes its probability.
+    struct Step {
+        float value;
+        long double weight;
+    };
+    std::vector<Step> steps;
+    for (const LesionScores* c : cases) {
+        const long double weight = 1.0L / static_cast<long double>(c->lesion_voxels());
+        for (float p : c->sorted_lesion_probabilities) steps.push_back({p, weight});
+    }
+    std::sort(steps.begin(), steps.end(),
+              [](const Step& a, const Step& b) { return a.value < b.value; });
+
+    // At t = v the sum counts only values strictly below v, so sweep groups of equal values and
+    // keep the last value whose preceding sum fits the budget. Below every value the sum is 0,
+    // which fits, so the smallest value always qualifies.
+    CompensatedSum risk_sum;
+    double threshold = 0.0;
+    for (std::size_t i = 0; i < steps.size() && risk_sum.value() <= limit;) {
+        const float value = steps[i].value;
+        threshold = value;
+        for (; i < steps.size() && steps[i].value == value; ++i) risk_sum.add(steps[i].weight);
+    }
+    // Past the largest value every lesion is missed; if even that fits, predicting nothing does.
+    if (risk_sum.value() <= limit) threshold = kInfinity;
+    return threshold;
+}
+
+}  // namespace
+
+Result<double> crc_threshold(std::span<const LesionScores> cases, double epsilon) {
+    std::vector<const LesionScores*> pointers;
+    pointers.reserve(cases.size());
+    for (const LesionScores& c : cases) pointers.push_back(&c);
+    return crc_threshold_of(pointers, epsilon);
+}
+
+std::vector<std::uint8_t> predict_mask(std::span<const float> probabilities, double threshold) {
+    std::vector<std::uint8_t> mask(probabilities.size());
+    std::transform(probabilities.begin(), probabilities.end(), mask.begin(),
+                   [threshold](float p) { return static_cast<std::uint8_t>(p >= threshold); });
+    return mask;
+}
+
+Result<Calibration> calibrate(std::span<const LesionScores> cases,
+                              const CalibrationSettings& settings) {
+    if (Status valid = validate(settings); !valid) return valid.error();
+
+    Calibration result;
+    result.settings = settings;
+    std::vector<const LesionScores*> counted;
+    for (const LesionScores& c : cases) {
+        const bool excluded = c.empty_mask() && settings.empty_masks == EmptyMaskPolicy::exclude;
+        result.empty_masks += c.empty_mask();
+        result.cases.push_back({c.name, c.lesion_voxels(),
+                                critical_threshold(c.sorted_lesion_probabilities, settings.epsilon),
+                                excluded});
+        if (!excluded) counted.push_back(&c);
+    }
+    result.n = counted.size();
+
+    switch (settings.method) {
+        case Method::fixed:
+            result.threshold = settings.fixed_threshold;
+            return result;
+        case Method::crc: {
+            Result<double> tau = crc_threshold_of(counted, settings.epsilon);
+            if (!tau) return tau.error();
+            result.threshold = *tau;
+            return result;
+        }
+        case Method::cls:
+            break;
+    }
+
+    result.k = conformal_rank(result.n, settings.alpha);
+    if (result.k == 0) {
+        return make_error(
+            "alpha = " + format_decimal(settings.alpha) + " needs at least " +
+            std::to_string(minimum_calibration_cases(settings.alpha)) +
+            " calibration cases (k = floor((n+1)*alpha) must be >= 1), and " +
+            format_count(result.n, "case") + " count" +
+            (result.empty_masks > 0 && settings.empty_masks == EmptyMaskPolicy::exclude
+                 ? " after excluding " + format_count(result.empty_masks, "empty mask")
+                 : ""));
+    }
+    std::vector<double> thresholds;
+    thresholds.reserve(result.cases.size());
+    for (const CaseCalibration& c : result.cases) {
+        if (!c.excluded) thresholds.push_back(c.critical_threshold);
+    }
+    std::nth_element(thresholds.begin(), thresholds.begin() + (result.k - 1), thresholds.end());
+    result.threshold = thresholds[result.k - 1];
+    return result;
+}
+
+}  // namespace cls
