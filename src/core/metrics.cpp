@@ -1,0 +1,68 @@
+#include "cls/metrics.hpp"
+
+#include <vector>
+
+#include "cls/calibration.hpp"
+#include "cls/components.hpp"
+
+namespace cls {
+namespace {
+
+std::string describe_grid(const Volume& v) {
+    return std::to_string(v.dims()[0]) + "x" + std::to_string(v.dims()[1]) + "x" +
+           std::to_string(v.dims()[2]);
+}
+
+double ratio(std::size_t numerator, std::size_t denominator, double if_empty) {
+    return denominator == 0 ? if_empty
+                            : static_cast<double>(numerator) / static_cast<double>(denominator);
+}
+
+}  // namespace
+
+Result<CaseMetrics> measure_case(std::string name, const Volume& probabilities,
+                                 const Volume& labels, double threshold) {
+    if (probabilities.dims() != labels.dims()) {
+        return make_error("probability map is " + describe_grid(probabilities) +
+                          " but its label is " + describe_grid(labels))
+            .in(name);
+    }
+    if (!same_grid(probabilities, labels)) {
+        return make_error("probability map and label have different affines (voxel-to-world)")
+            .in(name);
+    }
+    const std::vector<std::uint8_t> predicted = predict_mask(probabilities.values(), threshold);
+    std::vector<std::uint8_t> lesion(labels.voxel_count());
+    for (std::size_t i = 0; i < lesion.size(); ++i) lesion[i] = labels.data()[i] != 0.0f;
+
+    CaseMetrics m;
+    m.name = std::move(name);
+    m.voxels = predicted.size();
+    for (std::size_t i = 0; i < predicted.size(); ++i) {
+        m.lesion_voxels += lesion[i];
+        m.predicted_voxels += predicted[i];
+        m.true_positives += lesion[i] & predicted[i];
+    }
+    const std::size_t false_negatives = m.lesion_voxels - m.true_positives;
+    const std::size_t false_positives = m.predicted_voxels - m.true_positives;
+    const std::size_t background = m.voxels - m.lesion_voxels;
+
+    m.fnr = ratio(false_negatives, m.lesion_voxels, 0.0);
+    m.fpr = ratio(false_positives, background, 0.0);
+    m.dice =
+        ratio(2 * m.true_positives, 2 * m.true_positives + false_positives + false_negatives, 1.0);
+    if (m.predicted_voxels > 0) m.precision = ratio(m.true_positives, m.predicted_voxels, 0.0);
+    m.compactness = ratio(m.predicted_voxels, m.voxels, 0.0);
+    m.missed_lesion = m.has_lesion() && m.true_positives == 0;
+
+    const Components lesions = label_components(lesion, labels.dims());
+    m.lesions = static_cast<std::size_t>(lesions.count);
+    std::vector<bool> detected(m.lesions + 1, false);
+    for (std::size_t i = 0; i < predicted.size(); ++i) {
+        if (predicted[i] && lesions.labels[i] != 0) detected[lesions.labels[i]] = true;
+    }
+    for (std::size_t id = 1; id <= m.lesions; ++id) m.lesions_detected += detected[id];
+    return m;
+}
+
+}  // namespace cls
