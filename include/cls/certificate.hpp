@@ -1,0 +1,32 @@
+// The calibration certificate: what `cls calibrate` writes and `cls apply` reads, and what the
+// browser app will export and import in the same format. It records the settings, the
+// threshold (round-trip precision, null for +inf), every case's critical threshold and the
+// SHA-256 of every input file, so a threshold can be traced back to the exact data.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "cls/calibration.hpp"
+#include "cls/result.hpp"
+
+namespace cls {
+
+struct InputHashes {
+    std::string probabilities_sha256;
+    std::string label_sha256;
+};
+
+struct Certificate {
+    Calibration calibration;
+    std::vector<InputHashes> inputs;  // one per calibration case, in the same order
+    std::string tool_version;
+};
+
+[[nodiscard]] std::string to_json(const Certificate& certificate);
+
+// Parses and checks a certificate (known method, settings in range, threshold present).
+[[nodiscard]] Result<Certificate> parse_certificate(std::string_view json_text);
+
+}  // namespace cls
