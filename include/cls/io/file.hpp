@@ -1,0 +1,39 @@
+// The native file edge: whole-file reads, writes that are complete or absent (temporary
+// name, then rename), directory listings, and NIfTI files with transparent gzip.
+// The core never touches files; the CLI (and native tools) go through here.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "cls/certificate.hpp"
+#include "cls/nifti.hpp"
+#include "cls/result.hpp"
+
+namespace cls::io {
+
+using Bytes = std::vector<std::uint8_t>;
+
+[[nodiscard]] Result<Bytes> read_file(const std::filesystem::path& path);
+// Writes to "<path>.tmp-<pid>" and renames over `path`, so readers never see half a file.
+[[nodiscard]] Status write_file_atomic(const std::filesystem::path& path, const Bytes& bytes);
+// Names of the .nii / .nii.gz files directly inside `dir`, sorted.
+[[nodiscard]] Result<std::vector<std::string>> list_nifti_files(const std::filesystem::path& dir);
+
+struct LoadedNifti {
+    nifti::Image image;
+    std::string sha256;  // of the file's bytes as stored (compressed or not)
+};
+
+// Reads, gunzips when the bytes are gzip (by magic, not by name), parses. Errors name the file.
+[[nodiscard]] Result<LoadedNifti> load_nifti(const std::filesystem::path& path);
+// Writes a NIfTI, gzip-compressed when the name ends in .gz, atomically.
+[[nodiscard]] Status save_nifti(const std::filesystem::path& path, const Volume& volume,
+                                const nifti::WriteOptions& options);
+
+// Reads and checks a calibration certificate. Errors name the file.
+[[nodiscard]] Result<Certificate> load_certificate(const std::filesystem::path& path);
+
+}  // namespace cls::io

@@ -1,0 +1,127 @@
+#include "cls/io/gzip.hpp"
+
+#include <zlib.h>
+
+#include <algorithm>
+#include <cassert>
+#include <utility>
+
+namespace cls::io {
+namespace {
+
+// zlib counts in uInt: hand it at most this much input or output per call.
+constexpr std::size_t kMaxPerCall = std::size_t{1} << 30;
+constexpr std::size_t kOutputChunk = std::size_t{4} << 20;
+
+bool only_zeros(std::span<const std::uint8_t> bytes) {
+    return std::all_of(bytes.begin(), bytes.end(), [](std::uint8_t b) { return b == 0; });
+}
+
+}  // namespace
+
+bool is_gzip(std::span<const std::uint8_t> bytes) {
+    return bytes.size() >= 2 && bytes[0] == 0x1f && bytes[1] == 0x8b;
+}
+
+namespace {
+
+// Inflates every member of a gzip stream, stopping once `limit` bytes are out.
+Result<std::vector<std::uint8_t>> inflate_gzip(std::span<const std::uint8_t> bytes,
+                                               std::size_t limit) {
+    z_stream stream{};
+    // 15 + 16: a gzip wrapper (not raw deflate, not zlib) with the largest window.
+    if (inflateInit2(&stream, 15 + 16) != Z_OK) return make_error("cannot start the gzip decoder");
+    struct Closer {
+        z_stream* s;
+        ~Closer() { inflateEnd(s); }
+    } closer{&stream};
+
+    std::vector<std::uint8_t> out;
+    std::size_t consumed = 0;  // input bytes handed to zlib so far
+    std::size_t produced = 0;  // output bytes zlib has written
+    while (true) {
+        if (stream.avail_in == 0 && consumed < bytes.size()) {
+            const std::size_t n = std::min(bytes.size() - consumed, kMaxPerCall);
+            stream.next_in =
+                const_cast<Bytef*>(bytes.data() + consumed);  // zlib is not const-correct
+            stream.avail_in = static_cast<uInt>(n);
+            consumed += n;
+        }
+        if (produced == out.size()) {
+            if (produced == limit) break;
+            out.resize(std::min(limit, produced + kOutputChunk));
+        }
+        stream.next_out = out.data() + produced;
+        stream.avail_out = static_cast<uInt>(out.size() - produced);
+        const uInt room = stream.avail_out;
+        const int status = inflate(&stream, Z_NO_FLUSH);
+        produced += room - stream.avail_out;
+
+        if (status == Z_STREAM_END) {
+            // Concatenated gzip members form one file (RFC 1952); trailing zero padding is fine.
+            const std::size_t rest = bytes.size() - consumed + stream.avail_in;
+            if (rest == 0 || only_zeros(bytes.last(rest))) break;
+            inflateReset(&stream);
+            continue;
+        }
+        if (status == Z_BUF_ERROR && stream.avail_in == 0 && consumed == bytes.size()) {
+            return make_error("gzip stream is truncated (it ends before its end marker)");
+        }
+        if (status != Z_OK && status != Z_BUF_ERROR) {
+            return make_error(std::string("gzip stream is corrupt (") +
+                              (stream.msg ? stream.msg : "invalid data") + ")");
+        }
+    }
+    out.resize(produced);
+    return out;
+}
+
+}  // namespace
+
+Result<std::vector<std::uint8_t>> gunzip(std::span<const std::uint8_t> bytes,
+                                         std::size_t max_output_bytes) {
+    // One byte past the limit tells "exactly at the limit" from "beyond it".
+    auto inflated = inflate_gzip(bytes, max_output_bytes + 1);
+    if (!inflated) return inflated.error();
+    if (inflated->size() > max_output_bytes) {
+        return make_error("gzip stream inflates past " + std::to_string(max_output_bytes) +
+                          " bytes, more than this file may hold; refusing it");
+    }
+    return inflated;
+}
+
+Result<std::vector<std::uint8_t>> gunzip_prefix(std::span<const std::uint8_t> bytes,
+                                                std::size_t count) {
+    return inflate_gzip(bytes, count);
+}
+
+std::vector<std::uint8_t> gzip(std::span<const std::uint8_t> bytes, int level) {
+    z_stream stream{};
+    [[maybe_unused]] const int init =
+        deflateInit2(&stream, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
+    assert(init == Z_OK);
+    std::vector<std::uint8_t> out;
+    std::size_t consumed = 0;
+    std::size_t produced = 0;
+    int status = Z_OK;
+    while (status != Z_STREAM_END) {
+        if (stream.avail_in == 0 && consumed < bytes.size()) {
+            const std::size_t n = std::min(bytes.size() - consumed, kMaxPerCall);
+            stream.next_in = const_cast<Bytef*>(bytes.data() + consumed);
+            stream.avail_in = static_cast<uInt>(n);
+            consumed += n;
+        }
+        if (produced == out.size()) out.resize(produced + kOutputChunk);
+        stream.next_out = out.data() + produced;
+        stream.avail_out = static_cast<uInt>(out.size() - produced);
+        const uInt room = stream.avail_out;
+        status = deflate(&stream, consumed == bytes.size() ? Z_FINISH : Z_NO_FLUSH);
+        assert(status == Z_OK || status == Z_STREAM_END || status == Z_BUF_ERROR);
+        produced += room - stream.avail_out;
+    }
+    deflateEnd(&stream);
+    out.resize(produced);
+    return out;
+}
+
+}  // namespace cls::io
