@@ -1,0 +1,96 @@
+// `cls calibrate --probs DIR --labels DIR --epsilon E --alpha A [--method cls|crc|fixed]
+//  [--empty-masks satisfied|exclude] [--threshold T] --out CERT.json`
+// Streams the labelled cases once, keeping only their sorted lesion probabilities, and writes
+// the calibration certificate.
+#include <cstdio>
+
+#include "arguments.hpp"
+#include "case_loading.hpp"
+#include "cls/certificate.hpp"
+#include "cls/version.hpp"
+#include "commands.hpp"
+
+namespace cls::cli {
+namespace {
+
+Result<CalibrationSettings> read_settings(const Arguments& args) {
+    CalibrationSettings settings;
+    auto method = parse_method(args.text_or("--method", "cls"));
+    if (!method) return method.error();
+    settings.method = *method;
+    auto policy = parse_empty_mask_policy(args.text_or("--empty-masks", "satisfied"));
+    if (!policy) return policy.error();
+    settings.empty_masks = *policy;
+    auto epsilon = args.number("--epsilon");
+    if (!epsilon) return epsilon.error();
+    settings.epsilon = *epsilon;
+    auto alpha = args.number("--alpha");
+    if (!alpha) return alpha.error();
+    settings.alpha = *alpha;
+    auto fixed = args.number_or("--threshold", 0.5);
+    if (!fixed) return fixed.error();
+    settings.fixed_threshold = *fixed;
+    if (Status valid = validate(settings); !valid) return valid.error();
+    return settings;
+}
+
+std::string describe_threshold(double t) {
+    char text[64];
+    std::snprintf(text, sizeof text, "%.9g", t);
+    return t == kInfinity ? "+inf (no voxel is predicted)" : text;
+}
+
+}  // namespace
+
+int run_calibrate(Words words) {
+    const std::string command = "calibrate";
+    auto args =
+        Arguments::parse(words, {.valued = {"--probs", "--labels", "--epsilon", "--alpha",
+                                            "--method", "--empty-masks", "--threshold", "--out"},
+                                 .switches = {}});
+    if (!args) return fail(command, args.error().message, kUsage);
+    auto settings = read_settings(*args);
+    if (!settings) return fail(command, settings.error().message, kUsage);
+    auto probs = args->text("--probs");
+    auto labels = args->text("--labels");
+    auto out = args->text("--out");
+    if (!probs) return fail(command, probs.error().message, kUsage);
+    if (!labels) return fail(command, labels.error().message, kUsage);
+    if (!out) return fail(command, out.error().message, kUsage);
+
+    std::vector<LesionScores> scores;
+    Certificate certificate;
+    certificate.tool_version = kVersion;
+    Status streamed =
+        for_each_labelled_case(*probs, *labels, "calibrate", [&](LabelledCase& c) -> Status {
+            auto collected = collect_lesion_scores(c.name, c.probabilities.image.volume.values(),
+                                                   c.label.image.volume.values());
+            if (!collected) return collected.error();
+            scores.push_back(std::move(*collected));
+            certificate.inputs.push_back({c.probabilities.sha256, c.label.sha256});
+            return Done{};
+        });
+    if (!streamed) return fail(command, streamed.error().message);
+
+    auto calibration = calibrate(scores, *settings);
+    if (!calibration) return fail(command, calibration.error().message);
+    certificate.calibration = std::move(*calibration);
+    const std::string json = to_json(certificate);
+    if (Status written = io::write_file_atomic(*out, {json.begin(), json.end()}); !written) {
+        return fail(command, written.error().message);
+    }
+
+    const Calibration& c = certificate.calibration;
+    std::printf("method %s, epsilon %g, alpha %g: threshold %s\n",
+                std::string(to_string(c.settings.method)).c_str(), c.settings.epsilon,
+                c.settings.alpha, describe_threshold(c.threshold).c_str());
+    if (c.settings.method == Method::cls) {
+        std::printf("k = floor((n+1)*alpha) = %zu of n = %zu cases (%zu with empty masks, %s)\n",
+                    c.k, c.n, c.empty_masks,
+                    std::string(to_string(c.settings.empty_masks)).c_str());
+    }
+    std::printf("certificate written to %s\n", out->c_str());
+    return kSuccess;
+}
+
+}  // namespace cls::cli

@@ -1,0 +1,60 @@
+// `cls`: calibrate, apply and check conformal lesion-segmentation thresholds from the shell.
+#include <cstdio>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "cls/version.hpp"
+#include "commands.hpp"
+
+namespace cls::cli {
+
+int fail(const std::string& command, const std::string& message, ExitCode code) {
+    std::fprintf(stderr, "cls %s: error: %s\n", command.c_str(), message.c_str());
+    return code;
+}
+
+namespace {
+
+constexpr const char* kUsageText =
+    R"(cls: conformal lesion segmentation (Tan et al., arXiv 2510.17897)
+
+usage:
+  cls info [--json] FILE
+  cls synth --cases N --size S --seed K --out DIR
+  cls calibrate --probs DIR --labels DIR --epsilon E --alpha A
+                [--method cls|crc|fixed] [--empty-masks satisfied|exclude]
+                [--threshold T] --out CERT.json
+  cls apply --calibration CERT.json --probs P.nii[.gz] --out MASK.nii.gz
+  cls assess --calibration CERT.json --probs DIR --labels DIR [--json OUT]
+  cls --version
+
+A voxel is predicted lesion iff p >= threshold. CLS picks the threshold so that, for a new
+case exchangeable with the calibration cases, P(FNR <= epsilon) >= 1 - alpha.
+)";
+
+}  // namespace
+}  // namespace cls::cli
+
+int main(int argc, char** argv) {
+    using namespace cls::cli;
+    const std::vector<std::string> words(argv + 1, argv + argc);
+    if (words.empty() || words[0] == "--help" || words[0] == "-h" || words[0] == "help") {
+        std::fputs(kUsageText, words.empty() ? stderr : stdout);
+        return words.empty() ? kUsage : kSuccess;
+    }
+    if (words[0] == "--version") {
+        std::printf("cls %s\n", cls::kVersion);
+        return kSuccess;
+    }
+    const std::map<std::string, int (*)(Words)> commands = {
+        {"info", run_info},   {"synth", run_synth},   {"calibrate", run_calibrate},
+        {"apply", run_apply}, {"assess", run_assess},
+    };
+    const auto command = commands.find(words[0]);
+    if (command == commands.end()) {
+        std::fprintf(stderr, "cls: unknown command '%s'\n\n%s", words[0].c_str(), kUsageText);
+        return kUsage;
+    }
+    return command->second(Words(words).subspan(1));
+}
