@@ -194,7 +194,6 @@ Result<std::int64_t> declared_data_bytes(const std::vector<std::int64_t>& dims, 
 struct Parsed {
     Header header;
     Fields fields;  // as repaired
-    std::int64_t data_bytes = 0;
 };
 
 Result<Parsed> parse(std::span<const std::uint8_t> bytes) {
@@ -217,6 +216,10 @@ Result<Parsed> parse(std::span<const std::uint8_t> bytes) {
     if (!vox_offset) return vox_offset.error();
     const Result<std::int64_t> data_bytes = declared_data_bytes(*dims, *type);
     if (!data_bytes) return data_bytes.error();
+    if (*data_bytes > std::numeric_limits<std::int64_t>::max() - *vox_offset) {
+        return make_error(declared_text(*dims, *type) + " from offset " +
+                          std::to_string(*vox_offset) + ", more than any file holds");
+    }
     Header header{
         .version = layout.version,
         .datatype = *type,
@@ -228,8 +231,9 @@ Result<Parsed> parse(std::span<const std::uint8_t> bytes) {
         .qform_code = f.qform_code,
         .sform_code = f.sform_code,
         .vox_offset = *vox_offset,
+        .data_bytes = *data_bytes,
     };
-    return Parsed{std::move(header), f, *data_bytes};
+    return Parsed{std::move(header), f};
 }
 
 // ---- the affine ---------------------------------------------------------------------------
@@ -339,9 +343,9 @@ Status check_data_present(const Parsed& parsed, std::size_t file_size) {
                           " bytes): the file is truncated or its header damaged");
     }
     const std::int64_t available = static_cast<std::int64_t>(file_size) - header.vox_offset;
-    if (parsed.data_bytes > available) {
+    if (header.data_bytes > available) {
         return make_error("truncated: " + declared_text(header.dims, header.datatype) + " (" +
-                          std::to_string(parsed.data_bytes) + " bytes) from offset " +
+                          std::to_string(header.data_bytes) + " bytes) from offset " +
                           std::to_string(header.vox_offset) + " but the file has " +
                           std::to_string(available) + " bytes of data");
     }

@@ -24,38 +24,6 @@ constexpr std::uint64_t kTrailingSlackBytes = std::uint64_t{1} << 20;
 
 std::string quoted(const fs::path& path) { return path.string(); }
 
-std::uint64_t bytes_per_voxel(nifti::DataType type) {
-    switch (type) {
-        case nifti::DataType::uint8:
-        case nifti::DataType::int8:
-            return 1;
-        case nifti::DataType::int16:
-        case nifti::DataType::uint16:
-            return 2;
-        case nifti::DataType::int32:
-        case nifti::DataType::float32:
-            return 4;
-        case nifti::DataType::float64:
-            return 8;
-    }
-    return 8;
-}
-
-// The whole file's size as its header declares it, or nullopt if that overflows 64 bits
-// (such a header is refused by the parser anyway).
-std::optional<std::uint64_t> declared_file_bytes(const nifti::Header& header) {
-    constexpr std::uint64_t kMax = std::numeric_limits<std::uint64_t>::max();
-    std::uint64_t total = bytes_per_voxel(header.datatype);
-    for (std::int64_t d : header.dims) {
-        const auto extent = static_cast<std::uint64_t>(std::max<std::int64_t>(d, 1));
-        if (total > kMax / extent) return std::nullopt;
-        total *= extent;
-    }
-    const auto offset = static_cast<std::uint64_t>(std::max<std::int64_t>(header.vox_offset, 0));
-    if (total > kMax - offset) return std::nullopt;
-    return total + offset;
-}
-
 // Inflates a .nii.gz no further than its header says the file can be, so that a small
 // compressed stream cannot exhaust memory.
 Result<Bytes> inflate_nifti(const Bytes& compressed) {
@@ -63,11 +31,12 @@ Result<Bytes> inflate_nifti(const Bytes& compressed) {
     if (!prefix) return prefix.error();
     auto header = nifti::read_header(*prefix);
     if (!header) return header.error();
-    const std::optional<std::uint64_t> declared = declared_file_bytes(*header);
-    if (!declared || *declared > std::numeric_limits<std::size_t>::max() - kTrailingSlackBytes) {
+    // The parser has checked that vox_offset + data_bytes does not overflow.
+    const auto declared = static_cast<std::uint64_t>(header->file_bytes());
+    if (declared > std::numeric_limits<std::size_t>::max() - kTrailingSlackBytes) {
         return make_error("header declares a data size that cannot be held in memory");
     }
-    return gunzip(compressed, static_cast<std::size_t>(*declared + kTrailingSlackBytes));
+    return gunzip(compressed, static_cast<std::size_t>(declared + kTrailingSlackBytes));
 }
 
 }  // namespace
