@@ -9,7 +9,9 @@ packages=(
   libeigen3-dev nlohmann-json3-dev         # header-only core dependencies
   zlib1g-dev                               # .nii.gz at the file edge
   libgtest-dev libgmock-dev libbenchmark-dev
-  emscripten                               # the core compiled to WebAssembly
+  emscripten                               # the core and the app compiled to WebAssembly
+  dpkg-dev                                 # apt-get source, for Dear ImGui's sources
+  chromium chromium-driver                 # browser end-to-end tests
   python3-numpy python3-nibabel            # independent golden values and nibabel-written fixtures
 )
 
@@ -26,3 +28,4 @@ if ((${#missing[@]})); then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 echo "setup: all dependencies present" >&2
+"$(dirname "$0")/fetch_imgui.sh"

@@ -1,0 +1,279 @@
+#include "app.hpp"
+
+#include <chrono>
+#include <cmath>
+#include <nlohmann/json.hpp>
+
+#include "cls/nifti.hpp"
+
+namespace cls::app {
+namespace {
+
+// Loading work per frame: enough to move fast, little enough to keep the UI responsive.
+constexpr auto kFrameBudget = std::chrono::milliseconds(12);
+constexpr float kSidePanelWidth = 430.0f;
+constexpr std::size_t kMaxErrorsShown = 50;
+
+}  // namespace
+
+void App::enqueue_file(std::string path, std::vector<std::uint8_t> bytes, std::string sha256) {
+    if (pending_.empty()) job_total_ = job_done_ = 0;
+    pending_.push_back({std::move(path), std::move(bytes), std::move(sha256)});
+    ++job_total_;
+}
+
+void App::report_error(std::string message) {
+    errors_.push_back(std::move(message));
+    if (errors_.size() > kMaxErrorsShown) errors_.erase(errors_.begin());
+}
+
+void App::load_one(PendingFile& file) {
+    if (file.path.ends_with(".json")) {
+        const std::string_view text(reinterpret_cast<const char*>(file.bytes.data()),
+                                    file.bytes.size());
+        if (Status imported = import_certificate(text, file.path); !imported) {
+            report_error(imported.error().message);
+        }
+        return;
+    }
+    auto image = nifti::read(file.bytes);
+    if (!image) return report_error(image.error().in(file.path).message);
+    const Role role = guess_role(file.path, image->volume);
+    auto added = store_.add(file.path, role, std::move(image->volume), std::move(file.sha256));
+    if (!added) return report_error(added.error().message);
+    if (selected_.empty()) selected_ = *added;
+}
+
+void App::advance_loading() {
+    const auto start = std::chrono::steady_clock::now();
+    const std::uint64_t generation = store_.generation();
+    while (!pending_.empty() && std::chrono::steady_clock::now() - start < kFrameBudget) {
+        PendingFile file = std::move(pending_.front());
+        pending_.pop_front();
+        load_one(file);
+        ++job_done_;
+    }
+    if (store_.generation() != generation) viewer_.show(store_.find(selected_));
+}
+
+void App::select_case(const std::string& name) {
+    selected_ = name;
+    viewer_.show(store_.find(name));
+}
+
+void App::clear_cases() {
+    store_.clear();
+    pending_.clear();
+    selected_.clear();
+    viewer_.show(nullptr);
+}
+
+Status App::import_certificate(std::string_view json, const std::string& file_name) {
+    auto certificate = parse_certificate(json);
+    if (!certificate) return certificate.error().in(file_name);
+    settings_ = certificate->calibration.settings;
+    imported_ = std::move(*certificate);
+    imported_name_ = file_name;
+    return Done{};
+}
+
+double App::threshold() {
+    if (imported_) return imported_->calibration.threshold;
+    const Result<Calibration>& r = session_.result();
+    return r ? r->threshold : std::nan("");
+}
+
+void App::frame() {
+    advance_loading();
+    session_.refresh(store_);
+    session_.set_settings(settings_);
+    overlays_.tau = threshold();
+
+    const ImGuiViewport* viewport = ImGui::GetMainViewport();
+    ImGui::SetNextWindowPos(viewport->WorkPos);
+    ImGui::SetNextWindowSize(viewport->WorkSize);
+    ImGui::Begin("CLS Studio", nullptr,
+                 ImGuiWindowFlags_NoDecoration | ImGuiWindowFlags_NoMove |
+                     ImGuiWindowFlags_NoBringToFrontOnFocus);
+    ImGui::BeginChild("side", {kSidePanelWidth, 0}, true);
+    draw_cases_panel();
+    draw_calibration_panel();
+    draw_export_panel();
+    if (ImGui::CollapsingHeader("Display", ImGuiTreeNodeFlags_DefaultOpen))
+        viewer_.draw_controls(overlays_);
+    ImGui::EndChild();
+    ImGui::SameLine();
+    ImGui::BeginChild("views");
+    viewer_.draw(platform_, overlays_);
+    ImGui::EndChild();
+    ImGui::End();
+}
+
+void App::remember_rect(const char* name) {
+    const ImVec2 min = ImGui::GetItemRectMin(), max = ImGui::GetItemRectMax();
+    ui_rects_[name] = {min.x, min.y, max.x - min.x, max.y - min.y};
+}
+
+void App::draw_cases_panel() {
+    if (!ImGui::CollapsingHeader("Cases", ImGuiTreeNodeFlags_DefaultOpen)) return;
+    if (ImGui::Button("Open files...")) platform_.open_file_picker();
+    remember_rect("open_files");
+    ImGui::SameLine();
+    if (ImGui::Button("Load demo")) platform_.load_demo();
+    remember_rect("load_demo");
+    ImGui::SameLine();
+    if (ImGui::Button("Clear")) clear_cases();
+    ImGui::TextDisabled("or drop .nii / .nii.gz files or folders on the page");
+
+    if (!pending_.empty()) {
+        const float done =
+            job_total_ ? static_cast<float>(job_done_) / static_cast<float>(job_total_) : 0.0f;
+        char label[64];
+        std::snprintf(label, sizeof label, "loading %zu/%zu", job_done_, job_total_);
+        ImGui::ProgressBar(done, {-80, 0}, label);
+        ImGui::SameLine();
+        if (ImGui::Button("Cancel")) pending_.clear();
+    }
+    ImGui::Text("%zu cases, %zu with label and probability map", store_.cases().size(),
+                store_.labelled_count());
+    if (ImGui::BeginListBox("##cases", {-1, 110})) {
+        for (const LoadedCase& c : store_.cases()) {
+            std::string line = c.name + "  ";
+            for (Role role : kRoles)
+                line += c.volume(role) ? (role == Role::image   ? "I"
+                                          : role == Role::label ? "L"
+                                                                : "P")
+                                       : "-";
+            if (ImGui::Selectable(line.c_str(), c.name == selected_)) select_case(c.name);
+        }
+        ImGui::EndListBox();
+    }
+    if (!errors_.empty()) {
+        ImGui::PushStyleColor(ImGuiCol_Text, IM_COL32(255, 110, 110, 255));
+        for (const std::string& e : errors_) ImGui::TextWrapped("%s", e.c_str());
+        ImGui::PopStyleColor();
+        if (ImGui::SmallButton("Dismiss errors")) errors_.clear();
+    }
+}
+
+void App::draw_calibration_panel() {
+    if (!ImGui::CollapsingHeader("Calibration", ImGuiTreeNodeFlags_DefaultOpen)) return;
+    if (imported_) {
+        ImGui::TextColored({1, 0.8f, 0.3f, 1}, "Using imported certificate %s",
+                           imported_name_.c_str());
+        ImGui::SameLine();
+        if (ImGui::SmallButton("Drop it")) imported_.reset();
+        return;
+    }
+    float epsilon = static_cast<float>(settings_.epsilon),
+          alpha = static_cast<float>(settings_.alpha);
+    if (ImGui::SliderFloat("epsilon (FNR tolerance)", &epsilon, 0.0f, 0.95f, "%.3f")) {
+        settings_.epsilon = std::round(epsilon * 1000.0) / 1000.0;  // decimals, as typed
+    }
+    remember_rect("epsilon");
+    if (ImGui::SliderFloat("alpha (risk level)", &alpha, 0.01f, 0.95f, "%.3f")) {
+        settings_.alpha = std::round(alpha * 1000.0) / 1000.0;
+    }
+    remember_rect("alpha");
+    int method = static_cast<int>(settings_.method);
+    if (ImGui::Combo("method", &method,
+                     "CLS (conformal, per case)\0CRC (expected FNR)\0Fixed threshold\0")) {
+        settings_.method = static_cast<Method>(method);
+    }
+    int policy = static_cast<int>(settings_.empty_masks);
+    if (ImGui::Combo("empty masks", &policy, "satisfied (t_i = +inf)\0exclude\0")) {
+        settings_.empty_masks = static_cast<EmptyMaskPolicy>(policy);
+    }
+    if (settings_.method == Method::fixed) {
+        float t = static_cast<float>(settings_.fixed_threshold);
+        if (ImGui::SliderFloat("threshold", &t, 0.0f, 1.0f, "%.3f")) settings_.fixed_threshold = t;
+    }
+
+    const Result<Calibration>& r = session_.result();
+    if (!r) {
+        ImGui::PushStyleColor(ImGuiCol_Text, IM_COL32(255, 180, 80, 255));
+        ImGui::TextWrapped("%s", r.error().message.c_str());
+        ImGui::PopStyleColor();
+        return;
+    }
+    ImGui::Text("tau = %.6g", r->threshold);
+    if (r->settings.method == Method::cls) {
+        ImGui::SameLine();
+        ImGui::TextDisabled("k = floor((n+1) alpha) = %zu of n = %zu", r->k, r->n);
+        ImGui::TextWrapped("For a new case like these, P(FNR <= %.3g) >= %.3g.",
+                           r->settings.epsilon, 1.0 - r->settings.alpha);
+    }
+    draw_calibration_plots();
+    draw_case_table();
+}
+
+void App::draw_export_panel() {
+    if (!ImGui::CollapsingHeader("Export and import")) return;
+    const bool has_mask = std::isfinite(threshold()) || threshold() == kInfinity;
+    ImGui::BeginDisabled(!has_mask || !viewer_.shown() ||
+                         !viewer_.shown()->volume(Role::probability));
+    if (ImGui::Button("Mask of this case (.nii.gz)")) export_mask();
+    ImGui::EndDisabled();
+    ImGui::BeginDisabled(!session_.result().ok() || imported_.has_value());
+    if (ImGui::Button("Calibration certificate (.json)")) export_certificate();
+    ImGui::EndDisabled();
+    ImGui::TextDisabled("Import a certificate: open or drop its .json file.");
+}
+
+void App::export_mask() {
+    const LoadedCase* c = viewer_.shown();
+    if (!c || !c->volume(Role::probability)) return;
+    const Volume& p = *c->volume(Role::probability);
+    Volume mask(p.dims(), p.affine());
+    const std::vector<std::uint8_t> predicted = predict_mask(p.values(), threshold());
+    std::copy(predicted.begin(), predicted.end(), mask.values().begin());
+    platform_.download(c->name + "_mask.nii.gz",
+                       nifti::write(mask, {.datatype = nifti::DataType::uint8}),
+                       /*gzip=*/true);
+}
+
+void App::export_certificate() {
+    const std::optional<Certificate> certificate = session_.certificate(store_);
+    if (!certificate) return;
+    const std::string json = to_json(*certificate);
+    platform_.download("calibration_certificate.json", {json.begin(), json.end()}, /*gzip=*/false);
+}
+
+std::string App::state_json() {
+    using nlohmann::json;
+    json cases = json::array();
+    for (const LoadedCase& c : store_.cases()) {
+        json files = json::object();
+        for (Role role : kRoles) {
+            if (c.volume(role)) files[role_name(role)] = c.files[static_cast<int>(role)];
+        }
+        cases.push_back({{"name", c.name}, {"files", files}, {"labelled", c.labelled()}});
+    }
+    const Result<Calibration>& r = session_.result();
+    const double tau = threshold();
+    json state = {
+        {"cases", cases},
+        {"loading", {{"pending", pending_.size()}, {"done", job_done_}, {"total", job_total_}}},
+        {"errors", errors_},
+        {"settings",
+         {{"method", to_string(settings_.method)},
+          {"epsilon", settings_.epsilon},
+          {"alpha", settings_.alpha},
+          {"empty_masks", to_string(settings_.empty_masks)}}},
+        {"tau", std::isfinite(tau) ? json(tau) : json(nullptr)},
+        {"tau_is_infinite", tau == kInfinity},
+        {"calibration_error", r ? json(nullptr) : json(r.error().message)},
+        {"n", r ? json(r->n) : json(nullptr)},
+        {"k", r ? json(r->k) : json(nullptr)},
+        {"imported_certificate", imported_ ? json(imported_name_) : json(nullptr)},
+        {"selected", selected_},
+        {"cursor", viewer_.cursor()},
+        {"radiological", viewer_.radiological()},
+        {"view_rects", viewer_.view_rects()},
+        {"ui_rects", ui_rects_},
+    };
+    // Replace, never throw, on file names that are not valid UTF-8.
+    return state.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+}  // namespace cls::app

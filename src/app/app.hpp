@@ -1,0 +1,80 @@
+// CLS Studio's whole UI, one frame at a time: the cases panel (load, demo, errors), the
+// calibration panel (epsilon, alpha, method, empty-mask policy, the per-case table and the
+// plots), export and import, and the slice viewer. `frame()` is called by the native loop or
+// by emscripten_set_main_loop; it never blocks: loading advances as a job, a few files a
+// frame, with progress and cancel. Everything reaches the platform through `Platform`.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "calibration_session.hpp"
+#include "case_store.hpp"
+#include "platform.hpp"
+#include "viewer.hpp"
+
+namespace cls::app {
+
+class App {
+public:
+    explicit App(Platform& platform) : platform_(platform) {}
+
+    void frame();
+
+    // The bridge's entry points (wasm/bridge.cpp); none of them blocks or throws.
+    // Queues a file's (already decompressed) bytes; `sha256` is of the bytes as stored.
+    void enqueue_file(std::string path, std::vector<std::uint8_t> bytes, std::string sha256);
+    // A problem found at the file edge (e.g. a corrupt gzip stream), shown like any other.
+    void report_error(std::string message);
+    void set_settings(const CalibrationSettings& settings) { settings_ = settings; }
+    [[nodiscard]] const CalibrationSettings& settings() const { return settings_; }
+    Status import_certificate(std::string_view json, const std::string& file_name);
+    void select_case(const std::string& name);
+    void clear_cases();
+    // Everything a test or the page needs to know, as JSON.
+    [[nodiscard]] std::string state_json();
+
+    // The threshold the masks use: the imported certificate's, else the live calibration's;
+    // NaN when there is none yet.
+    [[nodiscard]] double threshold();
+    void export_mask();
+    void export_certificate();
+
+private:
+    struct PendingFile {
+        std::string path;
+        std::vector<std::uint8_t> bytes;
+        std::string sha256;
+    };
+    void advance_loading();
+    void load_one(PendingFile& file);
+    void draw_cases_panel();
+    void draw_calibration_panel();
+    void draw_calibration_plots();
+    void draw_case_table();
+    void draw_export_panel();
+    void remember_rect(const char* name);
+
+    Platform& platform_;
+    CaseStore store_;
+    CalibrationSession session_;
+    CalibrationSettings settings_{.method = Method::cls, .epsilon = 0.1, .alpha = 0.1};
+    Viewer viewer_;
+    OverlaySettings overlays_;
+    std::string selected_;
+
+    std::deque<PendingFile> pending_;
+    std::size_t job_total_ = 0;  // files in the current loading job
+    std::size_t job_done_ = 0;
+
+    std::vector<std::string> errors_;  // newest last, shown until dismissed
+    std::optional<Certificate> imported_;
+    std::string imported_name_;
+    std::map<std::string, std::array<float, 4>> ui_rects_;  // named widgets, for tests
+};
+
+}  // namespace cls::app

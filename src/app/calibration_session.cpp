@@ -1,0 +1,58 @@
+#include "calibration_session.hpp"
+
+#include "cls/version.hpp"
+
+namespace cls::app {
+
+void CalibrationSession::refresh(const CaseStore& store) {
+    if (store.generation() == generation_) return;
+    generation_ = store.generation();
+    cases_ = store.calibration_scores();
+    result_.reset();
+}
+
+void CalibrationSession::set_settings(const CalibrationSettings& settings) {
+    const bool same = settings.method == settings_.method &&
+                      settings.epsilon == settings_.epsilon && settings.alpha == settings_.alpha &&
+                      settings.empty_masks == settings_.empty_masks &&
+                      settings.fixed_threshold == settings_.fixed_threshold;
+    if (same) return;
+    settings_ = settings;
+    result_.reset();
+}
+
+const Result<Calibration>& CalibrationSession::result() {
+    if (!result_) {
+        result_ = cases_.empty()
+                      ? Result<Calibration>(make_error(
+                            "no labelled case yet: load probability maps with their labels"))
+                      : calibrate(cases_, settings_);
+    }
+    return *result_;
+}
+
+std::vector<double> CalibrationSession::fnr_at_threshold() {
+    std::vector<double> fnr;
+    const Result<Calibration>& r = result();
+    if (!r) return fnr;
+    for (const LesionScores& c : cases_) {
+        fnr.push_back(false_negative_rate(c.sorted_lesion_probabilities, r->threshold));
+    }
+    return fnr;
+}
+
+std::optional<Certificate> CalibrationSession::certificate(const CaseStore& store) {
+    const Result<Calibration>& r = result();
+    if (!r) return std::nullopt;
+    Certificate certificate{*r, {}, kVersion};
+    for (const LesionScores& c : cases_) {
+        const LoadedCase* loaded = store.find(c.name);
+        certificate.inputs.push_back(
+            loaded ? InputHashes{loaded->sha256[static_cast<int>(Role::probability)],
+                                 loaded->sha256[static_cast<int>(Role::label)]}
+                   : InputHashes{});
+    }
+    return certificate;
+}
+
+}  // namespace cls::app

@@ -1,0 +1,67 @@
+// The cases loaded in the app: images, labels and probability maps paired by case name, with
+// what calibration keeps of each labelled case computed once on arrival. A file that does not
+// fit (unknown role, shape or affine unlike its case's other files, a second file for the same
+// role) is refused with a message naming it, and everything already loaded stays.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "cls/calibration.hpp"
+#include "cls/result.hpp"
+#include "cls/volume.hpp"
+
+namespace cls::app {
+
+enum class Role { image = 0, label = 1, probability = 2 };
+inline constexpr std::array<Role, 3> kRoles{Role::image, Role::label, Role::probability};
+const char* role_name(Role role);
+
+// The role a file plays, from its path: a folder such as "labels", "labelsTr", "probs",
+// "images", or a name suffix "_label", "_seg", "_prob", an nnU-Net channel "_0000" (image).
+// Falls back on content: an all-0/1 volume is a label, values in [0, 1] a probability map.
+[[nodiscard]] Role guess_role(std::string_view path, const Volume& volume);
+// The case a file belongs to: its base name without extension, role suffix or nnU-Net channel.
+[[nodiscard]] std::string case_name_of(std::string_view path);
+
+struct LoadedCase {
+    std::string name;
+    std::array<std::optional<Volume>, 3> volumes;  // by Role
+    std::array<std::string, 3> files;              // paths as given, by Role
+    std::array<std::string, 3> sha256;             // of the bytes as stored (compressed or not)
+    std::optional<LesionScores> scores;            // once label and probability are both here
+
+    [[nodiscard]] const Volume* volume(Role role) const {
+        const auto& v = volumes[static_cast<int>(role)];
+        return v ? &*v : nullptr;
+    }
+    [[nodiscard]] bool labelled() const { return scores.has_value(); }
+};
+
+class CaseStore {
+public:
+    // Adds one parsed file. Returns the case name, or an error naming `path`.
+    Result<std::string> add(const std::string& path, Role role, Volume volume, std::string sha256);
+    void clear() {
+        cases_.clear();
+        ++generation_;
+    }
+    // Changes whenever the set of cases or their files change.
+    [[nodiscard]] std::uint64_t generation() const { return generation_; }
+
+    [[nodiscard]] const std::vector<LoadedCase>& cases() const { return cases_; }
+    [[nodiscard]] const LoadedCase* find(std::string_view name) const;
+    // The labelled cases' scores, in case-name order: the calibration set.
+    [[nodiscard]] std::vector<LesionScores> calibration_scores() const;
+    [[nodiscard]] std::size_t labelled_count() const;
+
+private:
+    std::vector<LoadedCase> cases_;  // sorted by name
+    std::uint64_t generation_ = 0;
+};
+
+}  // namespace cls::app

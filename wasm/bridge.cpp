@@ -1,0 +1,72 @@
+// The C++ half of the bridge to JavaScript (web/cls_bridge.js): flat extern "C" functions in
+// the style of ONNX Runtime's wasm API. Bytes come through the heap (the caller mallocs and
+// frees); strings are UTF-8; nothing here throws, so no C++ exception can reach JavaScript.
+// Calls that can fail return 0 and leave a message for cls_last_error().
+#include <emscripten.h>
+
+#include <cmath>
+#include <string>
+
+#include "cls/nifti.hpp"
+#include "web_platform.hpp"
+
+namespace {
+
+std::string g_last_error;
+std::string g_state;  // keeps the JSON alive until the next call
+
+int fail(std::string message) {
+    g_last_error = std::move(message);
+    return 0;
+}
+
+}  // namespace
+
+extern "C" {
+
+EMSCRIPTEN_KEEPALIVE const char* cls_last_error() { return g_last_error.c_str(); }
+
+// Queues one file's decompressed bytes (copied) for loading in the frame loop.
+EMSCRIPTEN_KEEPALIVE void cls_enqueue_file(const char* path, const std::uint8_t* bytes, int size,
+                                           const char* sha256) {
+    cls::web::app().enqueue_file(path, std::vector<std::uint8_t>(bytes, bytes + size), sha256);
+}
+
+EMSCRIPTEN_KEEPALIVE void cls_report_error(const char* message) {
+    cls::web::app().report_error(message);
+}
+
+// How many bytes the whole .nii whose header starts `bytes` must hold, so the page can bound
+// gzip decompression; -1 when the header is not valid (the full load will say why).
+EMSCRIPTEN_KEEPALIVE double cls_declared_nifti_bytes(const std::uint8_t* bytes, int size) {
+    auto header = cls::nifti::read_header({bytes, static_cast<std::size_t>(size)});
+    if (!header) return fail(header.error().message) - 1.0;
+    return static_cast<double>(header->file_bytes());
+}
+
+EMSCRIPTEN_KEEPALIVE int cls_set_calibration(const char* method, double epsilon, double alpha,
+                                             const char* empty_masks) {
+    auto parsed_method = cls::parse_method(method);
+    if (!parsed_method) return fail(parsed_method.error().message);
+    auto policy = cls::parse_empty_mask_policy(empty_masks);
+    if (!policy) return fail(policy.error().message);
+    cls::CalibrationSettings settings = cls::web::app().settings();
+    settings.method = *parsed_method;
+    settings.epsilon = epsilon;
+    settings.alpha = alpha;
+    settings.empty_masks = *policy;
+    if (cls::Status valid = cls::validate(settings); !valid) return fail(valid.error().message);
+    cls::web::app().set_settings(settings);
+    return 1;
+}
+
+EMSCRIPTEN_KEEPALIVE void cls_select_case(const char* name) { cls::web::app().select_case(name); }
+EMSCRIPTEN_KEEPALIVE void cls_export_mask() { cls::web::app().export_mask(); }
+EMSCRIPTEN_KEEPALIVE void cls_export_certificate() { cls::web::app().export_certificate(); }
+
+EMSCRIPTEN_KEEPALIVE const char* cls_state_json() {
+    g_state = cls::web::app().state_json();
+    return g_state.c_str();
+}
+
+}  // extern "C"

@@ -1,0 +1,214 @@
+// The JavaScript half of the bridge (the C++ half is wasm/bridge.cpp). It owns the file edge:
+// File objects and folders, gzip (the browser's DecompressionStream, bounded by the size the
+// NIfTI header declares), SHA-256 of the bytes as stored, downloads through Blob URLs, and the
+// demo set. Bytes reach C++ through the heap and never leave the machine. `window.cls` is the
+// small API the tests (and curious users in the console) drive the app through.
+
+const status = document.getElementById('status');
+const canvas = document.getElementById('canvas');
+const fileInput = document.getElementById('file-input');
+
+const GZIP_MAGIC = [0x1f, 0x8b];
+const HEADER_BYTES = 544; // a NIfTI-2 header and its extension flag cover every header
+const MAX_FILE_BYTES = 2 ** 31; // what one wasm32 allocation can reasonably hold
+
+let module;
+
+function isGzip(bytes) {
+  return bytes.length >= 2 && bytes[0] === GZIP_MAGIC[0] && bytes[1] === GZIP_MAGIC[1];
+}
+
+function withHeapCopy(bytes, use) {
+  const pointer = module._malloc(Math.max(bytes.length, 1));
+  try {
+    module.HEAPU8.set(bytes, pointer);
+    return use(pointer);
+  } finally {
+    module._free(pointer);
+  }
+}
+
+function withString(text, use) {
+  const size = module.lengthBytesUTF8(text) + 1;
+  const pointer = module._malloc(size);
+  try {
+    module.stringToUTF8(text, pointer, size);
+    return use(pointer);
+  } finally {
+    module._free(pointer);
+  }
+}
+
+function declaredNiftiBytes(header) {
+  return withHeapCopy(header, (pointer) => module._cls_declared_nifti_bytes(pointer, header.length));
+}
+
+function concat(chunks, total) {
+  const out = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, offset);
+    offset += chunk.length;
+  }
+  return out;
+}
+
+// Inflates a .nii.gz no further than its header allows, so a small stream cannot exhaust memory.
+async function gunzipNifti(bytes) {
+  const reader = new Blob([bytes]).stream().pipeThrough(new DecompressionStream('gzip')).getReader();
+  const chunks = [];
+  let total = 0;
+  let limit = MAX_FILE_BYTES;
+  let headerChecked = false;
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    total += value.length;
+    if (!headerChecked && total >= HEADER_BYTES) {
+      headerChecked = true;
+      const declared = declaredNiftiBytes(concat(chunks, total).subarray(0, HEADER_BYTES));
+      if (declared > 0) limit = Math.min(limit, declared + (1 << 20));
+    }
+    if (total > limit) {
+      await reader.cancel();
+      throw new Error(`gzip stream inflates past ${limit} bytes, more than its header declares; refusing it`);
+    }
+  }
+  return concat(chunks, total);
+}
+
+async function sha256Hex(bytes) {
+  const digest = await crypto.subtle.digest('SHA-256', bytes);
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+// Loads one file given its path (folder names help tell images, labels and probabilities apart).
+async function loadOne(path, bytes) {
+  try {
+    const sha = await sha256Hex(bytes);
+    let data = bytes;
+    if (isGzip(bytes)) {
+      try {
+        data = await gunzipNifti(bytes);
+      } catch (error) {
+        throw new Error(`${error.message.startsWith('gzip') ? '' : 'gzip stream is corrupt: '}${error.message}`);
+      }
+    }
+    withString(path, (pathPointer) =>
+      withString(sha, (shaPointer) =>
+        withHeapCopy(data, (dataPointer) =>
+          module._cls_enqueue_file(pathPointer, dataPointer, data.length, shaPointer))));
+  } catch (error) {
+    withString(`${path}: ${error.message}`, (pointer) => module._cls_report_error(pointer));
+  }
+}
+
+async function loadFiles(files) {
+  // One at a time: each file's bytes are freed from JS memory before the next is read.
+  for (const file of files) {
+    const path = file.webkitRelativePath || file.relativePath || file.name;
+    await loadOne(path, new Uint8Array(await file.arrayBuffer()));
+  }
+}
+
+// Dropped folders arrive as entries; walk them, keeping the relative path.
+async function filesFromEntry(entry, prefix, out) {
+  if (entry.isFile) {
+    const file = await new Promise((resolve, reject) => entry.file(resolve, reject));
+    file.relativePath = prefix + entry.name;
+    out.push(file);
+  } else if (entry.isDirectory) {
+    const reader = entry.createReader();
+    for (;;) {
+      const batch = await new Promise((resolve, reject) => reader.readEntries(resolve, reject));
+      if (batch.length === 0) break;
+      for (const child of batch) await filesFromEntry(child, `${prefix}${entry.name}/`, out);
+    }
+  }
+}
+
+async function loadDemo() {
+  const manifest = await (await fetch('demo/manifest.json')).json();
+  for (const path of manifest.files) {
+    const response = await fetch(`demo/${path}`);
+    await loadOne(path, new Uint8Array(await response.arrayBuffer()));
+  }
+}
+
+async function download(name, bytes, gzip) {
+  let blob = new Blob([bytes]);
+  if (gzip) blob = await new Response(blob.stream().pipeThrough(new CompressionStream('gzip'))).blob();
+  const url = URL.createObjectURL(blob);
+  const link = document.createElement('a');
+  link.href = url;
+  link.download = name;
+  link.click();
+  setTimeout(() => URL.revokeObjectURL(url), 10000);
+}
+
+function state() {
+  return JSON.parse(module.UTF8ToString(module._cls_state_json()));
+}
+
+async function start() {
+  module = await createClsStudio({
+    canvas,
+    clsBridge: {
+      openFilePicker: () => fileInput.click(),
+      loadDemo: () => { loadDemo(); },
+      download: (name, bytes, gzip) => { download(name, bytes, gzip); },
+    },
+    print: (text) => console.log(text),
+    printErr: (text) => console.warn(text),
+  });
+  status.textContent = '';
+
+  fileInput.addEventListener('change', () => {
+    loadFiles([...fileInput.files]);
+    fileInput.value = '';
+  });
+  window.addEventListener('dragover', (event) => {
+    event.preventDefault();
+    document.body.classList.add('dragging');
+  });
+  window.addEventListener('dragleave', () => document.body.classList.remove('dragging'));
+  window.addEventListener('drop', async (event) => {
+    event.preventDefault();
+    document.body.classList.remove('dragging');
+    const files = [];
+    for (const item of [...event.dataTransfer.items]) {
+      const entry = item.webkitGetAsEntry && item.webkitGetAsEntry();
+      if (entry) await filesFromEntry(entry, '', files);
+      else if (item.kind === 'file') files.push(item.getAsFile());
+    }
+    await loadFiles(files);
+  });
+
+  window.cls = {
+    state,
+    loadDemo,
+    // Files as File objects, or {path, bytes} pairs from a test.
+    loadFiles: (files) => loadFiles(files),
+    loadBytes: async (path, bytes) => loadOne(path, new Uint8Array(bytes)),
+    setCalibration: ({ method = 'cls', epsilon, alpha, emptyMasks = 'satisfied' }) => {
+      const s = state().settings;
+      const ok = withString(method, (m) => withString(emptyMasks, (p) =>
+        module._cls_set_calibration(m, epsilon ?? s.epsilon, alpha ?? s.alpha, p)));
+      if (!ok) throw new Error(module.UTF8ToString(module._cls_last_error()));
+    },
+    selectCase: (name) => withString(name, (pointer) => module._cls_select_case(pointer)),
+    exportMask: () => module._cls_export_mask(),
+    exportCertificate: () => module._cls_export_certificate(),
+    // Resolves once the frame loop has loaded everything queued so far.
+    idle: async () => {
+      while (state().loading.pending > 0) await new Promise((r) => setTimeout(r, 20));
+    },
+  };
+  window.dispatchEvent(new Event('cls-ready'));
+}
+
+start().catch((error) => {
+  status.textContent = `CLS Studio could not start: ${error.message}`;
+  console.error(error);
+});
