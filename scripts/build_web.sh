@@ -4,8 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-scripts/build.sh native-release
-scripts/build.sh wasm-release
+scripts/build.sh native-release cls
+scripts/build.sh wasm-release cls_studio
 
 out=build/web
 rm -rf "$out"

@@ -29,3 +29,9 @@ if ((${#missing[@]})); then
 fi
 echo "setup: all dependencies present" >&2
 "$(dirname "$0")/fetch_imgui.sh"
+# playwright-core (browser tests) from npm, at the version package-lock.json pins; it drives
+# Debian's Chromium and downloads no browser of its own.
+cd "$(dirname "$0")/.."
+if [[ ! -d node_modules/playwright-core ]]; then
+  npm ci --no-audit --no-fund --loglevel=error
+fi

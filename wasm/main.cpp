@@ -15,13 +15,15 @@
 namespace cls::web {
 
 // JavaScript side of the file edge; defined in web/cls_bridge.js through Module hooks.
+// clang-format off: the bodies are JavaScript, which the C++ formatter would break.
 EM_JS(void, js_open_file_picker, (), { Module.clsBridge.openFilePicker(); });
 EM_JS(void, js_load_demo, (), { Module.clsBridge.loadDemo(); });
 EM_JS(void, js_download, (const char* name, const std::uint8_t* bytes, int size, int gzip), {
     // Copy out of the heap now: it may grow (and move) before the download is assembled.
     const data = HEAPU8.slice(bytes, bytes + size);
-    Module.clsBridge.download(UTF8ToString(name), data, gzip != = 0);
+    Module.clsBridge.download(UTF8ToString(name), data, gzip !== 0);
 });
+// clang-format on
 
 ImTextureID WebPlatform::upload_texture(int slot, const app::SliceImage& image) {
     GLuint& texture = textures_[static_cast<std::size_t>(slot)];
@@ -57,7 +59,9 @@ cls::web::WebPlatform g_platform;
 
 // Resizes the canvas through Emscripten's Browser, whose resize listeners keep GLFW's window
 // size in step. (glfwSetWindowSize would ask for fullscreen when the size equals the screen's.)
+// clang-format off
 EM_JS(void, js_set_canvas_size, (int width, int height), { Browser.setCanvasSize(width, height); });
+// clang-format on
 
 // Follows the canvas's CSS size, which the page stretches to the window.
 void fit_canvas_to_page() {

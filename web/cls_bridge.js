@@ -13,6 +13,7 @@ const HEADER_BYTES = 544; // a NIfTI-2 header and its extension flag cover every
 const MAX_FILE_BYTES = 2 ** 31; // what one wasm32 allocation can reasonably hold
 
 let module;
+let filesInFlight = 0; // read or decompressed in JS, not yet queued in C++
 
 function isGzip(bytes) {
   return bytes.length >= 2 && bytes[0] === GZIP_MAGIC[0] && bytes[1] === GZIP_MAGIC[1];
@@ -85,6 +86,7 @@ async function sha256Hex(bytes) {
 
 // Loads one file given its path (folder names help tell images, labels and probabilities apart).
 async function loadOne(path, bytes) {
+  filesInFlight += 1;
   try {
     const sha = await sha256Hex(bytes);
     let data = bytes;
@@ -101,6 +103,8 @@ async function loadOne(path, bytes) {
           module._cls_enqueue_file(pathPointer, dataPointer, data.length, shaPointer))));
   } catch (error) {
     withString(`${path}: ${error.message}`, (pointer) => module._cls_report_error(pointer));
+  } finally {
+    filesInFlight -= 1;
   }
 }
 
@@ -200,9 +204,11 @@ async function start() {
     selectCase: (name) => withString(name, (pointer) => module._cls_select_case(pointer)),
     exportMask: () => module._cls_export_mask(),
     exportCertificate: () => module._cls_export_certificate(),
-    // Resolves once the frame loop has loaded everything queued so far.
+    // True while files are being read, decompressed or loaded.
+    busy: () => filesInFlight > 0 || state().loading.pending > 0,
+    // Resolves once everything handed to the page so far is loaded.
     idle: async () => {
-      while (state().loading.pending > 0) await new Promise((r) => setTimeout(r, 20));
+      while (window.cls.busy()) await new Promise((r) => setTimeout(r, 20));
     },
   };
   window.dispatchEvent(new Event('cls-ready'));

@@ -77,16 +77,21 @@ Status App::import_certificate(std::string_view json, const std::string& file_na
     return Done{};
 }
 
+void App::sync_calibration() {
+    session_.refresh(store_);
+    session_.set_settings(settings_);
+}
+
 double App::threshold() {
     if (imported_) return imported_->calibration.threshold;
+    sync_calibration();
     const Result<Calibration>& r = session_.result();
     return r ? r->threshold : std::nan("");
 }
 
 void App::frame() {
     advance_loading();
-    session_.refresh(store_);
-    session_.set_settings(settings_);
+    sync_calibration();
     overlays_.tau = threshold();
 
     const ImGuiViewport* viewport = ImGui::GetMainViewport();
@@ -233,6 +238,7 @@ void App::export_mask() {
 }
 
 void App::export_certificate() {
+    sync_calibration();
     const std::optional<Certificate> certificate = session_.certificate(store_);
     if (!certificate) return;
     const std::string json = to_json(*certificate);
@@ -249,6 +255,7 @@ std::string App::state_json() {
         }
         cases.push_back({{"name", c.name}, {"files", files}, {"labelled", c.labelled()}});
     }
+    sync_calibration();
     const Result<Calibration>& r = session_.result();
     const double tau = threshold();
     json state = {

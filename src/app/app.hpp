@@ -50,6 +50,8 @@ private:
         std::vector<std::uint8_t> bytes;
         std::string sha256;
     };
+    // Brings the calibration session up to date with the store and the settings.
+    void sync_calibration();
     void advance_loading();
     void load_one(PendingFile& file);
     void draw_cases_panel();

@@ -1,0 +1,162 @@
+// The whole UI, headless: ImGui with no platform or renderer backend (the "null backend"),
+// a recording Platform, real frames, real clicks on the real widgets.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "app.hpp"
+#include "cls/certificate.hpp"
+#include "cls/nifti.hpp"
+#include "cls/synth.hpp"
+
+namespace cls::app {
+namespace {
+
+class RecordingPlatform final : public Platform {
+public:
+    ImTextureID upload_texture(int slot, const SliceImage& image) override {
+        ++uploads;
+        last_width = image.width;
+        return reinterpret_cast<ImTextureID>(static_cast<std::intptr_t>(slot + 2));
+    }
+    void open_file_picker() override { ++pickers; }
+    void load_demo() override { ++demos; }
+    void download(const std::string& name, const std::vector<std::uint8_t>& bytes, bool gzip) override {
+        downloads.push_back({name, bytes, gzip});
+    }
+    struct Download {
+        std::string name;
+        std::vector<std::uint8_t> bytes;
+        bool gzip;
+    };
+    int uploads = 0, pickers = 0, demos = 0, last_width = 0;
+    std::vector<Download> downloads;
+};
+
+class AppSmoke : public ::testing::Test {
+protected:
+    void SetUp() override {
+        ImGui::CreateContext();
+        ImGuiIO& io = ImGui::GetIO();
+        io.IniFilename = nullptr;
+        io.DisplaySize = {1400, 900};
+        io.DeltaTime = 1.0f / 60.0f;
+        unsigned char* pixels = nullptr;
+        int width = 0, height = 0;
+        io.Fonts->GetTexDataAsRGBA32(&pixels, &width, &height);
+        io.Fonts->SetTexID(reinterpret_cast<ImTextureID>(1));
+    }
+    void TearDown() override { ImGui::DestroyContext(); }
+
+    void frames(int count) {
+        for (int i = 0; i < count; ++i) {
+            ImGui::NewFrame();
+            app.frame();
+            ImGui::Render();
+        }
+    }
+    nlohmann::json state() { return nlohmann::json::parse(app.state_json()); }
+    void click(float x, float y) {
+        ImGuiIO& io = ImGui::GetIO();
+        io.MousePos = {x, y};
+        frames(1);
+        io.MouseDown[0] = true;
+        frames(1);
+        io.MouseDown[0] = false;
+        frames(2);
+    }
+    void click_rect(const nlohmann::json& rect) {
+        click(rect[0].get<float>() + rect[2].get<float>() / 2, rect[1].get<float>() + rect[3].get<float>() / 2);
+    }
+    void load_synthetic(int cases) {
+        for (int i = 0; i < cases; ++i) {
+            const SynthCase c = synth_case({.size = 16, .seed = 5}, i);
+            app.enqueue_file("probs/" + c.name + ".nii", nifti::write(c.probability, {}), "p");
+            app.enqueue_file("labels/" + c.name + ".nii",
+                             nifti::write(c.label, {.datatype = nifti::DataType::uint8}), "l");
+        }
+        while (state()["loading"]["pending"].get<int>() > 0) frames(1);
+        frames(2);
+    }
+
+    RecordingPlatform platform;
+    App app{platform};
+};
+
+TEST_F(AppSmoke, CalibratesLoadedCasesAndDrawsTheViews) {
+    frames(2);
+    load_synthetic(12);
+    const auto s = state();
+    EXPECT_EQ(s["cases"].size(), 12u);
+    EXPECT_EQ(s["n"], 12);
+    EXPECT_EQ(s["k"], 1);  // floor(13 * 0.1)
+    EXPECT_TRUE(s["tau"].is_number());
+    EXPECT_GT(platform.uploads, 0);
+    EXPECT_EQ(platform.last_width, 16);
+    EXPECT_TRUE(s["errors"].empty());
+}
+
+TEST_F(AppSmoke, ButtonsAndViewsRespondToClicks) {
+    frames(2);
+    load_synthetic(3);
+    const auto s = state();
+    click_rect(s["ui_rects"]["load_demo"]);
+    EXPECT_EQ(platform.demos, 1);
+    click_rect(s["ui_rects"]["open_files"]);
+    EXPECT_EQ(platform.pickers, 1);
+    // A click near the axial view's top-left corner moves the crosshair there.
+    const auto view = s["view_rects"][0];
+    const auto before = state()["cursor"];
+    click(view[0].get<float>() + 2, view[1].get<float>() + 2);
+    const auto after = state()["cursor"];
+    EXPECT_NE(before, after);
+    EXPECT_EQ(after[2], before[2]);  // same axial slice
+}
+
+TEST_F(AppSmoke, BadFilesAreReportedAndNothingIsLost) {
+    frames(2);
+    load_synthetic(10);
+    const double tau = state()["tau"];
+    std::vector<std::uint8_t> truncated = nifti::write(synth_case({.size = 16, .seed = 5}, 20).probability, {});
+    truncated.resize(truncated.size() / 2);
+    app.enqueue_file("probs/broken.nii", truncated, "");
+    app.enqueue_file("probs/junk.nii", {1, 2, 3}, "");
+    frames(3);
+    const auto s = state();
+    ASSERT_EQ(s["errors"].size(), 2u);
+    EXPECT_NE(s["errors"][0].get<std::string>().find("probs/broken.nii: truncated"), std::string::npos);
+    EXPECT_NE(s["errors"][1].get<std::string>().find("probs/junk.nii"), std::string::npos);
+    EXPECT_EQ(s["cases"].size(), 10u);
+    EXPECT_EQ(s["tau"].get<double>(), tau);
+}
+
+TEST_F(AppSmoke, ExportsTheCertificateAndMaskAndImportsCertificates) {
+    frames(2);
+    load_synthetic(10);
+    const double tau = state()["tau"];
+    app.export_certificate();
+    app.export_mask();
+    ASSERT_EQ(platform.downloads.size(), 2u);
+    const auto& certificate_file = platform.downloads[0];
+    EXPECT_EQ(certificate_file.name, "calibration_certificate.json");
+    auto certificate = parse_certificate(std::string(certificate_file.bytes.begin(), certificate_file.bytes.end()));
+    ASSERT_TRUE(certificate) << certificate.error().message;
+    EXPECT_EQ(certificate->calibration.threshold, tau);
+    EXPECT_EQ(certificate->inputs[0].probabilities_sha256, "p");
+    const auto& mask_file = platform.downloads[1];
+    EXPECT_TRUE(mask_file.gzip);
+    auto mask = nifti::read(mask_file.bytes);
+    ASSERT_TRUE(mask) << mask.error().message;
+    EXPECT_EQ(mask->header.datatype, nifti::DataType::uint8);
+
+    // A certificate made elsewhere (e.g. by the CLI) overrides the live calibration.
+    certificate->calibration.threshold = 0.75;
+    const std::string json = to_json(*certificate);
+    app.enqueue_file("cert.json", {json.begin(), json.end()}, "");
+    frames(2);
+    EXPECT_EQ(state()["tau"].get<double>(), 0.75);
+    EXPECT_EQ(state()["imported_certificate"], "cert.json");
+}
+
+}  // namespace
+}  // namespace cls::app

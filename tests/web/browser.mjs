@@ -1,0 +1,55 @@
+// Starts the app's server and a headless Debian Chromium driven by playwright-core, with a
+// fresh profile, no background networking, SwiftShader WebGL, and a record of every request
+// so a test can fail on any that leaves the page's origin.
+import { chromium } from 'playwright-core';
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const repo = fileURLToPath(new URL('../..', import.meta.url));
+
+export async function startServer() {
+  const server = spawn(process.execPath, [join(repo, 'scripts/serve.mjs'), '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const url = await new Promise((resolve, reject) => {
+    server.stdout.on('data', (chunk) => {
+      const match = /http:\/\/localhost:\d+\//.exec(chunk.toString());
+      if (match) resolve(match[0]);
+    });
+    server.on('exit', (code) => reject(new Error(`server exited with ${code}`)));
+  });
+  return { url, stop: () => server.kill() };
+}
+
+export async function launch() {
+  const profile = await mkdtemp(join(tmpdir(), 'cls-chromium-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    viewport: { width: 1400, height: 900 },
+    acceptDownloads: true,
+    args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update',
+      '--disable-sync', '--no-first-run', '--use-angle=swiftshader', '--enable-unsafe-swiftshader'],
+  });
+  const requests = [];
+  context.on('request', (request) => requests.push(request.url()));
+  return {
+    context,
+    requests,
+    close: async () => {
+      await context.close();
+      await rm(profile, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function openApp(context, url) {
+  const page = context.pages()[0] ?? (await context.newPage());
+  const messages = [];
+  page.on('console', (message) => messages.push(`${message.type()}: ${message.text()}`));
+  page.on('pageerror', (error) => messages.push(`pageerror: ${error.message}`));
+  await page.goto(url);
+  await page.waitForFunction(() => window.cls !== undefined, null, { timeout: 60000 });
+  return { page, messages };
+}
