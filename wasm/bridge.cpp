@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <string>
+#include <vector>
 
 #include "cls/nifti.hpp"
 #include "web_platform.hpp"
@@ -13,7 +14,8 @@
 namespace {
 
 std::string g_last_error;
-std::string g_state;  // keeps the JSON alive until the next call
+std::string g_state;                // keeps the JSON alive until the next call
+std::vector<std::uint8_t> g_staged;  // the file being handed over (cls_file_buffer)
 
 int fail(std::string message) {
     g_last_error = std::move(message);
@@ -26,10 +28,16 @@ extern "C" {
 
 EMSCRIPTEN_KEEPALIVE const char* cls_last_error() { return g_last_error.c_str(); }
 
-// Queues one file's decompressed bytes (copied) for loading in the frame loop.
-EMSCRIPTEN_KEEPALIVE void cls_enqueue_file(const char* path, const std::uint8_t* bytes, int size,
-                                           const char* sha256) {
-    cls::web::app().enqueue_file(path, std::vector<std::uint8_t>(bytes, bytes + size), sha256);
+// Files arrive in two steps so their bytes are in the heap once, not twice: the page asks for a
+// buffer, fills it, then hands it over for loading in the frame loop.
+EMSCRIPTEN_KEEPALIVE std::uint8_t* cls_file_buffer(int size) {
+    g_staged.assign(static_cast<std::size_t>(size), 0);
+    return g_staged.data();
+}
+
+EMSCRIPTEN_KEEPALIVE void cls_enqueue_file(const char* path, const char* sha256) {
+    cls::web::app().enqueue_file(path, std::move(g_staged), sha256);
+    g_staged = {};
 }
 
 EMSCRIPTEN_KEEPALIVE void cls_report_error(const char* message) {

@@ -97,10 +97,12 @@ async function loadOne(path, bytes) {
         throw new Error(`${error.message.startsWith('gzip') ? '' : 'gzip stream is corrupt: '}${error.message}`);
       }
     }
+    // Straight into the buffer C++ will own: the bytes sit in the heap once. (Ask for the
+    // buffer first: growing the heap replaces module.HEAPU8.)
+    const pointer = module._cls_file_buffer(data.length);
+    module.HEAPU8.set(data, pointer);
     withString(path, (pathPointer) =>
-      withString(sha, (shaPointer) =>
-        withHeapCopy(data, (dataPointer) =>
-          module._cls_enqueue_file(pathPointer, dataPointer, data.length, shaPointer))));
+      withString(sha, (shaPointer) => module._cls_enqueue_file(pathPointer, shaPointer)));
   } catch (error) {
     withString(`${path}: ${error.message}`, (pointer) => module._cls_report_error(pointer));
   } finally {
