@@ -1,80 +1,107 @@
 #include "slice_render.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 
 namespace cls::app {
 namespace {
 
-std::uint8_t channel(Rgba c, int shift) { return static_cast<std::uint8_t>(c >> shift); }
+std::uint32_t channel(Rgba c, int shift) { return (c >> shift) & 0xffu; }
 
-// Source-over compositing of an opaque colour with opacity `alpha` onto an opaque pixel.
-Rgba blend(Rgba under, Rgba colour, float alpha) {
+// Source-over compositing of an opaque colour with opacity alpha / 255 onto an opaque pixel,
+// in integers: this runs for every pixel of every view on every redraw.
+Rgba blend(Rgba under, Rgba colour, std::uint32_t alpha) {
+    const std::uint32_t keep = 255 - alpha;
     const auto mix = [&](int shift) {
-        const float value = static_cast<float>(channel(under, shift)) * (1.0f - alpha) +
-                            static_cast<float>(channel(colour, shift)) * alpha;
-        return static_cast<std::uint8_t>(std::lround(value));
+        return static_cast<std::uint8_t>((channel(under, shift) * keep + channel(colour, shift) * alpha + 127) / 255);
     };
     return rgba(mix(0), mix(8), mix(16));
 }
 
-// A "hot" colour map: black, red, yellow, white.
-Rgba heat(float p) {
-    const auto ramp = [](float x) {
-        return static_cast<std::uint8_t>(std::clamp(x, 0.0f, 1.0f) * 255.0f);
-    };
-    return rgba(ramp(p * 3.0f), ramp(p * 3.0f - 1.0f), ramp(p * 3.0f - 2.0f));
+std::uint32_t alpha_of(float opacity) {
+    return static_cast<std::uint32_t>(std::clamp(opacity, 0.0f, 1.0f) * 255.0f + 0.5f);
 }
 
-Rgba grey(double value, const Window& w) {
-    const double lo = w.center - w.width / 2.0;
-    const double t = w.width > 0 ? (value - lo) / w.width : (value >= w.center ? 1.0 : 0.0);
-    const auto g = static_cast<std::uint8_t>(std::lround(std::clamp(t, 0.0, 1.0) * 255.0));
-    return rgba(g, g, g);
+// A "hot" colour map: black, red, yellow, white; 256 entries indexed by p * 255.
+const std::array<Rgba, 256>& heat_table() {
+    static const std::array<Rgba, 256> table = [] {
+        std::array<Rgba, 256> t{};
+        const auto ramp = [](float x) {
+            return static_cast<std::uint8_t>(std::clamp(x, 0.0f, 1.0f) * 255.0f + 0.5f);
+        };
+        for (std::size_t i = 0; i < t.size(); ++i) {
+            const float p = static_cast<float>(i) / 255.0f;
+            t[i] = rgba(ramp(p * 3.0f), ramp(p * 3.0f - 1.0f), ramp(p * 3.0f - 2.0f));
+        }
+        return t;
+    }();
+    return table;
 }
+
+// Intensity to grey under a window: one multiply-add per pixel.
+struct GreyMap {
+    explicit GreyMap(const Window& w)
+        : scale(w.width > 0 ? 255.0 / w.width : 0.0), offset(-(w.center - w.width / 2.0) * scale),
+          step_at(w.center) {}
+    Rgba operator()(float value) const {
+        const double g = scale > 0 ? value * scale + offset : (value >= step_at ? 255.0 : 0.0);
+        const auto grey = static_cast<std::uint8_t>(std::clamp(g, 0.0, 255.0) + 0.5);
+        return rgba(grey, grey, grey);
+    }
+    double scale, offset, step_at;
+};
 
 }  // namespace
 
 void render_slice(const SliceLayers& layers, const SliceGeometry& geometry, std::int64_t slice,
                   const OverlaySettings& s, SliceImage& out) {
-    out.width = geometry.width();
-    out.height = geometry.height();
-    out.pixels.assign(static_cast<std::size_t>(out.width) * static_cast<std::size_t>(out.height),
-                      rgba(0, 0, 0));
+    const int width = geometry.width(), height = geometry.height();
+    out.width = width;
+    out.height = height;
+    out.pixels.resize(static_cast<std::size_t>(width) * static_cast<std::size_t>(height));
     const Volume* base = layers.image ? layers.image : layers.probability;
     const float* image = base ? base->data() : nullptr;
     const float* p = layers.probability ? layers.probability->data() : nullptr;
     const float* label = layers.label ? layers.label->data() : nullptr;
-    const Window window{s.window_center, s.window_width};
-    const auto is_label = [&](int column, int row) {
-        return column >= 0 && row >= 0 && column < out.width && row < out.height &&
-               label[geometry.linear_index(column, row, slice)] != 0.0f;
-    };
+    const GreyMap grey(Window{s.window_center, s.window_width});
+    const auto& heat = heat_table();
+    const std::uint32_t fixed_alpha = alpha_of(s.fixed_opacity), tau_alpha = alpha_of(s.tau_opacity);
+    const std::uint32_t difference_alpha = alpha_of(s.difference_opacity);
+    const std::uint32_t label_alpha = alpha_of(s.label_opacity);
+    // The voxel index is affine in (column, row): walk it with two strides.
+    const std::int64_t origin = geometry.linear_index(0, 0, slice);
+    const std::int64_t column_step = width > 1 ? geometry.linear_index(1, 0, slice) - origin : 0;
+    const std::int64_t row_step = height > 1 ? geometry.linear_index(0, 1, slice) - origin : 0;
+    const auto in_label = [&](std::int64_t i) { return label[i] != 0.0f; };
 
-    for (int row = 0; row < out.height; ++row) {
-        for (int column = 0; column < out.width; ++column) {
-            const std::int64_t i = geometry.linear_index(column, row, slice);
-            Rgba pixel = image ? grey(image[i], window) : rgba(0, 0, 0);
+    for (int row = 0; row < height; ++row) {
+        Rgba* out_row = out.pixels.data() + static_cast<std::size_t>(row) * static_cast<std::size_t>(width);
+        std::int64_t i = origin + row * row_step;
+        for (int column = 0; column < width; ++column, i += column_step) {
+            Rgba pixel = image ? grey(image[i]) : rgba(0, 0, 0);
             if (p) {
                 const float q = p[i];
-                if (s.heat_map) pixel = blend(pixel, heat(q), s.heat_opacity * q);
+                if (s.heat_map && q > 0.0f) {
+                    const auto index = static_cast<std::size_t>(q * 255.0f + 0.5f);
+                    pixel = blend(pixel, heat[index], alpha_of(s.heat_opacity * q));
+                }
                 const bool in_fixed = q >= s.fixed_threshold;
                 const bool in_tau = q >= s.tau;
-                if (s.fixed_mask && in_fixed) pixel = blend(pixel, kFixedColour, s.fixed_opacity);
-                if (s.tau_mask && in_tau) pixel = blend(pixel, kTauColour, s.tau_opacity);
+                if (s.fixed_mask && in_fixed) pixel = blend(pixel, kFixedColour, fixed_alpha);
+                if (s.tau_mask && in_tau) pixel = blend(pixel, kTauColour, tau_alpha);
                 if (s.difference && in_tau != in_fixed) {
-                    pixel =
-                        blend(pixel, in_tau ? kAddedColour : kDroppedColour, s.difference_opacity);
+                    pixel = blend(pixel, in_tau ? kAddedColour : kDroppedColour, difference_alpha);
                 }
             }
-            // A contour pixel is a label pixel with a 4-neighbour outside the label.
-            if (label && s.label_contour && is_label(column, row) &&
-                (!is_label(column - 1, row) || !is_label(column + 1, row) ||
-                 !is_label(column, row - 1) || !is_label(column, row + 1))) {
-                pixel = blend(pixel, kLabelColour, s.label_opacity);
+            // A contour pixel is a label pixel with a 4-neighbour outside the label (or the slice).
+            if (label && s.label_contour && in_label(i) &&
+                (column == 0 || !in_label(i - column_step) || column == width - 1 ||
+                 !in_label(i + column_step) || row == 0 || !in_label(i - row_step) ||
+                 row == height - 1 || !in_label(i + row_step))) {
+                pixel = blend(pixel, kLabelColour, label_alpha);
             }
-            out.pixels[static_cast<std::size_t>(row) * static_cast<std::size_t>(out.width) +
-                       static_cast<std::size_t>(column)] = pixel;
+            out_row[column] = pixel;
         }
     }
 }

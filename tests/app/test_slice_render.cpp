@@ -16,7 +16,7 @@ Volume line(std::initializer_list<float> values) {
 Rgba pixel(const SliceImage& image, int column) { return image.pixels[static_cast<std::size_t>(column)]; }
 
 TEST(SliceRender, WindowMapsIntensityToGrey) {
-    const Volume image = line({0, 50, 100, 200});
+    const Volume image = line({0, 25, 100, 200});
     const SliceGeometry g(image, View::axial, /*radiological=*/false);
     OverlaySettings s;
     s.window_center = 50;
@@ -25,7 +25,7 @@ TEST(SliceRender, WindowMapsIntensityToGrey) {
     render_slice({&image, nullptr, nullptr}, g, 0, s, out);
     ASSERT_EQ(out.width, 4);
     EXPECT_EQ(pixel(out, 0), rgba(0, 0, 0));
-    EXPECT_EQ(pixel(out, 1), rgba(128, 128, 128));
+    EXPECT_EQ(pixel(out, 1), rgba(64, 64, 64));  // 25 of 100 is 63.75 of 255
     EXPECT_EQ(pixel(out, 2), rgba(255, 255, 255));
     EXPECT_EQ(pixel(out, 3), rgba(255, 255, 255));
 }
