@@ -1,14 +1,15 @@
 // Serves build/web/ on localhost only, with the headers the app relies on: cross-origin
 // isolation (COOP/COEP, for threaded wasm), a Content-Security-Policy that allows nothing but
 // this origin, and the right MIME types. No dependencies; nothing is logged about the data.
-// Usage: node scripts/serve.mjs [port]   (default 8080; 0 picks a free port and prints it)
+// Usage: node scripts/serve.mjs [port] [folder]   (default 8080 and build/web; port 0 picks a
+// free port and prints it)
 import { createServer } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import { extname, join, normalize, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const root = resolve(fileURLToPath(new URL('../build/web', import.meta.url)));
 const port = Number(process.argv[2] ?? process.env.PORT ?? 8080);
+const root = resolve(process.argv[3] ?? fileURLToPath(new URL('../build/web', import.meta.url)));
 const types = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',

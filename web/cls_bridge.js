@@ -88,15 +88,13 @@ async function sha256Hex(bytes) {
 async function loadOne(path, bytes) {
   filesInFlight += 1;
   try {
-    const sha = await sha256Hex(bytes);
-    let data = bytes;
-    if (isGzip(bytes)) {
-      try {
-        data = await gunzipNifti(bytes);
-      } catch (error) {
+    // Hashing and inflating are independent: let the browser do both at once.
+    const [sha, data] = await Promise.all([
+      sha256Hex(bytes),
+      isGzip(bytes) ? gunzipNifti(bytes).catch((error) => {
         throw new Error(`${error.message.startsWith('gzip') ? '' : 'gzip stream is corrupt: '}${error.message}`);
-      }
-    }
+      }) : bytes,
+    ]);
     // Straight into the buffer C++ will own: the bytes sit in the heap once. (Ask for the
     // buffer first: growing the heap replaces module.HEAPU8.)
     const pointer = module._cls_file_buffer(data.length);
@@ -134,12 +132,16 @@ async function filesFromEntry(entry, prefix, out) {
   }
 }
 
+// Loads a file from this page's own origin (the demo set, benchmarks).
+async function loadUrl(path) {
+  const response = await fetch(path);
+  if (!response.ok) throw new Error(`${path}: ${response.status} ${response.statusText}`);
+  await loadOne(path, new Uint8Array(await response.arrayBuffer()));
+}
+
 async function loadDemo() {
   const manifest = await (await fetch('demo/manifest.json')).json();
-  for (const path of manifest.files) {
-    const response = await fetch(`demo/${path}`);
-    await loadOne(path, new Uint8Array(await response.arrayBuffer()));
-  }
+  for (const path of manifest.files) await loadUrl(`demo/${path}`);
 }
 
 async function download(name, bytes, gzip) {
@@ -197,6 +199,9 @@ async function start() {
     // Files as File objects, or {path, bytes} pairs from a test.
     loadFiles: (files) => loadFiles(files),
     loadBytes: async (path, bytes) => loadOne(path, new Uint8Array(bytes)),
+    loadUrl,
+    // The wasm heap's size, which never shrinks: its peak so far.
+    heapBytes: () => module.HEAPU8.length,
     setCalibration: ({ method = 'cls', epsilon, alpha, emptyMasks = 'satisfied' }) => {
       const s = state().settings;
       const ok = withString(method, (m) => withString(emptyMasks, (p) =>

@@ -10,8 +10,8 @@ import { fileURLToPath } from 'node:url';
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));
 
-export async function startServer() {
-  const server = spawn(process.execPath, [join(repo, 'scripts/serve.mjs'), '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+export async function startServer(root = join(repo, 'build/web')) {
+  const server = spawn(process.execPath, [join(repo, 'scripts/serve.mjs'), '0', root], { stdio: ['ignore', 'pipe', 'inherit'] });
   const url = await new Promise((resolve, reject) => {
     server.stdout.on('data', (chunk) => {
       const match = /http:\/\/localhost:\d+\//.exec(chunk.toString());
