@@ -7,6 +7,7 @@
 #include <limits>
 #include <utility>
 
+#include "fnr_sum.hpp"
 #include "probability_sort.hpp"
 
 namespace cls {
@@ -27,21 +28,6 @@ std::string format_decimal(double x) {
     std::snprintf(text, sizeof text, "%.9g", x);
     return text;
 }
-
-// Neumaier's compensated sum: the error stays a few ulps whatever the number of terms.
-class CompensatedSum {
-public:
-    void add(long double term) {
-        const long double t = sum_ + term;
-        compensation_ += std::fabs(sum_) >= std::fabs(term) ? (sum_ - t) + term : (term - t) + sum_;
-        sum_ = t;
-    }
-    [[nodiscard]] long double value() const { return sum_ + compensation_; }
-
-private:
-    long double sum_ = 0.0L;
-    long double compensation_ = 0.0L;
-};
 
 std::string format_count(std::size_t count, std::string_view noun) {
     return std::to_string(count) + " " + std::string(noun) + (count == 1 ? "" : "s");
@@ -201,10 +187,9 @@ Status validate(const CalibrationSettings& settings) {
     return Done{};
 }
 
-namespace {
+namespace detail {
 
-Result<double> crc_threshold_of(std::span<const LesionScores* const> cases, double epsilon) {
-    const std::size_t n = cases.size();
+Result<long double> crc_fnr_budget(std::size_t n, double epsilon) {
     if (!(epsilon > 0.0)) return make_error("CRC cannot reach epsilon = 0: choose epsilon > 0");
     // n/(n+1) * mean FNR(t) + 1/(n+1) <= epsilon  <=>  sum_i FNR_i(t) <= epsilon*(n+1) - 1,
     // with epsilon*(n+1) exact in integer decimal units.
@@ -215,39 +200,45 @@ Result<double> crc_threshold_of(std::span<const LesionScores* const> cases, doub
                           " calibration cases for epsilon = " + format_decimal(epsilon) +
                           ", and has " + std::to_string(n));
     }
-    const long double budget = static_cast<long double>(scaled_budget - kDecimalScale) /
-                               static_cast<long double>(kDecimalScale);
-    // The FNR sum is exact up to rounding: a few ulps of long double, far below any real
-    // difference between two FNR sums (an exact tie must still count as fitting).
-    const long double limit =
-        budget * (1.0L + 64.0L * std::numeric_limits<long double>::epsilon()) +
-        64.0L * std::numeric_limits<long double>::min();
-    // Each lesion voxel of case i adds 1/m_i to sum_i FNR_i(t) once t passes its probability.
-    struct Step {
-        float value;
-        long double weight;
-    };
-    std::vector<Step> steps;
-    for (const LesionScores* c : cases) {
-        const long double weight = 1.0L / static_cast<long double>(c->lesion_voxels());
-        for (float p : c->sorted_lesion_probabilities) steps.push_back({p, weight});
-    }
-    std::sort(steps.begin(), steps.end(),
-              [](const Step& a, const Step& b) { return a.value < b.value; });
+    return static_cast<long double>(scaled_budget - kDecimalScale) /
+           static_cast<long double>(kDecimalScale);
+}
 
-    // At t = v the sum counts only values strictly below v, so sweep groups of equal values and
-    // keep the last value whose preceding sum fits the budget. Below every value the sum is 0,
-    // which fits, so the smallest value always qualifies.
-    CompensatedSum risk_sum;
-    double threshold = 0.0;
-    for (std::size_t i = 0; i < steps.size() && risk_sum.value() <= limit;) {
-        const float value = steps[i].value;
-        threshold = value;
-        for (; i < steps.size() && steps[i].value == value; ++i) risk_sum.add(steps[i].weight);
+std::vector<FnrStep> fnr_steps(std::span<const LesionScores* const> cases) {
+    std::size_t total = 0;
+    for (const LesionScores* c : cases) total += c->lesion_voxels();
+    std::vector<FnrStep> steps;
+    steps.reserve(total);
+    for (std::size_t i = 0; i < cases.size(); ++i) {
+        for (float p : cases[i]->sorted_lesion_probabilities) {
+            steps.push_back({p, static_cast<std::uint32_t>(i)});
+        }
     }
-    // Past the largest value every lesion is missed; if even that fits, predicting nothing does.
-    if (risk_sum.value() <= limit) threshold = kInfinity;
-    return threshold;
+    std::sort(steps.begin(), steps.end());
+    return steps;
+}
+
+std::vector<long double> fnr_step_weights(std::span<const LesionScores* const> cases) {
+    std::vector<long double> weights;
+    weights.reserve(cases.size());
+    for (const LesionScores* c : cases) {
+        weights.push_back(c->empty_mask() ? 0.0L
+                                          : 1.0L / static_cast<long double>(c->lesion_voxels()));
+    }
+    return weights;
+}
+
+}  // namespace detail
+
+namespace {
+
+Result<double> crc_threshold_of(std::span<const LesionScores* const> cases, double epsilon) {
+    auto budget = detail::crc_fnr_budget(cases.size(), epsilon);
+    if (!budget) return budget.error();
+    const std::vector<detail::FnrStep> steps = detail::fnr_steps(cases);
+    const std::vector<long double> weights = detail::fnr_step_weights(cases);
+    return detail::largest_threshold_within(
+        steps, weights, [](std::uint32_t) { return true; }, *budget);
 }
 
 }  // namespace
