@@ -27,6 +27,12 @@ usage:
                 [--threshold T] --out CERT.json
   cls apply --calibration CERT.json --probs P.nii[.gz] --out MASK.nii.gz
   cls assess --calibration CERT.json --probs DIR --labels DIR [--json OUT]
+  cls evaluate --probs DIR --labels DIR --epsilon E --alpha A [--splits R]
+               [--cal-fraction F] [--seed S] [--methods fixed,cls,crc,lesion-cls,pac,mondrian]
+               [--delta D] [--mondrian lesion-voxels:N|predicted-voxels:N[,N...]]
+               [--threshold T] [--empty-masks satisfied|exclude] [--memory-limit GIB]
+               [--json OUT] [--csv OUT] [--plots DIR]
+  cls evaluate --probs DIR --labels DIR --paper-suite OUTDIR [--splits R] [--seed S]
   cls --version
 
 A voxel is predicted lesion iff p >= threshold. CLS picks the threshold so that, for a new
@@ -49,7 +55,7 @@ int main(int argc, char** argv) {
     }
     const std::map<std::string, int (*)(Words)> commands = {
         {"info", run_info},   {"synth", run_synth},   {"calibrate", run_calibrate},
-        {"apply", run_apply}, {"assess", run_assess},
+        {"apply", run_apply}, {"assess", run_assess}, {"evaluate", run_evaluate},
     };
     const auto command = commands.find(words[0]);
     if (command == commands.end()) {

@@ -13,10 +13,13 @@ import shutil
 import subprocess
 import sys
 import unittest
+import xml.etree.ElementTree as ElementTree
+from fractions import Fraction
 from pathlib import Path
 
 import nibabel as nib
 import numpy as np
+import scipy.ndimage
 
 CLS = ""
 WORK = Path()
@@ -45,6 +48,139 @@ def load_cases(root):
         label = np.asanyarray(nib.load(root / "labels" / prob_path.name).dataobj) != 0
         cases[name] = (p, label)
     return cases
+
+
+# --- An independent evaluation: cls::Random's split stream re-implemented here, and every
+# threshold and metric recomputed from the files with numpy, scipy and exact fractions. ------
+
+MASK64 = (1 << 64) - 1
+
+
+def rotl(x, k):
+    return ((x << k) | (x >> (64 - k))) & MASK64
+
+
+class Xoshiro:
+    """xoshiro256** seeded through SplitMix64, as cls/random.hpp."""
+
+    def __init__(self, seed):
+        self.s, x = [], seed
+        for _ in range(4):
+            x = (x + 0x9E3779B97F4A7C15) & MASK64
+            z = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & MASK64
+            z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & MASK64
+            self.s.append(z ^ (z >> 31))
+
+    def next(self):
+        s = self.s
+        result = (rotl((s[1] * 5) & MASK64, 7) * 9) & MASK64
+        t = (s[1] << 17) & MASK64
+        s[2] ^= s[0]
+        s[3] ^= s[1]
+        s[1] ^= s[2]
+        s[0] ^= s[3]
+        s[2] ^= t
+        s[3] = rotl(s[3], 45)
+        return result
+
+    def below(self, n):
+        return min(n - 1, int(((self.next() >> 11) * 2.0 ** -53) * n))
+
+
+def random_split(n, n_cal, rng):
+    """Fisher-Yates from the identity; the first n_cal positions calibrate."""
+    order = list(range(n))
+    for i in range(n, 1, -1):
+        j = rng.below(i)
+        order[i - 1], order[j] = order[j], order[i - 1]
+    return sorted(order[:n_cal]), sorted(order[n_cal:])
+
+
+def decimal(x):
+    return Fraction(round(x * 1e9), 10 ** 9)
+
+
+def evaluation_cases(root):
+    cases = []
+    for name, (p, label) in sorted(load_cases(root).items()):
+        components, count = scipy.ndimage.label(label, structure=np.ones((3, 3, 3)))
+        maxima = scipy.ndimage.maximum(p, components, index=np.arange(1, count + 1)) if count else []
+        cases.append({"name": name, "voxels": p.size,
+                      "lesion": np.sort(p[label]).astype(np.float64),
+                      "background": np.sort(p[~label]).astype(np.float64),
+                      "maxima": np.sort(np.asarray(maxima, np.float64))})
+    return cases
+
+
+def conformal_threshold(values, alpha):
+    k = (round(alpha * 1e9) * (len(values) + 1)) // 10 ** 9
+    return sorted(values)[k - 1]
+
+
+def crc_reference(cases, epsilon):
+    """Largest t with sum_i FNR_i(t) <= epsilon (n+1) - 1, in exact fractions."""
+    budget = decimal(epsilon) * (len(cases) + 1) - 1
+    def risk(t):
+        return sum((Fraction(int((c["lesion"] < t).sum()), len(c["lesion"])) for c in cases
+                    if len(c["lesion"])), Fraction(0))
+    if risk(math.inf) <= budget:
+        return math.inf
+    candidates = np.unique(np.concatenate([c["lesion"] for c in cases]))
+    lo, hi = 0, len(candidates) - 1  # risk(candidates[0]) = 0 always fits
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        lo, hi = (mid, hi) if risk(candidates[mid]) <= budget else (lo, mid - 1)
+    return float(candidates[lo])
+
+
+def split_metrics(cases, threshold_of, epsilon):
+    covered = lesion_covered = lesion_cases = missed = lesions = detected = 0
+    fnr = fpr = dice = compactness = 0.0
+    for c in cases:
+        t = threshold_of(c)
+        m, fn = len(c["lesion"]), int((c["lesion"] < t).sum())
+        fp = int((c["background"] >= t).sum())
+        tp = m - fn
+        case_fnr = fn / m if m else 0.0
+        found = int((c["maxima"] >= t).sum())
+        covered += case_fnr <= epsilon
+        lesion_covered += (1 - found / len(c["maxima"]) if len(c["maxima"]) else 0.0) <= epsilon
+        lesion_cases += m > 0
+        missed += m > 0 and tp == 0
+        lesions += len(c["maxima"])
+        detected += found
+        fnr += case_fnr
+        fpr += fp / len(c["background"]) if len(c["background"]) else 0.0
+        dice += 2 * tp / (2 * tp + fp + fn) if 2 * tp + fp + fn else 1.0
+        compactness += (tp + fp) / c["voxels"]
+    n = len(cases)
+    return {"coverage": covered / n, "fnr": fnr / n, "fpr": fpr / n, "dice": dice / n,
+            "compactness": compactness / n, "lesion_coverage": lesion_covered / n,
+            "missed_lesion_rate": missed / lesion_cases if lesion_cases else 0.0,
+            "lesion_detection_rate": detected / lesions if lesions else 1.0}
+
+
+def reference_evaluation(cases, epsilon, alpha, splits, seed, share=0.5):
+    """Per method, the mean over splits of every metric (and of the threshold)."""
+    rng = Xoshiro(seed)
+    n_cal = (round(share * 1e9) * len(cases)) // 10 ** 9
+    sums = {}
+    for _ in range(splits):
+        cal, test = random_split(len(cases), n_cal, rng)
+        cal_cases, test_cases = [cases[i] for i in cal], [cases[i] for i in test]
+        thresholds = {
+            "fixed": 0.5,
+            "cls": conformal_threshold([critical_threshold(c["lesion"], epsilon) for c in cal_cases], alpha),
+            "crc": crc_reference(cal_cases, epsilon),
+            "lesion-cls": conformal_threshold([critical_threshold(c["maxima"], epsilon) for c in cal_cases], alpha),
+        }
+        for method, t in thresholds.items():
+            metrics = split_metrics(test_cases, lambda c: t, epsilon)
+            metrics["threshold"] = t
+            for key, value in metrics.items():
+                sums.setdefault(method, {}).setdefault(key, 0.0)
+                sums[method][key] += value / splits
+    return sums
 
 
 class Cli(unittest.TestCase):
@@ -167,6 +303,89 @@ class Cli(unittest.TestCase):
             "--epsilon", 0.2, "--alpha", 0.1, "--empty-masks", "exclude", "--out", excluded)
         cert = json.loads(excluded.read_text())
         self.assertEqual(cert["n"], 24 - cert["empty_masks"])
+
+
+    def test_evaluate_matches_an_independent_reference(self):
+        json_path, csv_path, plots = WORK / "evaluate.json", WORK / "evaluate.csv", WORK / "plots"
+        out = run("evaluate", "--probs", self.data / "probs", "--labels", self.data / "labels",
+                  "--epsilon", 0.2, "--alpha", 0.2, "--splits", 30, "--seed", 5,
+                  "--methods", "fixed,cls,crc,lesion-cls", "--json", json_path,
+                  "--csv", csv_path, "--plots", plots).stdout
+        self.assertIn("cls promises P(FNR <= 0.2) >= 0.8 for a new case", out)
+        report = json.loads(json_path.read_text())
+        self.assertEqual((report["splits"], report["n_cal"], report["n_test"]), (30, 12, 12))
+        self.assertEqual((report["epsilon"], report["alpha"]), (0.2, 0.2))
+        expected = reference_evaluation(evaluation_cases(self.data), 0.2, 0.2, 30, 5)
+        self.assertEqual(sorted(report["methods"]), sorted(expected))
+        for method, metrics in expected.items():
+            for key, value in metrics.items():
+                self.assertAlmostEqual(report["methods"][method][key], value, places=12,
+                                       msg=f"{method} {key}")
+            spread = report["methods"][method]["spread"]["coverage"]
+            self.assertLessEqual(spread["p5"], report["methods"][method]["coverage"])
+            self.assertLessEqual(report["methods"][method]["coverage"], spread["p95"])
+        # The CSV holds the same means, at round-trip precision.
+        rows = {(r.split(",")[0], r.split(",")[2]): r.split(",") for r in csv_path.read_text().splitlines()[1:]}
+        self.assertEqual(float(rows[("cls", "coverage")][3]), report["methods"]["cls"]["coverage"])
+        self.assertEqual(float(rows[("crc", "fnr")][3]), report["methods"]["crc"]["fnr"])
+        for svg in ("coverage_by_split.svg", "fnr_fpr_first_split.svg"):
+            self.assertTrue(ElementTree.parse(plots / svg).getroot().tag.endswith("svg"))
+
+    def test_evaluate_beyond_the_paper(self):
+        json_path = WORK / "beyond.json"
+        run("evaluate", "--probs", self.data / "probs", "--labels", self.data / "labels",
+            "--epsilon", 0.3, "--alpha", 0.25, "--splits", 20, "--methods", "cls,pac,mondrian",
+            "--delta", 0.2, "--mondrian", "lesion-voxels:100", "--json", json_path)
+        report = json.loads(json_path.read_text())
+        self.assertEqual(report["mondrian"], "lesion-voxels:100")
+        burden = [int(label.sum()) for _, label in load_cases(self.data).values()]
+        for method in ("cls", "pac", "mondrian"):
+            groups = report["methods"][method]["groups"]
+            self.assertEqual([g["name"] for g in groups], ["lesion-voxels < 100", "lesion-voxels >= 100"])
+            self.assertEqual([g["cases"] for g in groups],
+                             [sum(b < 100 for b in burden), sum(b >= 100 for b in burden)])
+            for g in groups:
+                self.assertAlmostEqual(g["mean_n_cal"] + g["mean_n_test"], g["cases"])
+        self.assertIsNone(report["methods"]["mondrian"]["threshold"])  # one per group
+        self.assertIn("with probability >= 0.8", report["methods"]["pac"]["promise"])
+
+    def test_paper_suite(self):
+        out_dir = WORK / "suite"
+        out = run("evaluate", "--probs", self.data / "probs", "--labels", self.data / "labels",
+                  "--paper-suite", out_dir, "--splits", 10).stdout
+        self.assertIn("files written to", out)
+        index = (out_dir / "README.md").read_text()
+        for name in ("coverage_vs_alpha", "fnr_fpr_scatter", "compactness_heatmap",
+                     "coverage_vs_calibration_share"):
+            self.assertIn(f"({name}.svg)", index)
+            self.assertTrue(ElementTree.parse(out_dir / f"{name}.svg").getroot().tag.endswith("svg"))
+            self.assertTrue((out_dir / f"{name}.csv").exists())
+        # 24 cases, 12 calibrate: alpha 0.05 needs 19, so the heat map leaves it out and says so.
+        self.assertIn("## Left out", index)
+        self.assertIn("alpha = 0.05 needs at least 19 calibration cases", index)
+        # The fixed cut's FNR in the table, recomputed on the same splits (seed 1).
+        table = [line.split(",") for line in (out_dir / "table_fnr_missed.csv").read_text().splitlines()]
+        self.assertEqual(len(table), 1 + 9)
+        fixed = [row for row in table if row[2] == "fixed"]
+        expected = reference_evaluation(evaluation_cases(self.data), 0.1, 0.2, 10, 1)["fixed"]
+        self.assertAlmostEqual(float(fixed[0][3]), expected["fnr"], places=12)
+        self.assertAlmostEqual(float(fixed[0][5]), expected["missed_lesion_rate"], places=12)
+
+    def test_evaluate_errors(self):
+        base = ("evaluate", "--probs", self.data / "probs", "--labels", self.data / "labels",
+                "--epsilon", 0.2)
+        proc = run(*base, "--alpha", 0.2, "--methods", "cls,mondrian", expect=2)
+        self.assertIn("the mondrian method needs --mondrian RULE", proc.stderr)
+        proc = run(*base, "--alpha", 0.2, "--mondrian", "size:5", expect=2)
+        self.assertIn("Mondrian rule 'size:5' names an unknown feature", proc.stderr)
+        proc = run(*base, "--alpha", 0.2, "--methods", "cls,fixd", expect=2)
+        self.assertIn("unknown method 'fixd'", proc.stderr)
+        proc = run(*base, "--alpha", 0.02, expect=1)
+        self.assertIn("cls with alpha = 0.02 needs at least 49 calibration cases", proc.stderr)
+        proc = run(*base, "--alpha", 0.2, "--memory-limit", 0.0001, expect=1)
+        self.assertRegex(proc.stderr, r"case_\d+: evaluation would need more than 0.1 MiB")
+        self.assertIn("evaluate fewer cases", proc.stderr)
+        self.assertIn("raise the memory limit (--memory-limit GIB)", proc.stderr)
 
     def test_errors_name_the_file_and_the_problem(self):
         bad = WORK / "bad"

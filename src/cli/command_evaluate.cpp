@@ -1,0 +1,216 @@
+// `cls evaluate --probs DIR --labels DIR --epsilon E --alpha A [--splits R] [--cal-fraction F]
+//  [--seed S] [--methods fixed,cls,crc,lesion-cls,pac,mondrian] [--delta D] [--mondrian RULE]
+//  [--threshold T] [--empty-masks satisfied|exclude] [--memory-limit GIB] [--json OUT]
+//  [--csv OUT] [--plots DIR]`
+// `cls evaluate --probs DIR --labels DIR --paper-suite OUTDIR [--splits R] [--seed S] ...`
+// Streams the labelled cases once into their sorted probabilities (refusing before the memory
+// limit), then evaluates every method over R random calibration/test splits, or runs the
+// paper's experiments and writes their tables and charts.
+#include <cstdio>
+#include <filesystem>
+
+#include "arguments.hpp"
+#include "case_loading.hpp"
+#include "cls/evaluation.hpp"
+#include "cls/report/evaluation_plots.hpp"
+#include "cls/report/evaluation_report.hpp"
+#include "cls/report/paper_suite.hpp"
+#include "commands.hpp"
+#include "progress.hpp"
+
+namespace cls::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Options {
+    EvaluationSettings settings;
+    EmptyMaskPolicy empty_masks = EmptyMaskPolicy::satisfied;
+    std::size_t memory_limit = kDefaultEvaluationMemoryLimit;
+};
+
+Result<std::size_t> count_option(const Arguments& args, const std::string& name,
+                                 long long fallback) {
+    if (!args.has(name)) return static_cast<std::size_t>(fallback);
+    auto value = args.integer(name);
+    if (!value) return value.error();
+    if (*value < 1) return make_error("option " + name + " must be at least 1");
+    return static_cast<std::size_t>(*value);
+}
+
+// Everything that can be checked before reading a single case, so that a typo costs nothing.
+Result<Options> read_options(const Arguments& args, bool suite) {
+    Options o;
+    EvaluationSettings& s = o.settings;
+    if (!suite) {
+        auto epsilon = args.number("--epsilon");
+        if (!epsilon) return epsilon.error();
+        s.epsilon = *epsilon;
+        auto alpha = args.number("--alpha");
+        if (!alpha) return alpha.error();
+        s.alpha = *alpha;
+        auto methods = parse_evaluation_methods(args.text_or("--methods", "fixed,cls,crc"));
+        if (!methods) return methods.error();
+        s.methods = std::move(*methods);
+    }
+    auto splits = count_option(args, "--splits", 100);
+    if (!splits) return splits.error();
+    s.splits = *splits;
+    auto fraction = args.number_or("--cal-fraction", 0.5);
+    if (!fraction) return fraction.error();
+    s.calibration_fraction = *fraction;
+    if (args.has("--seed")) {
+        auto seed = args.integer("--seed");
+        if (!seed) return seed.error();
+        if (*seed < 0) return make_error("option --seed must not be negative");
+        s.seed = static_cast<std::uint64_t>(*seed);
+    }
+    auto delta = args.number_or("--delta", 0.1);
+    if (!delta) return delta.error();
+    s.delta = *delta;
+    if (!(s.delta > 0.0 && s.delta < 1.0)) return make_error("option --delta must be in (0, 1)");
+    auto threshold = args.number_or("--threshold", 0.5);
+    if (!threshold) return threshold.error();
+    s.fixed_threshold = *threshold;
+    if (args.has("--mondrian")) {
+        auto rule = parse_mondrian_rule(*args.text("--mondrian"));
+        if (!rule) return rule.error();
+        s.mondrian = std::move(*rule);
+    }
+    auto policy = parse_empty_mask_policy(args.text_or("--empty-masks", "satisfied"));
+    if (!policy) return policy.error();
+    o.empty_masks = *policy;
+    auto gib = args.number_or("--memory-limit", 4.0);
+    if (!gib) return gib.error();
+    if (!(*gib > 0.0 && *gib < 1e6)) return make_error("option --memory-limit must be in GiB, > 0");
+    o.memory_limit = static_cast<std::size_t>(*gib * static_cast<double>(1u << 30));
+    // Ranges now; what depends on the number of cases once they are read. A set of 2^30
+    // cases stands in for "as many as it takes".
+    const CalibrationSettings ranges{.method = Method::cls,
+                                     .epsilon = s.epsilon,
+                                     .alpha = s.alpha,
+                                     .empty_masks = o.empty_masks,
+                                     .fixed_threshold = s.fixed_threshold};
+    if (Status valid = validate(ranges); !valid) return valid.error();
+    if (!(s.calibration_fraction > 0.0 && s.calibration_fraction < 1.0)) {
+        return make_error("option --cal-fraction must be in (0, 1)");
+    }
+    for (EvaluationMethod m : s.methods) {
+        if (m == EvaluationMethod::mondrian && !s.mondrian) {
+            return make_error(
+                "the mondrian method needs --mondrian RULE, e.g. "
+                "--mondrian predicted-voxels:500");
+        }
+    }
+    return o;
+}
+
+Result<EvaluationSet> load_set(const std::string& probs, const std::string& labels,
+                               const Options& options) {
+    std::vector<EvaluationCase> cases;
+    MemoryBudget budget(options.memory_limit);
+    Status streamed = for_each_labelled_case(probs, labels, "reading", [&](LabelledCase& c) {
+        auto collected =
+            collect_evaluation_case(c.name, c.probabilities.image.volume, c.label.image.volume);
+        if (!collected) return Status(collected.error());
+        if (Status fits = budget.add(*collected); !fits) {
+            return Status(make_error(fits.error().message + " (--memory-limit GIB)"));
+        }
+        cases.push_back(std::move(*collected));
+        return Status(Done{});
+    });
+    if (!streamed) return streamed.error();
+    return EvaluationSet::create(std::move(cases), options.empty_masks);
+}
+
+Status write_text(const fs::path& path, const std::string& text) {
+    return io::write_file_atomic(path, {text.begin(), text.end()});
+}
+
+Status write_files(const fs::path& dir, const std::vector<report::ReportFile>& files) {
+    std::error_code error;
+    fs::create_directories(dir, error);
+    if (error) return make_error("cannot create the folder: " + error.message()).in(dir.string());
+    for (const report::ReportFile& f : files) {
+        if (Status written = write_text(dir / f.name, f.content); !written) return written;
+    }
+    return Done{};
+}
+
+int run_suite(const std::string& command, const EvaluationSet& set, const Options& options,
+              const std::string& out, const std::string& probs) {
+    report::PaperSuiteSettings suite;
+    suite.splits = options.settings.splits;
+    suite.seed = options.settings.seed;
+    suite.calibration_fraction = options.settings.calibration_fraction;
+    suite.fixed_threshold = options.settings.fixed_threshold;
+    suite.data_description = "the probability maps in `" + probs + "`";
+    std::unique_ptr<Progress> progress;
+    auto files = report::paper_suite(set, suite, [&](std::size_t done, std::size_t total) {
+        if (!progress) progress = std::make_unique<Progress>("experiments", total);
+        progress->advance(std::to_string(done) + "/" + std::to_string(total));
+    });
+    progress.reset();
+    if (!files) return fail(command, files.error().message);
+    if (Status written = write_files(out, *files); !written) {
+        return fail(command, written.error().message);
+    }
+    std::printf("paper suite: %zu files written to %s (start with README.md)\n", files->size(),
+                out.c_str());
+    return kSuccess;
+}
+
+}  // namespace
+
+int run_evaluate(Words words) {
+    const std::string command = "evaluate";
+    auto args = Arguments::parse(
+        words,
+        {.valued = {"--probs", "--labels", "--epsilon", "--alpha", "--splits", "--cal-fraction",
+                    "--seed", "--methods", "--delta", "--mondrian", "--threshold", "--empty-masks",
+                    "--memory-limit", "--json", "--csv", "--plots", "--paper-suite"},
+         .switches = {}});
+    if (!args) return fail(command, args.error().message, kUsage);
+    const bool suite = args->has("--paper-suite");
+    auto options = read_options(*args, suite);
+    if (!options) return fail(command, options.error().message, kUsage);
+    auto probs = args->text("--probs");
+    auto labels = args->text("--labels");
+    if (!probs) return fail(command, probs.error().message, kUsage);
+    if (!labels) return fail(command, labels.error().message, kUsage);
+
+    auto set = load_set(*probs, *labels, *options);
+    if (!set) return fail(command, set.error().message);
+    if (suite) return run_suite(command, *set, *options, *args->text("--paper-suite"), *probs);
+
+    auto evaluation = Evaluation::start(*set, options->settings);
+    if (!evaluation) return fail(command, evaluation.error().message);
+    {
+        Progress progress("splits", options->settings.splits);
+        while (!evaluation->done()) {
+            evaluation->run_split();
+            progress.advance("split " + std::to_string(evaluation->splits_done()));
+        }
+    }
+    const EvaluationReport& report = evaluation->report();
+    std::fputs(report::to_text(report).c_str(), stdout);
+
+    if (args->has("--json")) {
+        if (Status w = write_text(*args->text("--json"), report::to_json(report)); !w) {
+            return fail(command, w.error().message);
+        }
+    }
+    if (args->has("--csv")) {
+        if (Status w = write_text(*args->text("--csv"), report::to_csv(report)); !w) {
+            return fail(command, w.error().message);
+        }
+    }
+    if (args->has("--plots")) {
+        if (Status w = write_files(*args->text("--plots"), report::evaluation_plots(report)); !w) {
+            return fail(command, w.error().message);
+        }
+    }
+    return kSuccess;
+}
+
+}  // namespace cls::cli
