@@ -28,9 +28,11 @@ const Layers& layers_512() {
             for (std::int64_t y = 0; y < 512; ++y)
                 for (std::int64_t x = 0; x < 512; ++x) {
                     const bool lesion = (x - 256) * (x - 256) + (y - 256) * (y - 256) < 40 * 40;
-                    l.image.at(x, y, z) = static_cast<float>(100 + 20 * rng.normal() + (lesion ? 60 : 0));
+                    l.image.at(x, y, z) =
+                        static_cast<float>(100 + 20 * rng.normal() + (lesion ? 60 : 0));
                     l.label.at(x, y, z) = lesion ? 1.0f : 0.0f;
-                    l.probability.at(x, y, z) = static_cast<float>(std::clamp((lesion ? 0.7 : 0.05) + 0.2 * rng.normal(), 0.0, 1.0));
+                    l.probability.at(x, y, z) = static_cast<float>(
+                        std::clamp((lesion ? 0.7 : 0.05) + 0.2 * rng.normal(), 0.0, 1.0));
                 }
         return l;
     }();
@@ -61,10 +63,13 @@ void BM_Recalibrate1000Cases(benchmark::State& state) {
         std::sort(c.sorted_lesion_probabilities.begin(), c.sorted_lesion_probabilities.end());
     }
     const Method method = state.range(0) == 0 ? Method::cls : Method::crc;
+    // As the app's calibration session does: CRC's risk curve is built once per case set.
+    const CrcRiskCurve curve(cases);
     double epsilon = 0.1;
     for (auto _ : state) {
         epsilon = epsilon >= 0.3 ? 0.1 : epsilon + 0.001;  // a slider being dragged
-        auto result = calibrate(cases, {.method = method, .epsilon = epsilon, .alpha = 0.1});
+        auto result =
+            calibrate(cases, {.method = method, .epsilon = epsilon, .alpha = 0.1}, &curve);
         benchmark::DoNotOptimize(result->threshold);
     }
     state.SetLabel(method == Method::cls ? "cls" : "crc");
@@ -73,6 +78,19 @@ void BM_Recalibrate1000Cases(benchmark::State& state) {
 }  // namespace
 
 BENCHMARK(BM_RedrawView512)->Unit(benchmark::kMillisecond);
+// Building CRC's curve, once per case set (on loading, not on a slider move).
+void BM_CrcCurve1000Cases(benchmark::State& state) {
+    Random rng(2);
+    std::vector<LesionScores> cases(1000);
+    for (LesionScores& c : cases) {
+        c.sorted_lesion_probabilities.resize(200 + rng.below(2000));
+        for (float& p : c.sorted_lesion_probabilities) p = static_cast<float>(rng.uniform());
+        std::sort(c.sorted_lesion_probabilities.begin(), c.sorted_lesion_probabilities.end());
+    }
+    for (auto _ : state) benchmark::DoNotOptimize(CrcRiskCurve(cases));
+}
+
 BENCHMARK(BM_Recalibrate1000Cases)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_CrcCurve1000Cases)->Unit(benchmark::kMillisecond);
 
 BENCHMARK_MAIN();

@@ -209,6 +209,28 @@ TEST(Crc, MatchesBruteForceOnTheBreakpoints) {
     }
 }
 
+TEST(Crc, ARiskCurveBuiltOnceAnswersEveryEpsilonAsTheSweepDoes) {
+    Random rng(9);
+    std::vector<LesionScores> cases;
+    for (int i = 0; i < 40; ++i) {
+        cases.push_back(
+            make_case(random_lesion(rng, i % 7 == 0 ? 0 : 1 + rng.below(30), i % 3 == 0)));
+    }
+    const CrcRiskCurve curve(cases);
+    for (double epsilon = 0.03; epsilon < 0.9; epsilon += 0.01) {
+        auto from_curve = curve.threshold(epsilon, cases.size());
+        ASSERT_TRUE(from_curve) << epsilon;
+        EXPECT_EQ(*from_curve, brute_crc(cases, epsilon)) << epsilon;
+        const CalibrationSettings settings{.method = Method::crc, .epsilon = epsilon};
+        EXPECT_EQ(calibrate(cases, settings, &curve)->threshold,
+                  calibrate(cases, settings)->threshold);
+    }
+    // Excluding empty masks changes only n: the curve over all cases still serves.
+    const CalibrationSettings exclude{
+        .method = Method::crc, .epsilon = 0.2, .empty_masks = EmptyMaskPolicy::exclude};
+    EXPECT_EQ(calibrate(cases, exclude, &curve)->threshold, calibrate(cases, exclude)->threshold);
+}
+
 TEST(Crc, SmallestValueAlwaysQualifiesAndRefusalNamesTheMinimum) {
     std::vector<LesionScores> cases(4, make_case({0.6f, 0.7f}));
     auto tau = crc_threshold(cases, 0.2);  // 1/5 <= 0.2: below every value the risk is 1/5

@@ -102,15 +102,37 @@ struct Calibration {
     std::vector<CaseCalibration> cases;
 };
 
+class CrcRiskCurve;
+
 // Calibrates over the given cases. Refuses (with the minimum number of cases) when k = 0 for
-// CLS or when 1 / (n + 1) > epsilon makes CRC infeasible.
+// CLS or when 1 / (n + 1) > epsilon makes CRC infeasible. `crc_curve`, when given, must be
+// built over the same `cases`: it makes re-calibrating CRC at a new epsilon cheap.
 [[nodiscard]] Result<Calibration> calibrate(std::span<const LesionScores> cases,
-                                            const CalibrationSettings& settings);
+                                            const CalibrationSettings& settings,
+                                            const CrcRiskCurve* crc_curve = nullptr);
 
 // CRC for expected FNR: the largest t with n/(n+1) * mean_i FNR_i(t) + 1/(n+1) <= epsilon,
 // found exactly on the breakpoints (the cases' lesion probabilities). Empty masks count as
 // FNR 0. Refuses when no t qualifies.
 [[nodiscard]] Result<double> crc_threshold(std::span<const LesionScores> cases, double epsilon);
+
+// CRC's summed FNR over a calibration set as a step function of t, built once (one sort and
+// one compensated sweep). The CRC threshold at any epsilon is then a binary search, so a slider
+// can move epsilon every frame however many cases there are.
+class CrcRiskCurve {
+public:
+    explicit CrcRiskCurve(std::span<const LesionScores> cases);
+    explicit CrcRiskCurve(std::span<const LesionScores* const> cases);
+
+    // The CRC threshold at epsilon with `n` counted cases: the curve's cases, or fewer when
+    // empty masks are excluded (they add nothing to the sum, only to n).
+    [[nodiscard]] Result<double> threshold(double epsilon, std::size_t n) const;
+
+private:
+    std::vector<float> values_;         // the distinct lesion probabilities, ascending
+    std::vector<long double> risk_at_;  // sum_i FNR_i(t) at t = values_[g]
+    long double risk_past_all_ = 0.0L;  // ... and above every value
+};
 
 // The MAPIE-style predict verb: mask = p >= threshold, as 0/1 bytes.
 [[nodiscard]] std::vector<std::uint8_t> predict_mask(std::span<const float> probabilities,

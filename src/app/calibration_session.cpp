@@ -9,6 +9,7 @@ void CalibrationSession::refresh(const CaseStore& store) {
     generation_ = store.generation();
     cases_ = store.calibration_scores();
     result_.reset();
+    crc_curve_.reset();
 }
 
 void CalibrationSession::set_settings(const CalibrationSettings& settings) {
@@ -22,11 +23,13 @@ void CalibrationSession::set_settings(const CalibrationSettings& settings) {
 }
 
 const Result<Calibration>& CalibrationSession::result() {
-    if (!result_) {
-        result_ = cases_.empty()
-                      ? Result<Calibration>(make_error(
-                            "no labelled case yet: load probability maps with their labels"))
-                      : calibrate(cases_, settings_);
+    if (result_) return *result_;
+    if (cases_.empty()) {
+        result_ = Result<Calibration>(
+            make_error("no labelled case yet: load probability maps with their labels"));
+    } else {
+        if (settings_.method == Method::crc && !crc_curve_) crc_curve_.emplace(cases_);
+        result_ = calibrate(cases_, settings_, crc_curve_ ? &*crc_curve_ : nullptr);
     }
     return *result_;
 }

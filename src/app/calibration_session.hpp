@@ -1,7 +1,8 @@
 // Live calibration for the app: the labelled cases' sorted lesion probabilities are copied once
 // when the set changes, and moving a slider only re-runs the exact calibration on them (an
-// O(1) critical threshold per case plus one selection for CLS), well within a frame for a
-// thousand cases. Also what the calibration panel plots: FNR curves and critical thresholds.
+// O(1) critical threshold per case plus one selection for CLS; a binary search on a risk curve
+// built once per case set for CRC), well within a frame for a thousand cases. Also what the
+// calibration panel plots: FNR curves and critical thresholds.
 #pragma once
 
 #include <cstdint>
@@ -35,6 +36,7 @@ private:
     std::uint64_t generation_ = ~std::uint64_t{0};
     CalibrationSettings settings_;
     std::optional<Result<Calibration>> result_;  // empty: recompute
+    std::optional<CrcRiskCurve> crc_curve_;      // built on first use for a case set
 };
 
 }  // namespace cls::app

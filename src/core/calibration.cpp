@@ -230,24 +230,45 @@ std::vector<long double> fnr_step_weights(std::span<const LesionScores* const> c
 
 }  // namespace detail
 
-namespace {
+CrcRiskCurve::CrcRiskCurve(std::span<const LesionScores> cases)
+    : CrcRiskCurve([&] {
+          std::vector<const LesionScores*> pointers;
+          pointers.reserve(cases.size());
+          for (const LesionScores& c : cases) pointers.push_back(&c);
+          return pointers;
+      }()) {}
 
-Result<double> crc_threshold_of(std::span<const LesionScores* const> cases, double epsilon) {
-    auto budget = detail::crc_fnr_budget(cases.size(), epsilon);
-    if (!budget) return budget.error();
+CrcRiskCurve::CrcRiskCurve(std::span<const LesionScores* const> cases) {
     const std::vector<detail::FnrStep> steps = detail::fnr_steps(cases);
     const std::vector<long double> weights = detail::fnr_step_weights(cases);
-    return detail::largest_threshold_within(
-        steps, weights, [](std::uint32_t) { return true; }, *budget);
+    // The same additions in the same order as detail::largest_threshold_within, recorded once
+    // per distinct value: the risk at t = v counts the values strictly below v.
+    detail::CompensatedSum risk;
+    for (std::size_t i = 0; i < steps.size();) {
+        const float value = steps[i].value;
+        values_.push_back(value);
+        risk_at_.push_back(risk.value());
+        for (; i < steps.size() && steps[i].value == value; ++i) {
+            risk.add(weights[steps[i].case_index]);
+        }
+    }
+    risk_past_all_ = risk.value();
 }
 
-}  // namespace
+Result<double> CrcRiskCurve::threshold(double epsilon, std::size_t n) const {
+    auto budget = detail::crc_fnr_budget(n, epsilon);
+    if (!budget) return budget.error();
+    const long double limit = detail::fnr_sum_limit(*budget);
+    // Past the largest value every lesion is missed; if even that fits, predicting nothing does.
+    if (risk_past_all_ <= limit) return kInfinity;
+    // The risk grows with t and is 0 at the smallest value, within any budget >= 0: the answer
+    // is the last value whose risk fits.
+    const auto fits_end = std::upper_bound(risk_at_.begin(), risk_at_.end(), limit);
+    return values_[static_cast<std::size_t>(fits_end - risk_at_.begin()) - 1];
+}
 
 Result<double> crc_threshold(std::span<const LesionScores> cases, double epsilon) {
-    std::vector<const LesionScores*> pointers;
-    pointers.reserve(cases.size());
-    for (const LesionScores& c : cases) pointers.push_back(&c);
-    return crc_threshold_of(pointers, epsilon);
+    return CrcRiskCurve(cases).threshold(epsilon, cases.size());
 }
 
 std::vector<std::uint8_t> predict_mask(std::span<const float> probabilities, double threshold) {
@@ -258,7 +279,7 @@ std::vector<std::uint8_t> predict_mask(std::span<const float> probabilities, dou
 }
 
 Result<Calibration> calibrate(std::span<const LesionScores> cases,
-                              const CalibrationSettings& settings) {
+                              const CalibrationSettings& settings, const CrcRiskCurve* crc_curve) {
     if (Status valid = validate(settings); !valid) return valid.error();
 
     Calibration result;
@@ -279,7 +300,9 @@ Result<Calibration> calibrate(std::span<const LesionScores> cases,
             result.threshold = settings.fixed_threshold;
             return result;
         case Method::crc: {
-            Result<double> tau = crc_threshold_of(counted, settings.epsilon);
+            Result<double> tau = crc_curve
+                                     ? crc_curve->threshold(settings.epsilon, result.n)
+                                     : CrcRiskCurve(counted).threshold(settings.epsilon, result.n);
             if (!tau) return tau.error();
             result.threshold = *tau;
             return result;
