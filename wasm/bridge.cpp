@@ -14,7 +14,7 @@
 namespace {
 
 std::string g_last_error;
-std::string g_state;                // keeps the JSON alive until the next call
+std::string g_state;                 // keeps the JSON alive until the next call
 std::vector<std::uint8_t> g_staged;  // the file being handed over (cls_file_buffer)
 
 int fail(std::string message) {
@@ -40,8 +40,12 @@ EMSCRIPTEN_KEEPALIVE void cls_enqueue_file(const char* path, const char* sha256)
     g_staged = {};
 }
 
-EMSCRIPTEN_KEEPALIVE void cls_report_error(const char* message) {
-    cls::web::app().report_error(message);
+EMSCRIPTEN_KEEPALIVE void cls_expect_files(int count) {
+    cls::web::app().expect_files(static_cast<std::size_t>(count));
+}
+
+EMSCRIPTEN_KEEPALIVE void cls_reject_file(const char* message) {
+    cls::web::app().reject_file(message);
 }
 
 // How many bytes the whole .nii whose header starts `bytes` must hold, so the page can bound
@@ -69,6 +73,9 @@ EMSCRIPTEN_KEEPALIVE int cls_set_calibration(const char* method, double epsilon,
 }
 
 EMSCRIPTEN_KEEPALIVE void cls_select_case(const char* name) { cls::web::app().select_case(name); }
+EMSCRIPTEN_KEEPALIVE void cls_set_cursor(int x, int y, int z) {
+    cls::web::app().set_cursor({x, y, z});
+}
 EMSCRIPTEN_KEEPALIVE void cls_export_mask() { cls::web::app().export_mask(); }
 EMSCRIPTEN_KEEPALIVE void cls_export_certificate() { cls::web::app().export_certificate(); }
 

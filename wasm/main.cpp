@@ -15,13 +15,14 @@
 namespace cls::web {
 
 // JavaScript side of the file edge; defined in web/cls_bridge.js through Module hooks.
-// clang-format off: the bodies are JavaScript, which the C++ formatter would break.
+// The bodies are JavaScript, which the C++ formatter would break.
+// clang-format off
 EM_JS(void, js_open_file_picker, (), { Module.clsBridge.openFilePicker(); });
 EM_JS(void, js_load_demo, (), { Module.clsBridge.loadDemo(); });
 EM_JS(void, js_download, (const char* name, const std::uint8_t* bytes, int size, int gzip), {
     // Copy out of the heap now: it may grow (and move) before the download is assembled.
     const data = HEAPU8.slice(bytes, bytes + size);
-    Module.clsBridge.download(UTF8ToString(name), data, gzip !== 0);
+    Module.clsBridge.download(UTF8ToString(name), data, Boolean(gzip));
 });
 // clang-format on
 

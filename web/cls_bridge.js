@@ -54,18 +54,35 @@ function concat(chunks, total) {
   return out;
 }
 
-// Inflates a .nii.gz no further than its header allows, so a small stream cannot exhaust memory.
-async function gunzipNifti(bytes) {
-  const reader = new Blob([bytes]).stream().pipeThrough(new DecompressionStream('gzip')).getReader();
+async function collect(stream) {
+  const chunks = [];
+  let total = 0;
+  for (const reader = stream.getReader(); ;) {
+    const { value, done } = await reader.read();
+    if (done) return concat(chunks, total);
+    chunks.push(value);
+    total += value.length;
+  }
+}
+
+// Inflates a .nii.gz stream no further than its header allows, so a small stream cannot
+// exhaust memory.
+async function inflateNifti(compressed) {
+  const reader = compressed.pipeThrough(new DecompressionStream('gzip')).getReader();
   const chunks = [];
   let total = 0;
   let limit = MAX_FILE_BYTES;
   let headerChecked = false;
   for (;;) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    chunks.push(value);
-    total += value.length;
+    let next;
+    try {
+      next = await reader.read();
+    } catch (error) {
+      throw new Error(`gzip stream is corrupt: ${error.message}`);
+    }
+    if (next.done) break;
+    chunks.push(next.value);
+    total += next.value.length;
     if (!headerChecked && total >= HEADER_BYTES) {
       headerChecked = true;
       const declared = declaredNiftiBytes(concat(chunks, total).subarray(0, HEADER_BYTES));
@@ -84,17 +101,39 @@ async function sha256Hex(bytes) {
   return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
 }
 
-// Loads one file given its path (folder names help tell images, labels and probabilities apart).
-async function loadOne(path, bytes) {
+// A stream's bytes as stored (to hash) and as a .nii (inflated when it is gzip), read once:
+// inflating runs while the bytes still arrive.
+async function readNifti(stream) {
+  const reader = stream.getReader();
+  const first = await reader.read();
+  const head = first.done ? new Uint8Array(0) : first.value;
+  const whole = new ReadableStream({
+    start(controller) {
+      if (head.length > 0) controller.enqueue(head);
+      if (first.done) controller.close();
+    },
+    async pull(controller) {
+      const { value, done } = await reader.read();
+      if (done) controller.close();
+      else controller.enqueue(value);
+    },
+  });
+  if (!isGzip(head)) {
+    const bytes = await collect(whole);
+    return { bytes, data: bytes };
+  }
+  const [toHash, toInflate] = whole.tee();
+  const [bytes, data] = await Promise.all([collect(toHash), inflateNifti(toInflate)]);
+  return { bytes, data };
+}
+
+// Loads one file from a stream of its bytes; the path's folders help tell images, labels and
+// probability maps apart.
+async function loadOne(path, stream) {
   filesInFlight += 1;
   try {
-    // Hashing and inflating are independent: let the browser do both at once.
-    const [sha, data] = await Promise.all([
-      sha256Hex(bytes),
-      isGzip(bytes) ? gunzipNifti(bytes).catch((error) => {
-        throw new Error(`${error.message.startsWith('gzip') ? '' : 'gzip stream is corrupt: '}${error.message}`);
-      }) : bytes,
-    ]);
+    const { bytes, data } = await readNifti(stream);
+    const sha = await sha256Hex(bytes);
     // Straight into the buffer C++ will own: the bytes sit in the heap once. (Ask for the
     // buffer first: growing the heap replaces module.HEAPU8.)
     const pointer = module._cls_file_buffer(data.length);
@@ -102,18 +141,33 @@ async function loadOne(path, bytes) {
     withString(path, (pathPointer) =>
       withString(sha, (shaPointer) => module._cls_enqueue_file(pathPointer, shaPointer)));
   } catch (error) {
-    withString(`${path}: ${error.message}`, (pointer) => module._cls_report_error(pointer));
+    withString(`${path}: ${error.message}`, (pointer) => module._cls_reject_file(pointer));
   } finally {
     filesInFlight -= 1;
   }
 }
 
-async function loadFiles(files) {
-  // One at a time: each file's bytes are freed from JS memory before the next is read.
-  for (const file of files) {
-    const path = file.webkitRelativePath || file.relativePath || file.name;
-    await loadOne(path, new Uint8Array(await file.arrayBuffer()));
+async function loadEach(items, read) {
+  module._cls_expect_files(items.length);
+  const cancels = state().loading.cancels;
+  for (const item of items) {
+    if (state().loading.cancels !== cancels) return;
+    let file;
+    try {
+      file = await read(item);
+    } catch (error) {
+      withString(error.message, (pointer) => module._cls_reject_file(pointer));
+      continue;
+    }
+    await loadOne(file.path, file.stream);
   }
+}
+
+async function loadFiles(files) {
+  await loadEach(files, async (file) => ({
+    path: file.webkitRelativePath || file.relativePath || file.name,
+    stream: file.stream(),
+  }));
 }
 
 // Dropped folders arrive as entries; walk them, keeping the relative path.
@@ -132,16 +186,20 @@ async function filesFromEntry(entry, prefix, out) {
   }
 }
 
-// Loads a file from this page's own origin (the demo set, benchmarks).
+// Loads a file from this page's own origin (benchmarks, tests).
 async function loadUrl(path) {
+  await loadEach([path], fetchBytes);
+}
+
+async function fetchBytes(path) {
   const response = await fetch(path);
   if (!response.ok) throw new Error(`${path}: ${response.status} ${response.statusText}`);
-  await loadOne(path, new Uint8Array(await response.arrayBuffer()));
+  return { path, stream: response.body };
 }
 
 async function loadDemo() {
   const manifest = await (await fetch('demo/manifest.json')).json();
-  for (const path of manifest.files) await loadUrl(`demo/${path}`);
+  await loadEach(manifest.files.map((file) => `demo/${file}`), fetchBytes);
 }
 
 async function download(name, bytes, gzip) {
@@ -198,7 +256,7 @@ async function start() {
     loadDemo,
     // Files as File objects, or {path, bytes} pairs from a test.
     loadFiles: (files) => loadFiles(files),
-    loadBytes: async (path, bytes) => loadOne(path, new Uint8Array(bytes)),
+    loadBytes: async (path, bytes) => loadOne(path, new Blob([new Uint8Array(bytes)]).stream()),
     loadUrl,
     // The wasm heap's size, which never shrinks: its peak so far.
     heapBytes: () => module.HEAPU8.length,
@@ -209,6 +267,7 @@ async function start() {
       if (!ok) throw new Error(module.UTF8ToString(module._cls_last_error()));
     },
     selectCase: (name) => withString(name, (pointer) => module._cls_select_case(pointer)),
+    setCursor: (x, y, z) => module._cls_set_cursor(x, y, z),
     exportMask: () => module._cls_export_mask(),
     exportCertificate: () => module._cls_export_certificate(),
     // True while files are being read, decompressed or loaded.

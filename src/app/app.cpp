@@ -16,10 +16,28 @@ constexpr std::size_t kMaxErrorsShown = 50;
 
 }  // namespace
 
+void App::expect_files(std::size_t count) {
+    if (job_done_ >= job_total_) job_total_ = job_done_ = job_announced_ = 0;  // a new job
+    job_total_ += count;
+    job_announced_ += count;
+}
+
 void App::enqueue_file(std::string path, std::vector<std::uint8_t> bytes, std::string sha256) {
-    if (pending_.empty()) job_total_ = job_done_ = 0;
+    if (job_done_ >= job_total_) job_total_ = job_done_ = job_announced_ = 0;
     pending_.push_back({std::move(path), std::move(bytes), std::move(sha256)});
-    ++job_total_;
+    if (job_announced_ > 0) {
+        --job_announced_;
+    } else {
+        ++job_total_;
+    }
+}
+
+void App::reject_file(std::string message) {
+    report_error(std::move(message));
+    if (job_announced_ > 0) {
+        --job_announced_;
+        ++job_done_;
+    }
 }
 
 void App::report_error(std::string message) {
@@ -61,9 +79,16 @@ void App::select_case(const std::string& name) {
     viewer_.show(store_.find(name));
 }
 
-void App::clear_cases() {
-    store_.clear();
+void App::cancel_loading() {
     pending_.clear();
+    job_total_ = job_done_;
+    job_announced_ = 0;
+    ++cancels_;
+}
+
+void App::clear_cases() {
+    cancel_loading();
+    store_.clear();
     selected_.clear();
     viewer_.show(nullptr);
 }
@@ -130,14 +155,14 @@ void App::draw_cases_panel() {
     if (ImGui::Button("Clear")) clear_cases();
     ImGui::TextDisabled("or drop .nii / .nii.gz files or folders on the page");
 
-    if (!pending_.empty()) {
+    if (job_done_ < job_total_) {
         const float done =
             job_total_ ? static_cast<float>(job_done_) / static_cast<float>(job_total_) : 0.0f;
         char label[64];
         std::snprintf(label, sizeof label, "loading %zu/%zu", job_done_, job_total_);
         ImGui::ProgressBar(done, {-80, 0}, label);
         ImGui::SameLine();
-        if (ImGui::Button("Cancel")) pending_.clear();
+        if (ImGui::Button("Cancel")) cancel_loading();
     }
     ImGui::Text("%zu cases, %zu with label and probability map", store_.cases().size(),
                 store_.labelled_count());
@@ -260,7 +285,11 @@ std::string App::state_json() {
     const double tau = threshold();
     json state = {
         {"cases", cases},
-        {"loading", {{"pending", pending_.size()}, {"done", job_done_}, {"total", job_total_}}},
+        {"loading",
+         {{"pending", pending_.size()},
+          {"done", job_done_},
+          {"total", job_total_},
+          {"cancels", cancels_}}},
         {"errors", errors_},
         {"settings",
          {{"method", to_string(settings_.method)},
@@ -277,6 +306,7 @@ std::string App::state_json() {
         {"cursor", viewer_.cursor()},
         {"radiological", viewer_.radiological()},
         {"view_rects", viewer_.view_rects()},
+        {"redraw_ms", viewer_.last_redraw_ms()},
         {"ui_rects", ui_rects_},
     };
     // Replace, never throw, on file names that are not valid UTF-8.

@@ -26,14 +26,22 @@ public:
     void frame();
 
     // The bridge's entry points (wasm/bridge.cpp); none of them blocks or throws.
+    // Announces `count` files the page is about to read, so progress counts them from the start.
+    void expect_files(std::size_t count);
     // Queues a file's (already decompressed) bytes; `sha256` is of the bytes as stored.
     void enqueue_file(std::string path, std::vector<std::uint8_t> bytes, std::string sha256);
-    // A problem found at the file edge (e.g. a corrupt gzip stream), shown like any other.
+    // A file the page could not hand over (e.g. a corrupt gzip stream): shown like any other
+    // error, and counted as done.
+    void reject_file(std::string message);
     void report_error(std::string message);
     void set_settings(const CalibrationSettings& settings) { settings_ = settings; }
     [[nodiscard]] const CalibrationSettings& settings() const { return settings_; }
     Status import_certificate(std::string_view json, const std::string& file_name);
     void select_case(const std::string& name);
+    // Drops the files not loaded yet; the page stops reading more.
+    void cancel_loading();
+    // Moves the crosshair (and so the three slices) to a voxel of the shown case.
+    void set_cursor(const Voxel& voxel) { viewer_.set_cursor(voxel); }
     void clear_cases();
     // Everything a test or the page needs to know, as JSON.
     [[nodiscard]] std::string state_json();
@@ -72,6 +80,8 @@ private:
     std::deque<PendingFile> pending_;
     std::size_t job_total_ = 0;  // files in the current loading job
     std::size_t job_done_ = 0;
+    std::size_t job_announced_ = 0;  // announced files not queued yet
+    std::uint64_t cancels_ = 0;      // the page stops reading files when this changes
 
     std::vector<std::string> errors_;  // newest last, shown until dismissed
     std::optional<Certificate> imported_;

@@ -76,13 +76,12 @@ const char* role_name(Role role) {
 }
 
 std::string case_name_of(std::string_view path) {
-    std::string stem = case_name(base_name(path), /*strip_channel=*/true);
+    const std::string stem = case_name(base_name(path), /*strip_channel=*/true);
     const std::string low = lower(stem);
     for (const RoleWord& w : kSuffixWords) {
         const std::string_view word = w.word;
         if (low.size() > word.size() && low.ends_with(word)) {
-            stem.resize(stem.size() - word.size());
-            break;
+            return stem.substr(0, stem.size() - word.size());
         }
     }
     return stem;

@@ -7,20 +7,21 @@
 namespace cls::app {
 namespace {
 
-std::uint32_t channel(Rgba c, int shift) { return (c >> shift) & 0xffu; }
-
-// Source-over compositing of an opaque colour with opacity alpha / 255 onto an opaque pixel,
-// in integers: this runs for every pixel of every view on every redraw.
+// Source-over compositing of an opaque colour with opacity alpha / 256 onto an opaque pixel,
+// red and blue in one multiply, green in another: this runs for every pixel of every view on
+// every redraw.
 Rgba blend(Rgba under, Rgba colour, std::uint32_t alpha) {
-    const std::uint32_t keep = 255 - alpha;
-    const auto mix = [&](int shift) {
-        return static_cast<std::uint8_t>((channel(under, shift) * keep + channel(colour, shift) * alpha + 127) / 255);
-    };
-    return rgba(mix(0), mix(8), mix(16));
+    const std::uint32_t keep = 256 - alpha;
+    const std::uint32_t red_blue =
+        (((under & 0xff00ffu) * keep + (colour & 0xff00ffu) * alpha) >> 8) & 0xff00ffu;
+    const std::uint32_t green =
+        (((under & 0x00ff00u) * keep + (colour & 0x00ff00u) * alpha) >> 8) & 0x00ff00u;
+    return red_blue | green | 0xff000000u;
 }
 
+// Opacity in [0, 1] as blend()'s alpha in [0, 256].
 std::uint32_t alpha_of(float opacity) {
-    return static_cast<std::uint32_t>(std::clamp(opacity, 0.0f, 1.0f) * 255.0f + 0.5f);
+    return static_cast<std::uint32_t>(std::clamp(opacity, 0.0f, 1.0f) * 256.0f + 0.5f);
 }
 
 // A "hot" colour map: black, red, yellow, white; 256 entries indexed by p * 255.
@@ -42,7 +43,8 @@ const std::array<Rgba, 256>& heat_table() {
 // Intensity to grey under a window: one multiply-add per pixel.
 struct GreyMap {
     explicit GreyMap(const Window& w)
-        : scale(w.width > 0 ? 255.0 / w.width : 0.0), offset(-(w.center - w.width / 2.0) * scale),
+        : scale(w.width > 0 ? 255.0 / w.width : 0.0),
+          offset(-(w.center - w.width / 2.0) * scale),
           step_at(w.center) {}
     Rgba operator()(float value) const {
         const double g = scale > 0 ? value * scale + offset : (value >= step_at ? 255.0 : 0.0);
@@ -66,7 +68,13 @@ void render_slice(const SliceLayers& layers, const SliceGeometry& geometry, std:
     const float* label = layers.label ? layers.label->data() : nullptr;
     const GreyMap grey(Window{s.window_center, s.window_width});
     const auto& heat = heat_table();
-    const std::uint32_t fixed_alpha = alpha_of(s.fixed_opacity), tau_alpha = alpha_of(s.tau_opacity);
+    // The heat map's opacity grows with p: one alpha per table entry.
+    std::array<std::uint32_t, 256> heat_alpha{};
+    for (std::size_t k = 0; k < heat_alpha.size(); ++k) {
+        heat_alpha[k] = alpha_of(s.heat_opacity * static_cast<float>(k) / 255.0f);
+    }
+    const std::uint32_t fixed_alpha = alpha_of(s.fixed_opacity),
+                        tau_alpha = alpha_of(s.tau_opacity);
     const std::uint32_t difference_alpha = alpha_of(s.difference_opacity);
     const std::uint32_t label_alpha = alpha_of(s.label_opacity);
     // The voxel index is affine in (column, row): walk it with two strides.
@@ -76,15 +84,18 @@ void render_slice(const SliceLayers& layers, const SliceGeometry& geometry, std:
     const auto in_label = [&](std::int64_t i) { return label[i] != 0.0f; };
 
     for (int row = 0; row < height; ++row) {
-        Rgba* out_row = out.pixels.data() + static_cast<std::size_t>(row) * static_cast<std::size_t>(width);
+        Rgba* out_row =
+            out.pixels.data() + static_cast<std::size_t>(row) * static_cast<std::size_t>(width);
         std::int64_t i = origin + row * row_step;
         for (int column = 0; column < width; ++column, i += column_step) {
             Rgba pixel = image ? grey(image[i]) : rgba(0, 0, 0);
             if (p) {
                 const float q = p[i];
-                if (s.heat_map && q > 0.0f) {
-                    const auto index = static_cast<std::size_t>(q * 255.0f + 0.5f);
-                    pixel = blend(pixel, heat[index], alpha_of(s.heat_opacity * q));
+                if (s.heat_map) {
+                    // The case store admits only [0, 1]; clamping keeps a stray value in the table.
+                    const auto index =
+                        static_cast<std::size_t>(std::clamp(q, 0.0f, 1.0f) * 255.0f + 0.5f);
+                    pixel = blend(pixel, heat[index], heat_alpha[index]);
                 }
                 const bool in_fixed = q >= s.fixed_threshold;
                 const bool in_tau = q >= s.tau;

@@ -1,6 +1,7 @@
 #include "viewer.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <limits>
@@ -132,8 +133,12 @@ void Viewer::draw_view(Platform& platform, View view, ImVec2 size) {
     const SliceGeometry geometry(*grid(), view, radiological_);
     const std::int64_t slice = cursor_[geometry.normal_axis()];
     if (dirty_ || state.texture == nullptr) {
+        const auto start = std::chrono::steady_clock::now();
         render_slice(layers(), geometry, slice, rendered_with_, state.image);
         state.texture = platform.upload_texture(index, state.image);
+        last_redraw_ms_[static_cast<std::size_t>(index)] =
+            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+                .count();
     }
 
     ImGui::BeginChild(view_name(view), size, true,

@@ -43,6 +43,8 @@ public:
     // Screen rectangle (x, y, width, height) of each view's image, for tests that click it.
     [[nodiscard]] const std::array<std::array<float, 4>, 3>& view_rects() const { return rects_; }
     [[nodiscard]] std::string readout() const;
+    // How long the last redraw of each view took (colouring and upload), in milliseconds.
+    [[nodiscard]] const std::array<double, 3>& last_redraw_ms() const { return last_redraw_ms_; }
 
 private:
     struct ViewState {
@@ -66,6 +68,7 @@ private:
     std::array<ViewState, 3> views_;
     std::array<std::array<float, 4>, 3> rects_{};
     OverlaySettings rendered_with_;
+    std::array<double, 3> last_redraw_ms_{};
     bool dirty_ = true;
 };
 

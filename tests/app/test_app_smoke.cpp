@@ -21,7 +21,8 @@ public:
     }
     void open_file_picker() override { ++pickers; }
     void load_demo() override { ++demos; }
-    void download(const std::string& name, const std::vector<std::uint8_t>& bytes, bool gzip) override {
+    void download(const std::string& name, const std::vector<std::uint8_t>& bytes,
+                  bool gzip) override {
         downloads.push_back({name, bytes, gzip});
     }
     struct Download {
@@ -66,7 +67,8 @@ protected:
         frames(2);
     }
     void click_rect(const nlohmann::json& rect) {
-        click(rect[0].get<float>() + rect[2].get<float>() / 2, rect[1].get<float>() + rect[3].get<float>() / 2);
+        click(rect[0].get<float>() + rect[2].get<float>() / 2,
+              rect[1].get<float>() + rect[3].get<float>() / 2);
     }
     void load_synthetic(int cases) {
         for (int i = 0; i < cases; ++i) {
@@ -117,17 +119,39 @@ TEST_F(AppSmoke, BadFilesAreReportedAndNothingIsLost) {
     frames(2);
     load_synthetic(10);
     const double tau = state()["tau"];
-    std::vector<std::uint8_t> truncated = nifti::write(synth_case({.size = 16, .seed = 5}, 20).probability, {});
+    std::vector<std::uint8_t> truncated =
+        nifti::write(synth_case({.size = 16, .seed = 5}, 20).probability, {});
     truncated.resize(truncated.size() / 2);
     app.enqueue_file("probs/broken.nii", truncated, "");
     app.enqueue_file("probs/junk.nii", {1, 2, 3}, "");
     frames(3);
     const auto s = state();
     ASSERT_EQ(s["errors"].size(), 2u);
-    EXPECT_NE(s["errors"][0].get<std::string>().find("probs/broken.nii: truncated"), std::string::npos);
+    EXPECT_NE(s["errors"][0].get<std::string>().find("probs/broken.nii: truncated"),
+              std::string::npos);
     EXPECT_NE(s["errors"][1].get<std::string>().find("probs/junk.nii"), std::string::npos);
     EXPECT_EQ(s["cases"].size(), 10u);
     EXPECT_EQ(s["tau"].get<double>(), tau);
+}
+
+TEST_F(AppSmoke, LoadingShowsProgressOverAnnouncedFilesAndCancels) {
+    frames(2);
+    app.expect_files(6);
+    const SynthCase c = synth_case({.size = 16, .seed = 5}, 0);
+    app.enqueue_file("probs/a.nii", nifti::write(c.probability, {}), "");
+    app.reject_file("probs/b.nii.gz: gzip stream is corrupt");
+    frames(2);
+    auto loading = state()["loading"];
+    EXPECT_EQ(loading["total"], 6);
+    EXPECT_EQ(loading["done"], 2);  // one loaded, one rejected at the file edge
+    app.enqueue_file("probs/c.nii", nifti::write(c.probability, {}), "");
+    app.cancel_loading();
+    frames(2);
+    loading = state()["loading"];
+    EXPECT_EQ(loading["pending"], 0);
+    EXPECT_EQ(loading["cancels"], 1);
+    EXPECT_EQ(loading["done"], loading["total"]);  // the bar is gone
+    EXPECT_EQ(state()["cases"].size(), 1u);        // what was loaded stays
 }
 
 TEST_F(AppSmoke, ExportsTheCertificateAndMaskAndImportsCertificates) {
@@ -139,7 +163,8 @@ TEST_F(AppSmoke, ExportsTheCertificateAndMaskAndImportsCertificates) {
     ASSERT_EQ(platform.downloads.size(), 2u);
     const auto& certificate_file = platform.downloads[0];
     EXPECT_EQ(certificate_file.name, "calibration_certificate.json");
-    auto certificate = parse_certificate(std::string(certificate_file.bytes.begin(), certificate_file.bytes.end()));
+    auto certificate = parse_certificate(
+        std::string(certificate_file.bytes.begin(), certificate_file.bytes.end()));
     ASSERT_TRUE(certificate) << certificate.error().message;
     EXPECT_EQ(certificate->calibration.threshold, tau);
     EXPECT_EQ(certificate->inputs[0].probabilities_sha256, "p");

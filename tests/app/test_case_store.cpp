@@ -1,8 +1,7 @@
-#include "case_store.hpp"
-
 #include <gtest/gtest.h>
 
 #include "calibration_session.hpp"
+#include "case_store.hpp"
 
 namespace cls::app {
 namespace {
@@ -51,7 +50,8 @@ TEST(CaseStore, RefusesMisfitsAndKeepsWhatIsLoaded) {
     EXPECT_NE(twice.error().message.find("already has a probability map"), std::string::npos);
     auto nan = store.add("probs/b.nii", Role::probability, filled({2, 2, 2}, std::nanf("")), "");
     ASSERT_FALSE(nan);
-    EXPECT_NE(nan.error().message.find("probs/b.nii: probability map has 8 NaN"), std::string::npos);
+    EXPECT_NE(nan.error().message.find("probs/b.nii: probability map has 8 NaN"),
+              std::string::npos);
     EXPECT_EQ(store.generation(), generation);
     ASSERT_EQ(store.cases().size(), 1u);
     EXPECT_EQ(store.cases()[0].volume(Role::probability)->data()[0], 0.4f);

@@ -1,6 +1,6 @@
-#include "slice_geometry.hpp"
-
 #include <gtest/gtest.h>
+
+#include "slice_geometry.hpp"
 
 namespace cls::app {
 namespace {
@@ -10,7 +10,8 @@ Volume coded(const Affine& affine) {
     Volume v({4, 3, 2}, affine);
     for (std::int64_t z = 0; z < 2; ++z)
         for (std::int64_t y = 0; y < 3; ++y)
-            for (std::int64_t x = 0; x < 4; ++x) v.at(x, y, z) = static_cast<float>(100 * x + 10 * y + z);
+            for (std::int64_t x = 0; x < 4; ++x)
+                v.at(x, y, z) = static_cast<float>(100 * x + 10 * y + z);
     return v;
 }
 
@@ -68,7 +69,8 @@ TEST(SliceGeometry, SameAnatomyWhateverTheStorageOrder) {
         const std::int64_t slice_a = in_ras[a.normal_axis()], slice_b = in_flipped[b.normal_axis()];
         for (int row = 0; row < a.height(); ++row)
             for (int column = 0; column < a.width(); ++column)
-                EXPECT_EQ(shown(ras, a, column, row, slice_a), shown(flipped, b, column, row, slice_b))
+                EXPECT_EQ(shown(ras, a, column, row, slice_a),
+                          shown(flipped, b, column, row, slice_b))
                     << view_name(view);
     }
 }
@@ -77,11 +79,11 @@ TEST(SliceGeometry, CoronalAndSagitalOrientation) {
     const Volume v = coded(Affine::Identity());
     const SliceGeometry coronal(v, View::coronal, true);
     EXPECT_EQ(coronal.normal_axis(), 1);
-    EXPECT_EQ(coronal.height(), 2);                          // rows run along z
-    EXPECT_EQ(shown(v, coronal, 0, 0, 0), 100 * 3 + 1);      // right, superior
+    EXPECT_EQ(coronal.height(), 2);                      // rows run along z
+    EXPECT_EQ(shown(v, coronal, 0, 0, 0), 100 * 3 + 1);  // right, superior
     const SliceGeometry sagittal(v, View::sagittal, true);
     EXPECT_EQ(sagittal.normal_axis(), 0);
-    EXPECT_EQ(shown(v, sagittal, 0, 0, 0), 10 * 2 + 1);      // anterior on the left, superior up
+    EXPECT_EQ(shown(v, sagittal, 0, 0, 0), 10 * 2 + 1);  // anterior on the left, superior up
 }
 
 TEST(SliceGeometry, PixelAndVoxelMapsAreInverse) {

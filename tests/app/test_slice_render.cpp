@@ -1,8 +1,7 @@
-#include "slice_render.hpp"
-
 #include <gtest/gtest.h>
 
 #include "cls/calibration.hpp"
+#include "slice_render.hpp"
 
 namespace cls::app {
 namespace {
@@ -13,7 +12,9 @@ Volume line(std::initializer_list<float> values) {
     return v;
 }
 
-Rgba pixel(const SliceImage& image, int column) { return image.pixels[static_cast<std::size_t>(column)]; }
+Rgba pixel(const SliceImage& image, int column) {
+    return image.pixels[static_cast<std::size_t>(column)];
+}
 
 TEST(SliceRender, WindowMapsIntensityToGrey) {
     const Volume image = line({0, 25, 100, 200});
