@@ -14,6 +14,23 @@ constexpr auto kFrameBudget = std::chrono::milliseconds(12);
 constexpr float kSidePanelWidth = 430.0f;
 constexpr std::size_t kMaxErrorsShown = 50;
 
+// The Validate tab's state, for tests and the page.
+nlohmann::json validation_json(const ValidationJob& validation) {
+    using nlohmann::json;
+    json coverage = json::array();
+    std::size_t scatter_cases = 0;
+    if (const auto& r = validation.result()) {
+        for (const CoveragePoint& p : r->coverage) coverage.push_back({p.alpha, p.coverage});
+        scatter_cases = r->cls_cases.size();
+    }
+    return {{"running", validation.running()},
+            {"progress", validation.progress()},
+            {"error", validation.error()},
+            {"calibration_cases", validation.result() ? validation.result()->calibration_cases : 0},
+            {"coverage", coverage},
+            {"scatter_cases", scatter_cases}};
+}
+
 }  // namespace
 
 void App::expect_files(std::size_t count) {
@@ -116,6 +133,7 @@ double App::threshold() {
 
 void App::frame() {
     advance_loading();
+    advance_validation();
     sync_calibration();
     overlays_.tau = threshold();
 
@@ -127,10 +145,32 @@ void App::frame() {
                      ImGuiWindowFlags_NoBringToFrontOnFocus);
     ImGui::BeginChild("side", {kSidePanelWidth, 0}, true);
     draw_cases_panel();
-    draw_calibration_panel();
-    draw_export_panel();
-    if (ImGui::CollapsingHeader("Display", ImGuiTreeNodeFlags_DefaultOpen))
-        viewer_.draw_controls(overlays_);
+    if (ImGui::BeginTabBar("tabs")) {
+        if (ImGui::BeginTabItem("Calibrate")) {
+            tab_ = "calibrate";
+            draw_calibration_panel();
+            draw_export_panel();
+            if (ImGui::CollapsingHeader("Display", ImGuiTreeNodeFlags_DefaultOpen)) {
+                viewer_.draw_controls(overlays_);
+            }
+            ImGui::EndTabItem();
+        }
+        const bool validate = ImGui::BeginTabItem("Validate");
+        remember_rect("validate_tab");
+        if (validate) {
+            tab_ = "validate";
+            draw_validate_tab();
+            ImGui::EndTabItem();
+        }
+        const bool learn = ImGui::BeginTabItem("Learn");
+        remember_rect("learn_tab");
+        if (learn) {
+            tab_ = "learn";
+            draw_learn_tab();
+            ImGui::EndTabItem();
+        }
+        ImGui::EndTabBar();
+    }
     ImGui::EndChild();
     ImGui::SameLine();
     ImGui::BeginChild("views");
@@ -308,6 +348,8 @@ std::string App::state_json() {
         {"view_rects", viewer_.view_rects()},
         {"redraw_ms", viewer_.last_redraw_ms()},
         {"ui_rects", ui_rects_},
+        {"validation", validation_json(validation_)},
+        {"tab", tab_},
     };
     // Replace, never throw, on file names that are not valid UTF-8.
     return state.dump(-1, ' ', false, json::error_handler_t::replace);

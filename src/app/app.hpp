@@ -15,6 +15,7 @@
 #include "calibration_session.hpp"
 #include "case_store.hpp"
 #include "platform.hpp"
+#include "validation.hpp"
 #include "viewer.hpp"
 
 namespace cls::app {
@@ -67,6 +68,12 @@ private:
     void draw_calibration_plots();
     void draw_case_table();
     void draw_export_panel();
+    void advance_validation();
+    void draw_validate_tab();
+    void draw_learn_tab();
+    // CLS calibrated without one case, for the Learn tab; recomputed only when an input changes.
+    const Result<Calibration>& held_out_calibration(const std::string& name,
+                                                    const CalibrationSettings& settings);
     void remember_rect(const char* name);
 
     Platform& platform_;
@@ -83,10 +90,21 @@ private:
     std::size_t job_announced_ = 0;  // announced files not queued yet
     std::uint64_t cancels_ = 0;      // the page stops reading files when this changes
 
+    ValidationJob validation_;
+    ValidationSettings validation_settings_;
+    struct HeldOut {
+        std::string name;
+        std::uint64_t generation;
+        CalibrationSettings settings;
+        Result<Calibration> result;
+    };
+    std::optional<HeldOut> held_out_;
+
     std::vector<std::string> errors_;  // newest last, shown until dismissed
     std::optional<Certificate> imported_;
     std::string imported_name_;
     std::map<std::string, std::array<float, 4>> ui_rects_;  // named widgets, for tests
+    std::string tab_;                                       // the side panel's open tab
 };
 
 }  // namespace cls::app

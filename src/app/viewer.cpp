@@ -18,9 +18,11 @@ std::int64_t clamp_index(std::int64_t v, std::int64_t extent) {
 // Where a radiologist would look first: the lesion voxel nearest the lesions' centre of mass,
 // else the most probable voxel, else the centre.
 Voxel point_of_interest(const LoadedCase& c) {
-    const Volume* grid =
-        c.volume(Role::label) ? c.volume(Role::label) : c.volume(Role::probability);
-    const Dims& d = grid->dims();
+    const Volume* grid = nullptr;
+    for (Role role : kRoles) {
+        if (const Volume* v = c.volume(role)) grid = v;
+    }
+    const Dims& d = grid->dims();  // every case holds at least one volume
     const auto voxel_of = [&](std::size_t i) {
         const auto index = static_cast<std::int64_t>(i);
         return Voxel{index % d[0], (index / d[0]) % d[1], index / (d[0] * d[1])};
@@ -80,8 +82,14 @@ void Viewer::show(const LoadedCase* c) {
     const bool same_case = c && c->name == case_name_;
     case_ = c;
     dirty_ = true;
-    if (same_case) return;  // more files of the shown case: keep the crosshair and window
+    if (same_case) {
+        // More files of the shown case (its label may have just arrived): look at the lesion,
+        // unless the user has moved the crosshair; keep the window either way.
+        if (!cursor_moved_) cursor_ = point_of_interest(*c);
+        return;
+    }
     case_name_ = c ? c->name : "";
+    cursor_moved_ = false;
     views_ = {};
     const Volume* g = grid();
     if (!g) return;
@@ -94,6 +102,7 @@ void Viewer::show(const LoadedCase* c) {
 void Viewer::set_cursor(const Voxel& voxel) {
     const Volume* g = grid();
     if (!g) return;
+    cursor_moved_ = true;
     for (int axis = 0; axis < 3; ++axis) cursor_[axis] = clamp_index(voxel[axis], g->dims()[axis]);
     dirty_ = true;
 }

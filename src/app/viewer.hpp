@@ -20,9 +20,10 @@ namespace cls::app {
 
 class Viewer {
 public:
-    // Shows `c` (nullptr: nothing). A new case puts the crosshair at the centre and
-    // window/level at the image's 1st–99th percentile; the same case (whose files changed, or
-    // which moved in the store) keeps them. Call again whenever the store changes.
+    // Shows `c` (nullptr: nothing). A new case puts the crosshair on its lesion (or most
+    // probable voxel, or centre) and window/level at the image's 1st-99th percentile; the same
+    // case (whose files changed, or which moved in the store) keeps its window, and its
+    // crosshair once the user has moved it. Call again whenever the store changes.
     void show(const LoadedCase* c);
     [[nodiscard]] const LoadedCase* shown() const { return case_; }
 
@@ -62,6 +63,7 @@ private:
     const LoadedCase* case_ = nullptr;
     std::string case_name_;
     Voxel cursor_{0, 0, 0};
+    bool cursor_moved_ = false;  // by the user, since the case was shown
     Window window_{0.5, 1.0};
     bool radiological_ = true;
     std::optional<View> maximised_;

@@ -6,6 +6,7 @@
 
 #include "app.hpp"
 #include "cls/certificate.hpp"
+#include "cls/evaluation.hpp"
 #include "cls/nifti.hpp"
 #include "cls/synth.hpp"
 
@@ -152,6 +153,45 @@ TEST_F(AppSmoke, LoadingShowsProgressOverAnnouncedFilesAndCancels) {
     EXPECT_EQ(loading["cancels"], 1);
     EXPECT_EQ(loading["done"], loading["total"]);  // the bar is gone
     EXPECT_EQ(state()["cases"].size(), 1u);        // what was loaded stays
+}
+
+TEST_F(AppSmoke, ValidateTabRunsTheCliEvaluationAsAJob) {
+    frames(2);
+    load_synthetic(20);
+    click_rect(state()["ui_rects"]["validate_tab"]);
+    ASSERT_TRUE(state()["ui_rects"].contains("run_validation")) << state()["ui_rects"].dump();
+    click_rect(state()["ui_rects"]["run_validation"]);
+    ASSERT_TRUE(state()["validation"]["running"].get<bool>());
+    int frame_count = 0;
+    while (state()["validation"]["running"].get<bool>() && frame_count < 2000) {
+        frames(1);
+        ++frame_count;
+    }
+    const auto validation = state()["validation"];
+    ASSERT_FALSE(validation["running"].get<bool>()) << validation.dump();
+    EXPECT_EQ(validation["calibration_cases"], 10);
+    EXPECT_EQ(validation["scatter_cases"], 10);
+    // Every alpha with k >= 1 on 10 calibration cases (alpha >= 0.1), as `cls evaluate` computes.
+    ASSERT_EQ(validation["coverage"].size(), 9u);
+    std::vector<EvaluationCase> cases;
+    for (int i = 0; i < 20; ++i) {
+        const SynthCase c = synth_case({.size = 16, .seed = 5}, i);
+        cases.push_back(*collect_evaluation_case(c.name, c.probability, c.label));
+    }
+    const auto set = EvaluationSet::create(std::move(cases), EmptyMaskPolicy::satisfied);
+    EvaluationSettings settings;  // the tab's: 200 splits, half calibrate, seed 1
+    settings.methods = {EvaluationMethod::cls};
+    settings.epsilon = 0.1;
+    settings.alpha = 0.3;
+    settings.splits = 200;
+    const auto report = evaluate(*set, settings);
+    ASSERT_TRUE(report);
+    EXPECT_EQ(validation["coverage"][2][1].get<double>(),
+              summarize(report->methods[0].splits, &SplitMetrics::coverage).mean);
+
+    click_rect(state()["ui_rects"]["learn_tab"]);  // draws the teaching view without trouble
+    frames(2);
+    EXPECT_EQ(state()["tab"], "learn");
 }
 
 TEST_F(AppSmoke, ExportsTheCertificateAndMaskAndImportsCertificates) {

@@ -37,8 +37,14 @@ function cliCertificate(epsilon, alpha) {
 
 const state = () => page.evaluate(() => window.cls.state());
 
+// A click as a person makes it: the pointer arrives, then presses and releases a frame later.
 async function clickCentre(rect) {
-  await page.mouse.click(rect[0] + rect[2] / 2, rect[1] + rect[3] / 2);
+  await page.mouse.move(rect[0] + rect[2] / 2, rect[1] + rect[3] / 2);
+  await page.waitForTimeout(50);
+  await page.mouse.down();
+  await page.waitForTimeout(50);
+  await page.mouse.up();
+  await page.waitForTimeout(50);
 }
 
 async function download(trigger) {
@@ -112,6 +118,26 @@ test('a bad file is reported by name and nothing loaded is lost', async () => {
   assert.match(s.errors[1], /^probs\/corrupt\.nii\.gz: /);
   assert.equal(s.cases.length, before.cases.length);
   assert.equal(s.tau, before.tau);
+});
+
+test('the Validate tab runs the same evaluation as cls evaluate, in WebAssembly', async () => {
+  await page.evaluate(() => window.cls.setCalibration({ epsilon: 0.1, alpha: 0.1 }));
+  await clickCentre((await state()).ui_rects.validate_tab);
+  assert.equal((await state()).tab, 'validate');
+  await clickCentre((await state()).ui_rects.run_validation);
+  await page.waitForFunction(() => !window.cls.state().validation.running && window.cls.state().validation.coverage.length > 0,
+    null, { timeout: 120000 });
+  const coverage = (await state()).validation.coverage;
+  const report = join(work, 'evaluate.json');
+  cli('evaluate', '--probs', join(demo, 'probs'), '--labels', join(demo, 'labels'), '--epsilon', 0.1,
+    '--alpha', 0.1, '--splits', 200, '--seed', 1, '--methods', 'cls', '--json', report);
+  const cliCoverage = JSON.parse(await readFile(report, 'utf8')).methods.cls.coverage;
+  assert.equal(coverage[0][0], 0.1);
+  assert.ok(Math.abs(coverage[0][1] - cliCoverage) < 1e-12, `browser ${coverage[0][1]} vs CLI ${cliCoverage}`);
+
+  await clickCentre((await state()).ui_rects.learn_tab);
+  assert.equal((await state()).tab, 'learn');
+  await clickCentre((await state()).ui_rects.validate_tab);  // back, so the views stay as the baselines show
 });
 
 // Fraction of pixels whose colour differs by more than `tolerance` in some channel.
