@@ -54,7 +54,8 @@ void BM_RedrawView512(benchmark::State& state) {
     }
 }
 
-void BM_Recalibrate1000Cases(benchmark::State& state) {
+// 1,000 cases of 200 to 2,200 lesion voxels.
+std::vector<LesionScores> thousand_cases() {
     Random rng(2);
     std::vector<LesionScores> cases(1000);
     for (LesionScores& c : cases) {
@@ -62,6 +63,11 @@ void BM_Recalibrate1000Cases(benchmark::State& state) {
         for (float& p : c.sorted_lesion_probabilities) p = static_cast<float>(rng.uniform());
         std::sort(c.sorted_lesion_probabilities.begin(), c.sorted_lesion_probabilities.end());
     }
+    return cases;
+}
+
+void BM_Recalibrate1000Cases(benchmark::State& state) {
+    const std::vector<LesionScores> cases = thousand_cases();
     const Method method = state.range(0) == 0 ? Method::cls : Method::crc;
     // As the app's calibration session does: CRC's risk curve is built once per case set.
     const CrcRiskCurve curve(cases);
@@ -80,13 +86,7 @@ void BM_Recalibrate1000Cases(benchmark::State& state) {
 BENCHMARK(BM_RedrawView512)->Unit(benchmark::kMillisecond);
 // Building CRC's curve, once per case set (on loading, not on a slider move).
 void BM_CrcCurve1000Cases(benchmark::State& state) {
-    Random rng(2);
-    std::vector<LesionScores> cases(1000);
-    for (LesionScores& c : cases) {
-        c.sorted_lesion_probabilities.resize(200 + rng.below(2000));
-        for (float& p : c.sorted_lesion_probabilities) p = static_cast<float>(rng.uniform());
-        std::sort(c.sorted_lesion_probabilities.begin(), c.sorted_lesion_probabilities.end());
-    }
+    const std::vector<LesionScores> cases = thousand_cases();
     for (auto _ : state) benchmark::DoNotOptimize(CrcRiskCurve(cases));
 }
 

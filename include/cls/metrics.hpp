@@ -32,6 +32,11 @@ struct CaseMetrics {
     [[nodiscard]] bool has_lesion() const { return lesion_voxels > 0; }
 };
 
+// Refuses a probability map and label that do not share a grid (dimensions and affine),
+// naming the case: they are compared voxel by voxel.
+[[nodiscard]] Status check_same_grid(const std::string& name, const Volume& probabilities,
+                                     const Volume& labels);
+
 // Measures one case; `probabilities` and `labels` must share a grid (the error says so).
 [[nodiscard]] Result<CaseMetrics> measure_case(std::string name, const Volume& probabilities,
                                                const Volume& labels, double threshold);

@@ -11,6 +11,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <vector>
 
 namespace cls {
@@ -58,6 +59,9 @@ private:
     std::int64_t source_volumes_ = 1;
     std::vector<float> data_;
 };
+
+// "20x20x16": a volume's dimensions as messages show them.
+[[nodiscard]] std::string grid_text(const Volume& volume);
 
 // True when two volumes share dimensions and, within `tolerance_mm`, their affines:
 // an image, its label and its probability map must, to be compared voxel by voxel.

@@ -56,11 +56,6 @@ std::optional<Role> role_from_suffix(std::string_view stem) {
     return std::nullopt;
 }
 
-std::string grid_text(const Volume& v) {
-    return std::to_string(v.dims()[0]) + "x" + std::to_string(v.dims()[1]) + "x" +
-           std::to_string(v.dims()[2]);
-}
-
 }  // namespace
 
 const char* role_name(Role role) {

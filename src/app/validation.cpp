@@ -8,6 +8,18 @@ namespace {
 
 constexpr double kAlphas[] = {0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9};
 
+EvaluationSettings evaluation_settings(const ValidationSettings& v, double alpha,
+                                       std::vector<EvaluationMethod> methods, std::size_t splits) {
+    EvaluationSettings s;
+    s.methods = std::move(methods);
+    s.epsilon = v.epsilon;
+    s.alpha = alpha;
+    s.splits = splits;
+    s.calibration_fraction = v.calibration_fraction;
+    s.seed = v.seed;
+    return s;
+}
+
 std::vector<ScatterPoint> scatter_of(const MethodReport& report) {
     std::vector<ScatterPoint> points;
     for (const CaseResult& c : report.first_split) points.push_back({c.outcome.fpr, c.outcome.fnr});
@@ -58,26 +70,20 @@ void ValidationJob::prepare_runs() {
     set_ = std::move(*set);
     for (double alpha : kAlphas) {
         const bool scatter = std::abs(alpha - settings_.alpha) < 1e-9;
-        EvaluationSettings s{
-            .methods = scatter ? std::vector{EvaluationMethod::fixed, EvaluationMethod::cls}
-                               : std::vector{EvaluationMethod::cls},
-            .epsilon = settings_.epsilon,
-            .alpha = alpha,
-            .splits = settings_.splits,
-            .calibration_fraction = settings_.calibration_fraction,
-            .seed = settings_.seed};
+        const EvaluationSettings s = evaluation_settings(
+            settings_, alpha,
+            scatter ? std::vector{EvaluationMethod::fixed, EvaluationMethod::cls}
+                    : std::vector{EvaluationMethod::cls},
+            settings_.splits);
         // An alpha the calibration part is too small for (k = 0) has no point on the curve.
         if (auto evaluation = Evaluation::start(*set_, s))
             runs_.push_back({alpha, std::move(*evaluation)});
     }
     if (std::none_of(runs_.begin(), runs_.end(),
                      [&](const Run& r) { return std::abs(r.alpha - settings_.alpha) < 1e-9; })) {
-        EvaluationSettings s{.methods = {EvaluationMethod::fixed, EvaluationMethod::cls},
-                             .epsilon = settings_.epsilon,
-                             .alpha = settings_.alpha,
-                             .splits = 1,
-                             .calibration_fraction = settings_.calibration_fraction,
-                             .seed = settings_.seed};
+        // The scatter's alpha is not on the curve: one split of fixed and CLS for it.
+        const EvaluationSettings s = evaluation_settings(
+            settings_, settings_.alpha, {EvaluationMethod::fixed, EvaluationMethod::cls}, 1);
         auto evaluation = Evaluation::start(*set_, s);
         if (!evaluation) {
             error_ = evaluation.error().message;

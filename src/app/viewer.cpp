@@ -63,6 +63,14 @@ Voxel point_of_interest(const LoadedCase& c) {
     return {d[0] / 2, d[1] / 2, d[2] / 2};
 }
 
+// One overlay's switch and opacity on a line.
+void overlay_row(const char* label, const char* slider_id, bool& shown, float& opacity) {
+    ImGui::Checkbox(label, &shown);
+    ImGui::SameLine(260);
+    ImGui::SetNextItemWidth(-1);
+    ImGui::SliderFloat(slider_id, &opacity, 0, 1, "%.2f");
+}
+
 }  // namespace
 
 const Volume* Viewer::grid() const {
@@ -239,34 +247,27 @@ void Viewer::draw_controls(OverlaySettings& o) {
                                : nullptr;
     ImGui::Text("Window %.4g  Level %.4g", window_.width, window_.center);
     if (base) {
-        if (ImGui::SmallButton("Auto 1-99%")) window_ = percentile_window(*base), dirty_ = true;
+        // Computed only when pressed: the automatic ones scan the image.
+        const auto preset = [&](const char* label, auto compute_window) {
+            if (ImGui::SmallButton(label)) {
+                window_ = compute_window();
+                dirty_ = true;
+            }
+        };
+        preset("Auto 1-99%", [&] { return percentile_window(*base); });
         ImGui::SameLine();
-        if (ImGui::SmallButton("Full range")) window_ = full_range_window(*base), dirty_ = true;
+        preset("Full range", [&] { return full_range_window(*base); });
         ImGui::SameLine();
-        if (ImGui::SmallButton("CT brain")) window_ = {40, 80}, dirty_ = true;
+        preset("CT brain", [] { return Window{40, 80}; });
         ImGui::SameLine();
-        if (ImGui::SmallButton("CT soft tissue")) window_ = {40, 400}, dirty_ = true;
+        preset("CT soft tissue", [] { return Window{40, 400}; });
     }
-    ImGui::Checkbox("Probability heat map", &o.heat_map);
-    ImGui::SameLine(260);
-    ImGui::SetNextItemWidth(-1);
-    ImGui::SliderFloat("##heat", &o.heat_opacity, 0, 1, "%.2f");
-    ImGui::Checkbox("Label contour", &o.label_contour);
-    ImGui::SameLine(260);
-    ImGui::SetNextItemWidth(-1);
-    ImGui::SliderFloat("##label", &o.label_opacity, 0, 1, "%.2f");
-    ImGui::Checkbox("Mask at tau (calibrated)", &o.tau_mask);
-    ImGui::SameLine(260);
-    ImGui::SetNextItemWidth(-1);
-    ImGui::SliderFloat("##tau", &o.tau_opacity, 0, 1, "%.2f");
-    ImGui::Checkbox("Mask at 0.5", &o.fixed_mask);
-    ImGui::SameLine(260);
-    ImGui::SetNextItemWidth(-1);
-    ImGui::SliderFloat("##fixed", &o.fixed_opacity, 0, 1, "%.2f");
-    ImGui::Checkbox("Difference (magenta: voxels the guarantee adds)", &o.difference);
-    ImGui::SameLine(260);
-    ImGui::SetNextItemWidth(-1);
-    ImGui::SliderFloat("##diff", &o.difference_opacity, 0, 1, "%.2f");
+    overlay_row("Probability heat map", "##heat", o.heat_map, o.heat_opacity);
+    overlay_row("Label contour", "##label", o.label_contour, o.label_opacity);
+    overlay_row("Mask at tau (calibrated)", "##tau", o.tau_mask, o.tau_opacity);
+    overlay_row("Mask at 0.5", "##fixed", o.fixed_mask, o.fixed_opacity);
+    overlay_row("Difference", "##difference", o.difference, o.difference_opacity);
+    ImGui::TextDisabled("difference: magenta, voxels the guarantee adds; orange, those it drops");
 }
 
 std::string Viewer::readout() const {

@@ -6,15 +6,6 @@
 namespace cls::cli {
 namespace fs = std::filesystem;
 
-namespace {
-
-std::string grid_text(const Volume& v) {
-    return std::to_string(v.dims()[0]) + "x" + std::to_string(v.dims()[1]) + "x" +
-           std::to_string(v.dims()[2]);
-}
-
-}  // namespace
-
 Status for_each_labelled_case(const fs::path& probabilities_dir, const fs::path& labels_dir,
                               const std::string& task,
                               const std::function<Status(LabelledCase&)>& visit) {

@@ -4,6 +4,7 @@
 #include <cstdint>
 
 #include "cls/components.hpp"
+#include "cls/metrics.hpp"
 #include "probability_sort.hpp"
 
 namespace cls {
@@ -18,11 +19,6 @@ std::size_t count_below(std::span<const float> sorted, double threshold) {
     return static_cast<std::size_t>(std::lower_bound(sorted.begin(), sorted.end(), threshold,
                                                      [](float p, double t) { return p < t; }) -
                                     sorted.begin());
-}
-
-std::string describe_grid(const Volume& v) {
-    return std::to_string(v.dims()[0]) + "x" + std::to_string(v.dims()[1]) + "x" +
-           std::to_string(v.dims()[2]);
 }
 
 // Each 26-connected lesion's largest probability, sorted.
@@ -56,15 +52,7 @@ std::size_t EvaluationCase::memory_bytes() const {
 
 Result<EvaluationCase> collect_evaluation_case(std::string name, const Volume& probabilities,
                                                const Volume& labels) {
-    if (probabilities.dims() != labels.dims()) {
-        return make_error("probability map is " + describe_grid(probabilities) +
-                          " but its label is " + describe_grid(labels))
-            .in(name);
-    }
-    if (!same_grid(probabilities, labels)) {
-        return make_error("probability map and label have different affines (voxel-to-world)")
-            .in(name);
-    }
+    if (Status grids = check_same_grid(name, probabilities, labels); !grids) return grids.error();
     auto scores = collect_lesion_scores(std::move(name), probabilities.values(), labels.values());
     if (!scores) return scores.error();
     EvaluationCase result{std::move(*scores), {}, {}};

@@ -8,11 +8,6 @@
 namespace cls {
 namespace {
 
-std::string describe_grid(const Volume& v) {
-    return std::to_string(v.dims()[0]) + "x" + std::to_string(v.dims()[1]) + "x" +
-           std::to_string(v.dims()[2]);
-}
-
 double ratio(std::size_t numerator, std::size_t denominator, double if_empty) {
     return denominator == 0 ? if_empty
                             : static_cast<double>(numerator) / static_cast<double>(denominator);
@@ -20,17 +15,22 @@ double ratio(std::size_t numerator, std::size_t denominator, double if_empty) {
 
 }  // namespace
 
-Result<CaseMetrics> measure_case(std::string name, const Volume& probabilities,
-                                 const Volume& labels, double threshold) {
+Status check_same_grid(const std::string& name, const Volume& probabilities, const Volume& labels) {
     if (probabilities.dims() != labels.dims()) {
-        return make_error("probability map is " + describe_grid(probabilities) +
-                          " but its label is " + describe_grid(labels))
+        return make_error("probability map is " + grid_text(probabilities) + " but its label is " +
+                          grid_text(labels))
             .in(name);
     }
     if (!same_grid(probabilities, labels)) {
         return make_error("probability map and label have different affines (voxel-to-world)")
             .in(name);
     }
+    return Done{};
+}
+
+Result<CaseMetrics> measure_case(std::string name, const Volume& probabilities,
+                                 const Volume& labels, double threshold) {
+    if (Status grids = check_same_grid(name, probabilities, labels); !grids) return grids.error();
     const std::vector<std::uint8_t> predicted = predict_mask(probabilities.values(), threshold);
     std::vector<std::uint8_t> lesion(labels.voxel_count());
     for (std::size_t i = 0; i < lesion.size(); ++i) lesion[i] = labels.data()[i] != 0.0f;

@@ -16,6 +16,11 @@ Eigen::Vector3d Volume::world(const Eigen::Vector3d& voxel) const {
     return (affine_ * voxel.homogeneous()).head<3>();
 }
 
+std::string grid_text(const Volume& volume) {
+    const Dims& d = volume.dims();
+    return std::to_string(d[0]) + "x" + std::to_string(d[1]) + "x" + std::to_string(d[2]);
+}
+
 bool same_grid(const Volume& a, const Volume& b, double tolerance_mm) {
     if (a.dims() != b.dims()) return false;
     return (a.affine() - b.affine()).cwiseAbs().maxCoeff() <= tolerance_mm;
