@@ -17,17 +17,21 @@ constexpr std::size_t kMaxErrorsShown = 50;
 // The Validate tab's state, for tests and the page.
 nlohmann::json validation_json(const ValidationJob& validation) {
     using nlohmann::json;
-    json coverage = json::array();
+    json curves = json::object();
     std::size_t scatter_cases = 0;
     if (const auto& r = validation.result()) {
-        for (const CoveragePoint& p : r->coverage) coverage.push_back({p.alpha, p.coverage});
+        for (const CoverageCurve& curve : r->curves) {
+            json points = json::array();
+            for (const CoveragePoint& p : curve.points) points.push_back({p.alpha, p.coverage});
+            curves[std::string(to_string(curve.method))] = points;
+        }
         scatter_cases = r->cls_cases.size();
     }
     return {{"running", validation.running()},
             {"progress", validation.progress()},
             {"error", validation.error()},
             {"calibration_cases", validation.result() ? validation.result()->calibration_cases : 0},
-            {"coverage", coverage},
+            {"coverage", curves},
             {"scatter_cases", scatter_cases}};
 }
 

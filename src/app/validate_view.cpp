@@ -26,30 +26,75 @@ void marker(const Plot& plot, double x, double y, ImU32 colour, float radius = 2
 
 void App::advance_validation() { validation_.advance(kValidationBudget); }
 
+namespace {
+
+struct MethodChoice {
+    EvaluationMethod method;
+    const char* label;
+    ImU32 colour;
+};
+constexpr MethodChoice kMethodChoices[] = {
+    {EvaluationMethod::cls, "CLS", IM_COL32(0, 200, 255, 255)},
+    {EvaluationMethod::crc, "CRC (expected FNR)", IM_COL32(255, 140, 60, 255)},
+    {EvaluationMethod::lesion_cls, "lesion-level CLS", IM_COL32(120, 230, 120, 255)},
+    {EvaluationMethod::pac, "PAC (Hoeffding-Bentkus)", IM_COL32(230, 120, 230, 255)},
+    {EvaluationMethod::mondrian, "Mondrian CLS (by predicted burden)",
+     IM_COL32(240, 240, 120, 255)},
+};
+
+ImU32 colour_of(EvaluationMethod method) {
+    for (const MethodChoice& c : kMethodChoices) {
+        if (c.method == method) return c.colour;
+    }
+    return kCls;
+}
+
+ImVec4 as_vec4(ImU32 colour) { return ImGui::ColorConvertU32ToFloat4(colour); }
+
+}  // namespace
+
 void App::draw_validate_tab() {
     ImGui::TextWrapped(
         "Random calibration/test splits of the loaded labelled cases, as `cls evaluate` runs "
-        "them: how often does CLS keep FNR <= epsilon on the test part?");
+        "them: how often does each method keep FNR <= epsilon on the test part?");
     int splits = static_cast<int>(validation_settings_.splits);
-    if (ImGui::SliderInt("splits", &splits, 10, 1000))
+    if (ImGui::SliderInt("splits", &splits, 10, 1000)) {
         validation_settings_.splits = static_cast<std::size_t>(splits);
+    }
     float fraction = static_cast<float>(validation_settings_.calibration_fraction);
     if (ImGui::SliderFloat("calibration share", &fraction, 0.1f, 0.9f, "%.2f")) {
         validation_settings_.calibration_fraction = std::round(fraction * 100.0) / 100.0;
+    }
+    std::vector<EvaluationMethod>& methods = validation_settings_.methods;
+    for (const MethodChoice& choice : kMethodChoices) {
+        bool on = std::find(methods.begin(), methods.end(), choice.method) != methods.end();
+        ImGui::PushStyleColor(ImGuiCol_CheckMark, choice.colour);
+        if (ImGui::Checkbox(choice.label, &on)) {
+            std::erase(methods, choice.method);
+            if (on) methods.push_back(choice.method);
+        }
+        ImGui::PopStyleColor();
+    }
+    if (std::find(methods.begin(), methods.end(), EvaluationMethod::pac) != methods.end()) {
+        float delta = static_cast<float>(validation_settings_.delta);
+        if (ImGui::SliderFloat("PAC delta", &delta, 0.01f, 0.5f, "%.2f")) {
+            validation_settings_.delta = std::round(delta * 100.0) / 100.0;
+        }
     }
     if (validation_.running()) {
         ImGui::ProgressBar(validation_.progress(), {-80, 0});
         ImGui::SameLine();
         if (ImGui::Button("Cancel##validation")) validation_.cancel();
-    } else if (ImGui::Button("Run validation")) {
+    } else if (ImGui::Button("Run validation") && !methods.empty()) {
         validation_settings_.epsilon = settings_.epsilon;
         validation_settings_.alpha = settings_.alpha;
         validation_settings_.empty_masks = settings_.empty_masks;
         validation_.start(store_, validation_settings_);
     }
     remember_rect("run_validation");
-    if (!validation_.error().empty())
+    if (!validation_.error().empty()) {
         ImGui::TextColored({1, 0.6f, 0.3f, 1}, "%s", validation_.error().c_str());
+    }
     const auto& result = validation_.result();
     if (!result) return;
 
@@ -57,21 +102,35 @@ void App::draw_validate_tab() {
     const double n = static_cast<double>(result->calibration_cases);
     ImGui::Text("%zu splits, %zu calibrate / %zu test, epsilon %.3g", result->settings.splits,
                 result->calibration_cases, result->test_cases, epsilon);
+    if (!result->mondrian_rule.empty())
+        ImGui::TextDisabled("Mondrian groups: %s", result->mondrian_rule.c_str());
     const float width = ImGui::GetContentRegionAvail().x;
     ImGui::TextUnformatted("Coverage (FNR <= epsilon) vs alpha");
     {
         const Plot plot("coverage", {width, 170}, 0.0, 1.0, 0.0, 1.0, "alpha", "coverage");
         plot.line(0, 1, 1, 0, kBound);                          // 1 - alpha
         plot.line(0, 1 + 1 / (n + 1), 1, 1 / (n + 1), kBound);  // 1 - alpha + 1/(n+1)
-        for (std::size_t i = 0; i < result->coverage.size(); ++i) {
-            const CoveragePoint& p = result->coverage[i];
-            marker(plot, p.alpha, p.coverage, kCls, 3.5f);
-            if (i > 0)
-                plot.line(result->coverage[i - 1].alpha, result->coverage[i - 1].coverage, p.alpha,
-                          p.coverage, kCls, 2);
+        for (const CoverageCurve& curve : result->curves) {
+            const ImU32 colour = colour_of(curve.method);
+            for (std::size_t i = 0; i < curve.points.size(); ++i) {
+                const CoveragePoint& p = curve.points[i];
+                marker(plot, p.alpha, p.coverage, colour, 3.5f);
+                if (i > 0) {
+                    const CoveragePoint& q = curve.points[i - 1];
+                    plot.line(q.alpha, q.coverage, p.alpha, p.coverage, colour, 2);
+                }
+            }
         }
     }
-    ImGui::TextDisabled("grey: 1 - alpha and 1 - alpha + 1/(n+1); the guarantee lies between");
+    for (const CoverageCurve& curve : result->curves) {
+        ImGui::TextColored(as_vec4(colour_of(curve.method)), "%s",
+                           std::string(to_string(curve.method)).c_str());
+        ImGui::SameLine();
+    }
+    ImGui::NewLine();
+    ImGui::TextDisabled(
+        "grey: 1 - alpha and 1 - alpha + 1/(n+1), where CLS's coverage must lie; lesion-level "
+        "CLS shows lesion-FNR coverage; CRC and PAC promise a mean FNR, not coverage");
     ImGui::Text("FNR vs FPR per test case (first split), alpha %.3g", result->settings.alpha);
     {
         double max_fpr = 1e-3;
@@ -83,9 +142,9 @@ void App::draw_validate_tab() {
         for (const ScatterPoint& p : result->fixed_cases) marker(plot, p.fpr, p.fnr, kFixed);
         for (const ScatterPoint& p : result->cls_cases) marker(plot, p.fpr, p.fnr, kCls);
     }
-    ImGui::TextColored({1, 0.82f, 0, 1}, "fixed 0.5");
+    ImGui::TextColored(as_vec4(kFixed), "fixed 0.5");
     ImGui::SameLine();
-    ImGui::TextColored({0, 0.78f, 1, 1}, "CLS");
+    ImGui::TextColored(as_vec4(kCls), "CLS");
 }
 
 const Result<Calibration>& App::held_out_calibration(const std::string& name,

@@ -14,10 +14,30 @@ EvaluationSettings evaluation_settings(const ValidationSettings& v, double alpha
     s.methods = std::move(methods);
     s.epsilon = v.epsilon;
     s.alpha = alpha;
+    s.delta = v.delta;
     s.splits = splits;
     s.calibration_fraction = v.calibration_fraction;
     s.seed = v.seed;
     return s;
+}
+
+// The coverage a method promises: lesion-level CLS promises it for lesion FNR.
+double coverage_of(const MethodReport& report) {
+    return summarize(report.splits, report.method == EvaluationMethod::lesion_cls
+                                        ? &SplitMetrics::lesion_coverage
+                                        : &SplitMetrics::coverage)
+        .mean;
+}
+
+// Splits the cases at the median number of voxels predicted at 0.5.
+MondrianRule median_predicted_voxels_rule(std::span<const EvaluationCase> cases) {
+    MondrianRule rule{.feature = MondrianFeature::predicted_voxels, .cuts = {1}};
+    std::vector<std::size_t> burden;
+    for (const EvaluationCase& c : cases) burden.push_back(mondrian_feature(rule, c));
+    std::nth_element(burden.begin(),
+                     burden.begin() + static_cast<std::ptrdiff_t>(burden.size() / 2), burden.end());
+    rule.cuts = {std::max<std::size_t>(1, burden[burden.size() / 2])};
+    return rule;
 }
 
 std::vector<ScatterPoint> scatter_of(const MethodReport& report) {
@@ -50,16 +70,18 @@ void ValidationJob::cancel() {
 
 float ValidationJob::progress() const {
     // Reducing the cases is the first half of the work, the splits the second.
-    if (next_name_ < names_.size() || runs_.empty()) {
+    if (next_name_ < names_.size() || splits_total_ == 0) {
         return names_.empty()
                    ? 0.0f
                    : 0.5f * static_cast<float>(next_name_) / static_cast<float>(names_.size());
     }
-    const std::size_t total = runs_.size() * settings_.splits;
-    return 0.5f + 0.5f * static_cast<float>(splits_done_) / static_cast<float>(total);
+    return 0.5f + 0.5f * static_cast<float>(splits_done_) / static_cast<float>(splits_total_);
 }
 
 void ValidationJob::prepare_runs() {
+    const bool mondrian = std::find(settings_.methods.begin(), settings_.methods.end(),
+                                    EvaluationMethod::mondrian) != settings_.methods.end();
+    if (mondrian && !cases_.empty()) mondrian_ = median_predicted_voxels_rule(cases_);
     auto set = EvaluationSet::create(std::move(cases_), settings_.empty_masks);
     cases_.clear();
     if (!set) {
@@ -68,31 +90,31 @@ void ValidationJob::prepare_runs() {
         return;
     }
     set_ = std::move(*set);
-    for (double alpha : kAlphas) {
-        const bool scatter = std::abs(alpha - settings_.alpha) < 1e-9;
-        const EvaluationSettings s = evaluation_settings(
-            settings_, alpha,
-            scatter ? std::vector{EvaluationMethod::fixed, EvaluationMethod::cls}
-                    : std::vector{EvaluationMethod::cls},
-            settings_.splits);
-        // An alpha the calibration part is too small for (k = 0) has no point on the curve.
-        if (auto evaluation = Evaluation::start(*set_, s))
-            runs_.push_back({alpha, std::move(*evaluation)});
-    }
-    if (std::none_of(runs_.begin(), runs_.end(),
-                     [&](const Run& r) { return std::abs(r.alpha - settings_.alpha) < 1e-9; })) {
-        // The scatter's alpha is not on the curve: one split of fixed and CLS for it.
-        const EvaluationSettings s = evaluation_settings(
-            settings_, settings_.alpha, {EvaluationMethod::fixed, EvaluationMethod::cls}, 1);
-        auto evaluation = Evaluation::start(*set_, s);
-        if (!evaluation) {
-            error_ = evaluation.error().message;
-            running_ = false;
-            runs_.clear();
-            return;
+    // One evaluation per method and alpha: an alpha (or a method) the calibration part is too
+    // small for has no point, and does not stop the others.
+    for (EvaluationMethod method : settings_.methods) {
+        for (double alpha : kAlphas) {
+            EvaluationSettings s =
+                evaluation_settings(settings_, alpha, {method}, settings_.splits);
+            if (method == EvaluationMethod::mondrian) s.mondrian = mondrian_;
+            if (auto evaluation = Evaluation::start(*set_, s)) {
+                runs_.push_back({method, alpha, std::move(*evaluation)});
+                splits_total_ += settings_.splits;
+            }
         }
-        runs_.push_back({settings_.alpha, std::move(*evaluation)});
     }
+    // The scatter: the first split (the same in every run of a seed) at fixed 0.5 and CLS.
+    auto scatter = Evaluation::start(
+        *set_, evaluation_settings(settings_, settings_.alpha,
+                                   {EvaluationMethod::fixed, EvaluationMethod::cls}, 1));
+    if (!scatter) {
+        error_ = scatter.error().message;
+        running_ = false;
+        runs_.clear();
+        return;
+    }
+    runs_.push_back({EvaluationMethod::fixed, settings_.alpha, std::move(*scatter)});
+    splits_total_ += 1;
 }
 
 void ValidationJob::advance(std::chrono::milliseconds budget) {
@@ -127,18 +149,21 @@ void ValidationJob::advance(std::chrono::milliseconds budget) {
 void ValidationJob::finish() {
     ValidationResult result;
     result.settings = settings_;
+    if (mondrian_) result.mondrian_rule = to_string(*mondrian_);
+    for (EvaluationMethod method : settings_.methods) result.curves.push_back({method, {}});
     for (const Run& run : runs_) {
         const EvaluationReport& report = run.evaluation.report();
         result.calibration_cases = report.calibration_cases;
         result.test_cases = report.test_cases;
-        const MethodReport* cls = report.find(EvaluationMethod::cls);
-        if (report.settings.splits == settings_.splits) {
-            result.coverage.push_back(
-                {run.alpha, summarize(cls->splits, &SplitMetrics::coverage).mean});
+        if (run.method == EvaluationMethod::fixed) {
+            result.fixed_cases = scatter_of(*report.find(EvaluationMethod::fixed));
+            result.cls_cases = scatter_of(*report.find(EvaluationMethod::cls));
+            continue;
         }
-        if (const MethodReport* fixed = report.find(EvaluationMethod::fixed)) {
-            result.fixed_cases = scatter_of(*fixed);
-            result.cls_cases = scatter_of(*cls);
+        for (CoverageCurve& curve : result.curves) {
+            if (curve.method == run.method) {
+                curve.points.push_back({run.alpha, coverage_of(*report.find(run.method))});
+            }
         }
     }
     result_ = std::move(result);

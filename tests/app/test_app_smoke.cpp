@@ -172,7 +172,7 @@ TEST_F(AppSmoke, ValidateTabRunsTheCliEvaluationAsAJob) {
     EXPECT_EQ(validation["calibration_cases"], 10);
     EXPECT_EQ(validation["scatter_cases"], 10);
     // Every alpha with k >= 1 on 10 calibration cases (alpha >= 0.1), as `cls evaluate` computes.
-    ASSERT_EQ(validation["coverage"].size(), 9u);
+    ASSERT_EQ(validation["coverage"]["cls"].size(), 9u);
     std::vector<EvaluationCase> cases;
     for (int i = 0; i < 20; ++i) {
         const SynthCase c = synth_case({.size = 16, .seed = 5}, i);
@@ -186,7 +186,7 @@ TEST_F(AppSmoke, ValidateTabRunsTheCliEvaluationAsAJob) {
     settings.splits = 200;
     const auto report = evaluate(*set, settings);
     ASSERT_TRUE(report);
-    EXPECT_EQ(validation["coverage"][2][1].get<double>(),
+    EXPECT_EQ(validation["coverage"]["cls"][2][1].get<double>(),
               summarize(report->methods[0].splits, &SplitMetrics::coverage).mean);
 
     click_rect(state()["ui_rects"]["learn_tab"]);  // draws the teaching view without trouble

@@ -125,9 +125,9 @@ test('the Validate tab runs the same evaluation as cls evaluate, in WebAssembly'
   await clickCentre((await state()).ui_rects.validate_tab);
   assert.equal((await state()).tab, 'validate');
   await clickCentre((await state()).ui_rects.run_validation);
-  await page.waitForFunction(() => !window.cls.state().validation.running && window.cls.state().validation.coverage.length > 0,
+  await page.waitForFunction(() => !window.cls.state().validation.running && window.cls.state().validation.coverage.cls,
     null, { timeout: 120000 });
-  const coverage = (await state()).validation.coverage;
+  const coverage = (await state()).validation.coverage.cls;
   const report = join(work, 'evaluate.json');
   cli('evaluate', '--probs', join(demo, 'probs'), '--labels', join(demo, 'labels'), '--epsilon', 0.1,
     '--alpha', 0.1, '--splits', 200, '--seed', 1, '--methods', 'cls', '--json', report);
