@@ -26,7 +26,7 @@ std::string quoted(const fs::path& path) { return path.string(); }
 
 // Inflates a .nii.gz no further than its header says the file can be, so that a small
 // compressed stream cannot exhaust memory.
-Result<Bytes> inflate_nifti(const Bytes& compressed) {
+Result<Bytes> inflate_nifti(std::span<const std::uint8_t> compressed) {
     auto prefix = gunzip_prefix(compressed, kHeaderPrefixBytes);
     if (!prefix) return prefix.error();
     auto header = nifti::read_header(*prefix);
@@ -101,16 +101,18 @@ Result<std::vector<std::string>> list_nifti_files(const fs::path& dir) {
     return names;
 }
 
+Result<nifti::Image> parse_nifti_file(std::span<const std::uint8_t> bytes) {
+    if (!is_gzip(bytes)) return nifti::read(bytes);
+    auto inflated = inflate_nifti(bytes);
+    if (!inflated) return inflated.error();
+    return nifti::read(*inflated);
+}
+
 Result<LoadedNifti> load_nifti(const fs::path& path) {
     auto bytes = read_file(path);
     if (!bytes) return bytes.error();
     std::string digest = sha256_hex(*bytes);
-    if (is_gzip(*bytes)) {
-        auto inflated = inflate_nifti(*bytes);
-        if (!inflated) return inflated.error().in(quoted(path));
-        *bytes = std::move(*inflated);
-    }
-    auto image = nifti::read(*bytes);
+    auto image = parse_nifti_file(*bytes);
     if (!image) return image.error().in(quoted(path));
     return LoadedNifti{std::move(*image), std::move(digest)};
 }

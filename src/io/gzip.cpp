@@ -12,6 +12,9 @@ namespace {
 // zlib counts in uInt: hand it at most this much input or output per call.
 constexpr std::size_t kMaxPerCall = std::size_t{1} << 30;
 constexpr std::size_t kOutputChunk = std::size_t{4} << 20;
+// Output grows from this size, doubling up to kOutputChunk: a small file (or a header prefix)
+// then costs kilobytes, not a zero-filled 4 MiB buffer.
+constexpr std::size_t kFirstOutputChunk = std::size_t{64} << 10;
 
 bool only_zeros(std::span<const std::uint8_t> bytes) {
     return std::all_of(bytes.begin(), bytes.end(), [](std::uint8_t b) { return b == 0; });
@@ -49,7 +52,8 @@ Result<std::vector<std::uint8_t>> inflate_gzip(std::span<const std::uint8_t> byt
         }
         if (produced == out.size()) {
             if (produced == limit) break;
-            out.resize(std::min(limit, produced + kOutputChunk));
+            const std::size_t grow = std::clamp(produced, kFirstOutputChunk, kOutputChunk);
+            out.resize(std::min(limit, produced + grow));
         }
         stream.next_out = out.data() + produced;
         stream.avail_out = static_cast<uInt>(out.size() - produced);
@@ -111,7 +115,13 @@ std::vector<std::uint8_t> gzip(std::span<const std::uint8_t> bytes, int level) {
             stream.avail_in = static_cast<uInt>(n);
             consumed += n;
         }
-        if (produced == out.size()) out.resize(produced + kOutputChunk);
+        if (produced == out.size()) {
+            // The first chunk fits the whole stream when the input comes in one call.
+            const uLong bound = deflateBound(
+                &stream, static_cast<uLong>(bytes.size() - consumed + stream.avail_in));
+            out.resize(produced +
+                       (out.empty() ? std::min<std::size_t>(bound, kOutputChunk) : kOutputChunk));
+        }
         stream.next_out = out.data() + produced;
         stream.avail_out = static_cast<uInt>(out.size() - produced);
         const uInt room = stream.avail_out;

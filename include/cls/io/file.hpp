@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,9 @@ struct LoadedNifti {
     std::string sha256;  // of the file's bytes as stored (compressed or not)
 };
 
+// Parses a .nii or .nii.gz held in memory: gunzips when the bytes are gzip (by magic), inflating
+// no further than the header says the file can be, then parses. Errors do not name a file.
+[[nodiscard]] Result<nifti::Image> parse_nifti_file(std::span<const std::uint8_t> bytes);
 // Reads, gunzips when the bytes are gzip (by magic, not by name), parses. Errors name the file.
 [[nodiscard]] Result<LoadedNifti> load_nifti(const std::filesystem::path& path);
 // Writes a NIfTI, gzip-compressed when the name ends in .gz, atomically.

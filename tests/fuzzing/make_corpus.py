@@ -1,0 +1,125 @@
+#!/usr/bin/python3
+"""Writes the fuzzers' seed corpus into tests/fuzzing/corpus/<target>/ (committed; rerun it
+with /usr/bin/python3, which has numpy and nibabel, after changing it).
+
+Valid NIfTI-1 and NIfTI-2 files of every supported datatype and both byte orders, written by
+nibabel, slightly damaged copies (truncated, bad magic, huge dims, NaN pixdim, qform/sform
+corners), their .nii.gz versions and hostile gzip streams, and valid and damaged calibration
+certificates. Small on purpose: libFuzzer grows the corpus itself (scripts/fuzz.sh).
+"""
+import gzip
+import io
+import json
+import pathlib
+import shutil
+import struct
+
+import nibabel as nib
+import numpy as np
+
+ROOT = pathlib.Path(__file__).resolve().parent / "corpus"
+
+
+def nifti_bytes(data, cls=nib.Nifti1Image, endian="<", affine=None, qform_only=False):
+    affine = np.diag([2.0, 1.5, 3.0, 1.0]) if affine is None else affine
+    image = cls(data, affine)
+    if endian == ">":
+        image = cls(data, affine, header=image.header.as_byteswapped(">"))
+    if qform_only:
+        image.set_sform(None, code=0)
+    buffer = io.BytesIO()
+    file_map = image.make_file_map({"image": buffer, "header": buffer})
+    image.to_file_map(file_map)
+    return buffer.getvalue()
+
+
+def patched(data, offset, fmt, *values):
+    out = bytearray(data)
+    struct.pack_into(fmt, out, offset, *values)
+    return bytes(out)
+
+
+def write(target, name, data):
+    folder = ROOT / target
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / name).write_bytes(data)
+
+
+def nifti_seeds():
+    rng = np.random.default_rng(7)
+    seeds = {
+        "u8_le.nii": nifti_bytes(rng.integers(0, 255, (4, 3, 2), dtype=np.uint8)),
+        "i16_be.nii": nifti_bytes(rng.integers(-99, 99, (3, 3, 2)).astype(np.int16), endian=">"),
+        "f32_4d_qform.nii": nifti_bytes(rng.random((3, 2, 2, 2), dtype=np.float32),
+                                        qform_only=True),
+        "f64_nifti2.nii": nifti_bytes(rng.random((2, 2, 2)), cls=nib.Nifti2Image),
+        "i8_2d.nii": nifti_bytes(np.arange(-6, 6, dtype=np.int8).reshape(4, 3)),
+        "u16.nii": nifti_bytes(np.arange(8, dtype=np.uint16).reshape(2, 2, 2)),
+    }
+    base = seeds["u8_le.nii"]
+    seeds["truncated.nii"] = base[:-5]
+    seeds["bad_magic.nii"] = base[:344] + b"ni1\0" + base[348:]
+    seeds["huge_dims.nii"] = patched(base, 42, "<hhh", 32767, 32767, 32767)
+    seeds["nan_pixdim.nii"] = patched(base, 80, "<f", float("nan"))
+    seeds["slope_inter.nii"] = patched(patched(base, 112, "<f", 2.5), 116, "<f", -1.0)
+    seeds["no_xform.nii"] = patched(patched(base, 252, "<h", 0), 254, "<h", 0)
+    return seeds
+
+
+def nifti_gz_seeds(nifti):
+    # The target's first byte picks the mode: 1 = gzip the rest here, 0 = the rest as it is.
+    seeds = {}
+    for name in ("u8_le.nii", "i16_be.nii", "f64_nifti2.nii", "huge_dims.nii"):
+        seeds[name + ".gz"] = b"\0" + gzip.compress(nifti[name], mtime=0)
+    for name in ("u8_le.nii", "i16_be.nii"):
+        seeds["to_gzip_" + name] = b"\1" + nifti[name]
+    two_members = gzip.compress(nifti["u8_le.nii"][:200], mtime=0) + gzip.compress(
+        nifti["u8_le.nii"][200:], mtime=0)
+    seeds["two_members.gz"] = b"\0" + two_members
+    seeds["trailing_zeros.gz"] = seeds["u8_le.nii.gz"] + bytes(16)
+    seeds["truncated.gz"] = seeds["u8_le.nii.gz"][:-9]
+    # A header declaring little data followed by a long run of zeros: a gzip bomb.
+    bomb = nifti["u8_le.nii"] + bytes(4 << 20)
+    seeds["bomb.gz"] = b"\0" + gzip.compress(bomb, compresslevel=9, mtime=0)
+    return seeds
+
+
+def certificate_seeds():
+    case = {"name": "case01", "lesion_voxels": 12, "critical_threshold": 0.42,
+            "excluded": False, "probabilities_sha256": "ab" * 32, "label_sha256": "cd" * 32}
+    cls = {"format": "cls-calibration-certificate", "format_version": 1,
+           "tool_version": "0.1.0", "method": "cls", "epsilon": 0.1, "alpha": 0.05, "n": 2,
+           "k": 1, "threshold": 0.42, "empty_mask_policy": "satisfied", "empty_masks": 0,
+           "cases": [case, dict(case, name="case02", critical_threshold=None, excluded=True)]}
+    crc = dict(cls, method="crc", empty_mask_policy="exclude", threshold=None)
+    del crc["k"]
+    fixed = dict(cls, method="fixed", fixed_threshold=0.5, k=None)
+    seeds = {
+        "cls.json": json.dumps(cls, indent=2),
+        "crc.json": json.dumps(crc),
+        "fixed.json": json.dumps(fixed),
+        "bad_alpha.json": json.dumps(dict(cls, alpha=1e-12)),
+        "bad_case.json": json.dumps(dict(cls, n=-1, cases=[1, {"name": 3}])),
+        "truncated.json": json.dumps(cls)[:120],
+        "deep.json": "[" * 64 + "]" * 64,
+        "unicode.json": json.dumps(dict(cls, tool_version="\u00e9\U0001f600"), ensure_ascii=False),
+    }
+    return {name: text.encode() for name, text in seeds.items()}
+
+
+def main():
+    shutil.rmtree(ROOT, ignore_errors=True)
+    nifti = nifti_seeds()
+    for name, data in nifti.items():
+        write("fuzz_nifti", name, data)
+    for name, data in nifti_gz_seeds(nifti).items():
+        write("fuzz_nifti_gz", name, data)
+    for name, data in certificate_seeds().items():
+        write("fuzz_certificate", name, data)
+    files = list(ROOT.rglob("*"))
+    total = sum(f.stat().st_size for f in files if f.is_file())
+    print(f"make_corpus: {sum(f.is_file() for f in files)} files, {total} bytes in {ROOT}")
+
+
+if __name__ == "__main__":
+    main()
