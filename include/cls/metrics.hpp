@@ -32,6 +32,23 @@ struct CaseMetrics {
     [[nodiscard]] bool has_lesion() const { return lesion_voxels > 0; }
 };
 
+// One case's voxel counts at a threshold, and the rates they give under this module's
+// conventions for empty sets; measure_case and evaluation (outcome_at) both go through here.
+struct VoxelCounts {
+    std::size_t voxels = 0;
+    std::size_t lesion_voxels = 0;
+    std::size_t true_positives = 0;
+    std::size_t false_positives = 0;
+};
+struct VoxelRates {
+    double fnr = 0.0;
+    double fpr = 0.0;
+    double dice = 1.0;
+    double compactness = 0.0;
+    bool missed_lesion = false;
+};
+[[nodiscard]] VoxelRates voxel_rates(const VoxelCounts& counts);
+
 // Refuses a probability map and label that do not share a grid (dimensions and affine),
 // naming the case: they are compared voxel by voxel.
 [[nodiscard]] Status check_same_grid(const std::string& name, const Volume& probabilities,

@@ -80,13 +80,14 @@ CaseOutcome outcome_at(const EvaluationCase& c, double threshold) {
     o.true_positives = lesion_voxels - false_negatives;
     o.false_positives = c.background.count_at_least(threshold);
     o.lesions_detected = c.lesions() - count_below(c.sorted_lesion_maxima, threshold);
-    o.fnr = ratio(false_negatives, lesion_voxels, 0.0);
-    o.fpr = ratio(o.false_positives, c.background.size(), 0.0);
-    o.dice = ratio(2 * o.true_positives, 2 * o.true_positives + o.false_positives + false_negatives,
-                   1.0);
-    o.compactness = ratio(o.true_positives + o.false_positives, c.voxels(), 0.0);
+    const VoxelRates rates =
+        voxel_rates({c.voxels(), lesion_voxels, o.true_positives, o.false_positives});
+    o.fnr = rates.fnr;
+    o.fpr = rates.fpr;
+    o.dice = rates.dice;
+    o.compactness = rates.compactness;
+    o.missed_lesion = rates.missed_lesion;
     o.lesion_fnr = ratio(c.lesions() - o.lesions_detected, c.lesions(), 0.0);
-    o.missed_lesion = lesion_voxels > 0 && o.true_positives == 0;
     return o;
 }
 

@@ -15,6 +15,17 @@ double ratio(std::size_t numerator, std::size_t denominator, double if_empty) {
 
 }  // namespace
 
+VoxelRates voxel_rates(const VoxelCounts& c) {
+    const std::size_t false_negatives = c.lesion_voxels - c.true_positives;
+    const std::size_t predicted = c.true_positives + c.false_positives;
+    return {.fnr = ratio(false_negatives, c.lesion_voxels, 0.0),
+            .fpr = ratio(c.false_positives, c.voxels - c.lesion_voxels, 0.0),
+            .dice = ratio(2 * c.true_positives,
+                          2 * c.true_positives + c.false_positives + false_negatives, 1.0),
+            .compactness = ratio(predicted, c.voxels, 0.0),
+            .missed_lesion = c.lesion_voxels > 0 && c.true_positives == 0};
+}
+
 Status check_same_grid(const std::string& name, const Volume& probabilities, const Volume& labels) {
     if (probabilities.dims() != labels.dims()) {
         return make_error("probability map is " + grid_text(probabilities) + " but its label is " +
@@ -43,17 +54,14 @@ Result<CaseMetrics> measure_case(std::string name, const Volume& probabilities,
         m.predicted_voxels += predicted[i];
         m.true_positives += lesion[i] & predicted[i];
     }
-    const std::size_t false_negatives = m.lesion_voxels - m.true_positives;
-    const std::size_t false_positives = m.predicted_voxels - m.true_positives;
-    const std::size_t background = m.voxels - m.lesion_voxels;
-
-    m.fnr = ratio(false_negatives, m.lesion_voxels, 0.0);
-    m.fpr = ratio(false_positives, background, 0.0);
-    m.dice =
-        ratio(2 * m.true_positives, 2 * m.true_positives + false_positives + false_negatives, 1.0);
+    const VoxelRates rates = voxel_rates(
+        {m.voxels, m.lesion_voxels, m.true_positives, m.predicted_voxels - m.true_positives});
+    m.fnr = rates.fnr;
+    m.fpr = rates.fpr;
+    m.dice = rates.dice;
+    m.compactness = rates.compactness;
+    m.missed_lesion = rates.missed_lesion;
     if (m.predicted_voxels > 0) m.precision = ratio(m.true_positives, m.predicted_voxels, 0.0);
-    m.compactness = ratio(m.predicted_voxels, m.voxels, 0.0);
-    m.missed_lesion = m.has_lesion() && m.true_positives == 0;
 
     const Components lesions = label_components(lesion, labels.dims());
     m.lesions = static_cast<std::size_t>(lesions.count);
