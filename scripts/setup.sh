@@ -30,9 +30,14 @@ if ((${#missing[@]})); then
 fi
 echo "setup: all dependencies present" >&2
 "$(dirname "$0")/fetch_imgui.sh"
-# playwright-core (browser tests) from npm, at the version package-lock.json pins; it drives
-# Debian's Chromium and downloads no browser of its own.
+# From npm, at the versions package-lock.json pins: onnxruntime-web (the page's model runtime,
+# served from our own origin), onnxruntime-node (batch inference and the parity test) and
+# playwright-core (browser tests; it drives Debian's Chromium and downloads no browser).
+# onnxruntime-node's post-install would fetch CUDA files, which we neither need nor can reach.
 cd "$(dirname "$0")/.."
-if [[ ! -d node_modules/playwright-core ]]; then
-  npm ci --no-audit --no-fund --loglevel=error
-fi
+for module in playwright-core onnxruntime-web onnxruntime-node; do
+  if [[ ! -d node_modules/$module ]]; then
+    ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund --loglevel=error
+    break
+  fi
+done
