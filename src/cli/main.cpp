@@ -21,7 +21,7 @@ constexpr const char* kUsageText =
 
 usage:
   cls info [--json] FILE
-  cls synth --cases N --size S --seed K --out DIR
+  cls synth [--kind probabilities|scans] --cases N --size S --seed K --out DIR
   cls calibrate --probs DIR --labels DIR --epsilon E --alpha A
                 [--method cls|crc|fixed] [--empty-masks satisfied|exclude]
                 [--threshold T] --out CERT.json
@@ -34,6 +34,9 @@ usage:
                [--json OUT] [--csv OUT] [--plots DIR]
   cls evaluate --probs DIR --labels DIR --paper-suite OUTDIR [--splits R] [--seed S]
   cls --version
+
+synth --kind probabilities (the default) writes images/, labels/ and probs/ from a simulated
+model; --kind scans writes FLAIR-like images/ and labels/ only, to train or test a real model.
 
 A voxel is predicted lesion iff p >= threshold. CLS picks the threshold so that, for a new
 case exchangeable with the calibration cases, P(FNR <= epsilon) >= 1 - alpha.

@@ -212,6 +212,33 @@ class Cli(unittest.TestCase):
         label = nib.load(self.data / "labels" / "case_000.nii.gz")
         self.assertEqual(label.get_data_dtype(), np.uint8)
 
+    def test_synth_scans(self):
+        out = WORK / "scans"
+        run("synth", "--kind", "scans", "--cases", 4, "--size", 24, "--seed", 5, "--out", out)
+        self.assertEqual(sorted(p.name for p in out.iterdir()), ["images", "labels"])
+        for sub in ("images", "labels"):
+            names = sorted(p.name for p in (out / sub).iterdir())
+            self.assertEqual(names, [f"case_{i:03d}.nii.gz" for i in range(4)])
+        again = WORK / "scans_again"
+        run("synth", "--kind", "scans", "--cases", 2, "--size", 24, "--seed", 5, "--out", again)
+        centred = np.eye(4)
+        centred[:3, 3] = -(24 - 1) / 2  # 1 mm RAS+ grid centred on the origin
+        for i in range(2):
+            image = nib.load(out / "images" / f"case_{i:03d}.nii.gz")
+            label = nib.load(out / "labels" / f"case_{i:03d}.nii.gz")
+            self.assertEqual(image.get_data_dtype(), np.float32)
+            self.assertEqual(label.get_data_dtype(), np.uint8)
+            self.assertEqual(image.shape, (24, 24, 24))
+            np.testing.assert_array_equal(image.affine, centred)
+            np.testing.assert_array_equal(label.affine, centred)
+            self.assertTrue(np.all(np.isfinite(image.get_fdata())))
+            self.assertTrue(set(np.unique(label.get_fdata())) <= {0.0, 1.0})
+            np.testing.assert_array_equal(
+                image.get_fdata(), nib.load(again / "images" / f"case_{i:03d}.nii.gz").get_fdata())
+        proc = run("synth", "--kind", "masks", "--cases", 1, "--size", 24, "--seed", 5,
+                   "--out", WORK / "bad_kind", expect=2)
+        self.assertIn("--kind must be probabilities or scans, not 'masks'", proc.stderr)
+
     def test_info_matches_nibabel(self):
         rng = np.random.default_rng(0)
         angle = 0.3
