@@ -13,6 +13,7 @@ packages=(
   dpkg-dev                                 # apt-get source, for Dear ImGui's sources
   chromium chromium-driver                 # browser end-to-end tests
   python3-numpy python3-nibabel            # independent golden values and nibabel-written fixtures
+  python3-onnx                             # ONNX fixtures written by onnx itself
   clang libclang-rt-14-dev                 # libFuzzer and its sanitizers (scripts/fuzz.sh)
 )
 

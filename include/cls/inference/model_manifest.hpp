@@ -1,0 +1,59 @@
+// A model's manifest (`models/<name>.json`, format "cls-model/1"): what the app must know to
+// feed the network and read its answer: tensor names and channels, the patch size, intensity
+// normalisation, the output activation (sigmoid, or softmax with the lesion class), the voxel
+// spacing it was trained at, the model file's SHA-256 and free-form provenance.
+// A manifest can be prefilled from a model's own input shape, for models that come without.
+// [X] one input channel; sigmoid, softmax or no activation on the output
+// [ ] multi-channel inputs (several MR sequences) are refused with a message
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "cls/inference/normalisation.hpp"
+#include "cls/inference/onnx_model_info.hpp"
+#include "cls/result.hpp"
+
+namespace cls::inference {
+
+enum class Activation { none, sigmoid, softmax };
+
+struct ModelManifest {
+    std::string name;
+    std::string description;
+    std::string model_file;  // the .onnx beside the manifest
+    std::string sha256;      // of the .onnx bytes; empty when not known (a prefilled manifest)
+    std::string input_name = "input";
+    int input_channels = 1;
+    std::string output_name = "output";
+    int output_channels = 1;
+    Activation activation = Activation::sigmoid;
+    int lesion_class = 1;  // softmax only: the channel that is "lesion"
+    // Patch size as the network sees it, [D, H, W] = the NIfTI [k, j, i] axes.
+    std::array<std::int64_t, 3> patch_size{96, 96, 96};
+    std::int64_t spatial_divisor = 1;  // every dimension fed to the network is a multiple of it
+    std::array<double, 3> spacing_mm{1.0, 1.0, 1.0};  // [i, j, k], as NIfTI pixdim
+    Normalisation normalisation;
+    std::string provenance_json = "{}";  // kept as written, shown to the user
+};
+
+[[nodiscard]] const char* to_string(Activation activation);
+[[nodiscard]] Result<Activation> parse_activation(const std::string& text);
+
+// Reads and checks a manifest; errors name the field.
+[[nodiscard]] Result<ModelManifest> parse_model_manifest(std::string_view json_text);
+[[nodiscard]] std::string to_json(const ModelManifest& manifest);
+[[nodiscard]] Status validate(const ModelManifest& manifest);
+
+// A manifest filled in from what the model says about itself: tensor names, channels, and a
+// fixed patch size when the input has one (else 96³); the user confirms the rest.
+[[nodiscard]] ModelManifest prefill_manifest(const OnnxModelInfo& model,
+                                             const std::string& model_file);
+
+// Whether the manifest describes this model: names exist, float32 tensors, channel counts
+// and any fixed spatial sizes agree. The message says which one does not.
+[[nodiscard]] Status check_model_fits(const ModelManifest& manifest, const OnnxModelInfo& model);
+
+}  // namespace cls::inference

@@ -1,0 +1,227 @@
+#include "cls/inference/sliding_window.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace cls::inference {
+namespace {
+
+// nnU-Net's step rule: as few patches as cover the axis with steps no longer than
+// (1 − overlap) × patch, spread evenly so the first and last touch the ends.
+std::vector<std::int64_t> axis_origins(std::int64_t extent, std::int64_t patch, double overlap) {
+    const double target_step = static_cast<double>(patch) * (1.0 - overlap);
+    const auto steps =
+        static_cast<std::int64_t>(std::ceil(static_cast<double>(extent - patch) / target_step)) + 1;
+    std::vector<std::int64_t> origins;
+    const double step =
+        steps > 1 ? static_cast<double>(extent - patch) / static_cast<double>(steps - 1) : 0.0;
+    for (std::int64_t i = 0; i < steps; ++i)
+        origins.push_back(static_cast<std::int64_t>(std::llround(step * static_cast<double>(i))));
+    return origins;
+}
+
+double sigmoid(double x) { return 1.0 / (1.0 + std::exp(-x)); }
+
+}  // namespace
+
+Result<WindowPlan> plan_windows(const Dims& image, const Dims& patch, double overlap) {
+    if (!(overlap >= 0.0 && overlap < 1.0)) return make_error("overlap must be in [0, 1)");
+    WindowPlan plan;
+    plan.image = image;
+    plan.patch = patch;
+    std::array<std::vector<std::int64_t>, 3> starts;
+    for (int a = 0; a < 3; ++a) {
+        if (image[a] < 1 || patch[a] < 1) return make_error("empty image or patch");
+        plan.padded[a] = std::max(image[a], patch[a]);
+        plan.pad_before[a] = (plan.padded[a] - image[a]) / 2;
+        starts[a] = axis_origins(plan.padded[a], patch[a], overlap);
+    }
+    for (std::int64_t z : starts[2])
+        for (std::int64_t y : starts[1])
+            for (std::int64_t x : starts[0]) plan.origins.push_back({x, y, z});
+    return plan;
+}
+
+std::vector<float> gaussian_importance(const Dims& patch) {
+    std::array<std::vector<double>, 3> axis;
+    for (int a = 0; a < 3; ++a) {
+        const double centre = static_cast<double>(patch[a] - 1) / 2.0;
+        const double sigma = static_cast<double>(patch[a]) / 8.0;
+        for (std::int64_t i = 0; i < patch[a]; ++i) {
+            const double d = (static_cast<double>(i) - centre) / sigma;
+            axis[a].push_back(std::exp(-0.5 * d * d));
+        }
+        const double peak = *std::max_element(axis[a].begin(), axis[a].end());
+        for (double& w : axis[a]) w /= peak;
+    }
+    std::vector<float> weights;
+    weights.reserve(static_cast<std::size_t>(patch[0] * patch[1] * patch[2]));
+    for (double wz : axis[2])
+        for (double wy : axis[1])
+            for (double wx : axis[0]) weights.push_back(static_cast<float>(wx * wy * wz));
+    return weights;
+}
+
+std::vector<Flip> mirror_flips(bool mirror) {
+    if (!mirror) return {Flip{}};
+    std::vector<Flip> flips;
+    for (int bits = 0; bits < 8; ++bits)
+        flips.push_back({(bits & 1) != 0, (bits & 2) != 0, (bits & 4) != 0});
+    return flips;
+}
+
+Dims patch_dims(const ModelManifest& manifest) {
+    const auto& dhw = manifest.patch_size;
+    return {dhw[2], dhw[1], dhw[0]};
+}
+
+Result<SlidingWindowInference> SlidingWindowInference::start(const Volume& image,
+                                                             const ModelManifest& manifest,
+                                                             const WindowSettings& settings) {
+    if (Status valid = validate(manifest); !valid) return valid.error();
+    auto plan = plan_windows(image.dims(), patch_dims(manifest), settings.overlap);
+    if (!plan) return plan.error();
+    auto normalised = normalise(image, manifest.normalisation);
+    if (!normalised) return normalised.error();
+
+    SlidingWindowInference job;
+    job.plan_ = std::move(*plan);
+    job.flips_ = mirror_flips(settings.mirror);
+    job.manifest_ = manifest;
+    job.affine_ = image.affine();
+    job.spacing_ = image.spacing();
+    const Dims& padded = job.plan_.padded;
+    const auto padded_voxels = static_cast<std::size_t>(padded[0] * padded[1] * padded[2]);
+    // Padding takes the image's darkest normalised value: background, not a bright border.
+    const float pad_value = *std::min_element(normalised->begin(), normalised->end());
+    if (padded == image.dims()) {
+        job.padded_ = std::move(*normalised);
+    } else {
+        job.padded_.assign(padded_voxels, pad_value);
+        const Dims& d = image.dims();
+        const Dims& o = job.plan_.pad_before;
+        for (std::int64_t z = 0; z < d[2]; ++z) {
+            for (std::int64_t y = 0; y < d[1]; ++y) {
+                const auto from = normalised->begin() + (d[0] * (y + d[1] * z));
+                const auto to = (o[0] + padded[0] * ((o[1] + y) + padded[1] * (o[2] + z)));
+                std::copy(from, from + d[0], job.padded_.begin() + to);
+            }
+        }
+    }
+    job.weights_ = gaussian_importance(job.plan_.patch);
+    job.blended_.assign(padded_voxels, 0.0f);
+    job.weight_sum_.assign(padded_voxels, 0.0f);
+    return job;
+}
+
+std::array<std::int64_t, 5> SlidingWindowInference::input_shape() const {
+    const Dims& p = plan_.patch;
+    return {1, manifest_.input_channels, p[2], p[1], p[0]};
+}
+
+std::size_t SlidingWindowInference::output_size() const {
+    return static_cast<std::size_t>(manifest_.output_channels) * weights_.size();
+}
+
+template <class Visit>
+void SlidingWindowInference::for_each_patch_voxel(std::size_t run, Visit visit) const {
+    const Dims& origin = plan_.origins[run / flips_.size()];
+    const Flip& flip = flips_[run % flips_.size()];
+    const Dims& p = plan_.patch;
+    const Dims& padded = plan_.padded;
+    std::size_t i = 0;
+    for (std::int64_t z = 0; z < p[2]; ++z) {
+        const std::int64_t gz = origin[2] + (flip.z ? p[2] - 1 - z : z);
+        for (std::int64_t y = 0; y < p[1]; ++y) {
+            const std::int64_t gy = origin[1] + (flip.y ? p[1] - 1 - y : y);
+            const auto row = static_cast<std::size_t>(padded[0] * (gy + padded[1] * gz));
+            for (std::int64_t x = 0; x < p[0]; ++x, ++i) {
+                const std::int64_t gx = origin[0] + (flip.x ? p[0] - 1 - x : x);
+                visit(i, row + static_cast<std::size_t>(gx));
+            }
+        }
+    }
+}
+
+const std::vector<float>& SlidingWindowInference::next_input() {
+    assert(!finished());
+    input_.resize(weights_.size());
+    for_each_patch_voxel(runs_done_, [&](std::size_t i, std::size_t g) { input_[i] = padded_[g]; });
+    return input_;
+}
+
+Status SlidingWindowInference::accept_output(std::span<const float> output) {
+    assert(!finished());
+    if (output.size() != output_size()) {
+        return make_error("the model returned " + std::to_string(output.size()) +
+                          " values for a patch; the manifest's shape needs " +
+                          std::to_string(output_size()));
+    }
+    const auto non_finite =
+        std::count_if(output.begin(), output.end(), [](float v) { return !std::isfinite(v); });
+    if (non_finite > 0) {
+        return make_error("the model returned " + std::to_string(non_finite) +
+                          " NaN or infinite values in patch " + std::to_string(runs_done_ + 1));
+    }
+    const std::size_t voxels = weights_.size();
+    const auto lesion = static_cast<std::size_t>(manifest_.lesion_class);
+    const auto channels = static_cast<std::size_t>(manifest_.output_channels);
+    auto probability = [&](std::size_t i) -> double {
+        switch (manifest_.activation) {
+            case Activation::none:
+                return std::clamp(static_cast<double>(output[i]), 0.0, 1.0);
+            case Activation::sigmoid:
+                return sigmoid(output[i]);
+            case Activation::softmax: {
+                double peak = output[i];
+                for (std::size_t c = 1; c < channels; ++c)
+                    peak = std::max(peak, static_cast<double>(output[c * voxels + i]));
+                double sum = 0.0;
+                for (std::size_t c = 0; c < channels; ++c)
+                    sum += std::exp(output[c * voxels + i] - peak);
+                return std::exp(output[lesion * voxels + i] - peak) / sum;
+            }
+        }
+        return 0.0;
+    };
+    for_each_patch_voxel(runs_done_, [&](std::size_t i, std::size_t g) {
+        blended_[g] += static_cast<float>(weights_[i] * probability(i));
+        weight_sum_[g] += weights_[i];
+    });
+    ++runs_done_;
+    return Done{};
+}
+
+Volume SlidingWindowInference::probability() const {
+    assert(finished());
+    const Dims& d = plan_.image;
+    const Dims& o = plan_.pad_before;
+    const Dims& padded = plan_.padded;
+    Volume out(d, affine_);
+    out.set_spacing(spacing_);
+    for (std::int64_t z = 0; z < d[2]; ++z) {
+        for (std::int64_t y = 0; y < d[1]; ++y) {
+            for (std::int64_t x = 0; x < d[0]; ++x) {
+                const auto g = static_cast<std::size_t>(
+                    (o[0] + x) + padded[0] * ((o[1] + y) + padded[1] * (o[2] + z)));
+                // Every voxel lies in some patch, whose Gaussian weight is never 0.
+                out.at(x, y, z) = std::clamp(blended_[g] / weight_sum_[g], 0.0f, 1.0f);
+            }
+        }
+    }
+    return out;
+}
+
+Result<Volume> run_sliding_window(const Volume& image, const ModelManifest& manifest,
+                                  const WindowSettings& settings, const Network& network) {
+    auto job = SlidingWindowInference::start(image, manifest, settings);
+    if (!job) return job.error();
+    while (!job->finished()) {
+        auto output = network(job->next_input(), job->input_shape());
+        if (!output) return output.error();
+        if (Status accepted = job->accept_output(*output); !accepted) return accepted.error();
+    }
+    return job->probability();
+}
+
+}  // namespace cls::inference

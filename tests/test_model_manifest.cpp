@@ -1,0 +1,96 @@
+// Model manifests: the bundled one's schema read field by field, round trips, and each kind
+// of mistake a user can make in a hand-written manifest, refused with the field's name.
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "cls/inference/model_manifest.hpp"
+
+namespace {
+
+using namespace cls::inference;
+
+const std::string kManifest = R"({
+  "format": "cls-model/1",
+  "name": "cls-synthetic-unet",
+  "description": "a test",
+  "model_file": "cls_unet.onnx",
+  "sha256": "ab12",
+  "input": {"name": "image", "channels": 1},
+  "output": {"name": "logits", "channels": 1, "activation": "sigmoid"},
+  "patch_size": [32, 48, 64],
+  "spatial_divisor": 8,
+  "spacing_mm": [1.0, 1.0, 2.5],
+  "normalisation": {"scheme": "zscore", "region": "all"},
+  "provenance": {"seed": 3}
+})";
+
+std::string replaced(std::string text, const std::string& from, const std::string& to) {
+    const auto at = text.find(from);
+    EXPECT_NE(at, std::string::npos) << from;
+    return text.replace(at, from.size(), to);
+}
+
+std::string error_of(const std::string& text) {
+    auto manifest = parse_model_manifest(text);
+    return manifest.ok() ? "accepted" : manifest.error().message;
+}
+
+TEST(ModelManifest, ReadsEveryField) {
+    auto m = parse_model_manifest(kManifest);
+    ASSERT_TRUE(m.ok()) << m.error().message;
+    EXPECT_EQ(m->name, "cls-synthetic-unet");
+    EXPECT_EQ(m->model_file, "cls_unet.onnx");
+    EXPECT_EQ(m->sha256, "ab12");
+    EXPECT_EQ(m->input_name, "image");
+    EXPECT_EQ(m->output_name, "logits");
+    EXPECT_EQ(m->activation, Activation::sigmoid);
+    EXPECT_EQ(m->patch_size, (std::array<std::int64_t, 3>{32, 48, 64}));
+    EXPECT_EQ(m->spatial_divisor, 8);
+    EXPECT_EQ(m->spacing_mm, (std::array<double, 3>{1.0, 1.0, 2.5}));
+    EXPECT_EQ(m->normalisation.scheme, NormalisationScheme::zscore);
+    EXPECT_FALSE(m->normalisation.nonzero_only);
+    EXPECT_NE(m->provenance_json.find("\"seed\": 3"), std::string::npos);
+}
+
+TEST(ModelManifest, RoundTripsThroughJson) {
+    auto m = parse_model_manifest(kManifest);
+    ASSERT_TRUE(m.ok());
+    m->activation = Activation::softmax;
+    m->output_channels = 3;
+    m->lesion_class = 2;
+    m->normalisation = {.scheme = NormalisationScheme::ct, .low = -100, .high = 200};
+    auto again = parse_model_manifest(to_json(*m));
+    ASSERT_TRUE(again.ok()) << again.error().message;
+    EXPECT_EQ(to_json(*again), to_json(*m));
+    EXPECT_EQ(again->lesion_class, 2);
+    EXPECT_EQ(again->normalisation.high, 200);
+}
+
+TEST(ModelManifest, NamesTheFieldThatIsWrong) {
+    EXPECT_EQ(error_of("{"), "not valid JSON");
+    EXPECT_EQ(error_of(R"({"format": "cls-calibration-certificate"})"),
+              "not a model manifest (field 'format' is not 'cls-model/1')");
+    EXPECT_EQ(error_of(replaced(kManifest, R"("name": "image", )", "")),
+              "manifest field 'name' is missing");
+    EXPECT_EQ(error_of(replaced(kManifest, "[32, 48, 64]", "[32, 48]")),
+              "manifest field 'patch_size' must be a list of 3");
+    EXPECT_EQ(error_of(replaced(kManifest, "[32, 48, 64]", "[32, 48, 60]")),
+              "patch sides must be multiples of the spatial divisor");
+    EXPECT_EQ(error_of(replaced(kManifest, R"("channels": 1},)", R"("channels": 4},)")),
+              "the model takes 4 input channels; CLS Studio runs single-channel models only");
+    EXPECT_EQ(error_of(replaced(kManifest, "\"sigmoid\"", "\"relu\"")),
+              "unknown output activation 'relu' (expected none, sigmoid or softmax)");
+    EXPECT_EQ(error_of(replaced(kManifest, "\"sigmoid\"", "\"softmax\"")),
+              "manifest field 'lesion_class' is missing");
+    EXPECT_EQ(error_of(replaced(kManifest, R"("region": "all")", R"("region": "brain")")),
+              "manifest field 'normalisation.region' must be \"all\" or \"nonzero\"");
+    EXPECT_EQ(error_of(replaced(kManifest, R"("scheme": "zscore", "region": "all")",
+                                R"("scheme": "ct", "window": [400, -100])")),
+              "manifest normalisation: a CT window needs low < high");
+    EXPECT_EQ(error_of(replaced(kManifest, "[1.0, 1.0, 2.5]", "[1.0, 0, 2.5]")),
+              "spacing_mm must be positive");
+}
+
+}  // namespace
