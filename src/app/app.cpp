@@ -67,12 +67,10 @@ void App::report_error(std::string message) {
 }
 
 void App::load_one(PendingFile& file) {
-    if (file.path.ends_with(".json")) {
-        const std::string_view text(reinterpret_cast<const char*>(file.bytes.data()),
-                                    file.bytes.size());
-        if (Status imported = import_certificate(text, file.path); !imported) {
-            report_error(imported.error().message);
-        }
+    if (file.path.ends_with(".json")) return load_json(file);
+    if (file.path.ends_with(".onnx")) {
+        if (Status added = model_.add_model(file.path, file.bytes, std::move(file.sha256)); !added)
+            report_error(added.error().message);
         return;
     }
     auto image = nifti::read(file.bytes);
@@ -137,6 +135,7 @@ double App::threshold() {
 
 void App::frame() {
     advance_loading();
+    advance_inference();
     advance_validation();
     sync_calibration();
     overlays_.tau = threshold();
@@ -149,6 +148,7 @@ void App::frame() {
                      ImGuiWindowFlags_NoBringToFrontOnFocus);
     ImGui::BeginChild("side", {kSidePanelWidth, 0}, true);
     draw_cases_panel();
+    draw_model_panel();
     if (ImGui::BeginTabBar("tabs")) {
         if (ImGui::BeginTabItem("Calibrate")) {
             tab_ = "calibrate";
@@ -197,7 +197,7 @@ void App::draw_cases_panel() {
     remember_rect("load_demo");
     ImGui::SameLine();
     if (ImGui::Button("Clear")) clear_cases();
-    ImGui::TextDisabled("or drop .nii / .nii.gz files or folders on the page");
+    ImGui::TextDisabled("or drop .nii / .nii.gz / .onnx files or folders on the page");
 
     if (job_done_ < job_total_) {
         const float done =
@@ -288,6 +288,9 @@ void App::draw_export_panel() {
                          !viewer_.shown()->volume(Role::probability));
     if (ImGui::Button("Mask of this case (.nii.gz)")) export_mask();
     ImGui::EndDisabled();
+    ImGui::BeginDisabled(!viewer_.shown() || !viewer_.shown()->volume(Role::probability));
+    if (ImGui::Button("Probability map of this case (.nii)")) export_probability_map();
+    ImGui::EndDisabled();
     ImGui::BeginDisabled(!session_.result().ok() || imported_.has_value());
     if (ImGui::Button("Calibration certificate (.json)")) export_certificate();
     ImGui::EndDisabled();
@@ -353,6 +356,7 @@ std::string App::state_json() {
         {"redraw_ms", viewer_.last_redraw_ms()},
         {"ui_rects", ui_rects_},
         {"validation", validation_json(validation_)},
+        {"model", model_json()},
         {"tab", tab_},
     };
     // Replace, never throw, on file names that are not valid UTF-8.

@@ -1,19 +1,23 @@
-// CLS Studio's whole UI, one frame at a time: the cases panel (load, demo, errors), the
-// calibration panel (epsilon, alpha, method, empty-mask policy, the per-case table and the
-// plots), export and import, and the slice viewer. `frame()` is called by the native loop or
-// by emscripten_set_main_loop; it never blocks: loading advances as a job, a few files a
-// frame, with progress and cancel. Everything reaches the platform through `Platform`.
+// CLS Studio's whole UI, one frame at a time: the cases panel (load, demo, errors), the model
+// panel (manifest, provider, inference progress), the calibration panel (epsilon, alpha, method,
+// empty-mask policy, the per-case table and the plots), export and import, and the slice viewer.
+// `frame()` is called by the native loop or by emscripten_set_main_loop; it never blocks: loading
+// advances as a job, a few files a frame, and inference one network run at a time, both with
+// progress and cancel. Everything reaches the platform through `Platform`.
 #pragma once
 
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "calibration_session.hpp"
 #include "case_store.hpp"
+#include "inference_queue.hpp"
+#include "model_slot.hpp"
 #include "platform.hpp"
 #include "validation.hpp"
 #include "viewer.hpp"
@@ -52,6 +56,20 @@ public:
     [[nodiscard]] double threshold();
     void export_mask();
     void export_certificate();
+    // The shown or named case's probability map as the uncompressed .nii it is exported as (its
+    // SHA-256 is the one certificates record); empty if the case has none.
+    [[nodiscard]] std::vector<std::uint8_t> probability_nifti(const std::string& name) const;
+    void export_probability_map();
+
+    // The page's answers about the model (see Platform::start_model_session, run_network).
+    void model_session_started(std::string provider, std::string note);
+    void model_session_failed(std::string message);
+    void model_provider_changed(std::string provider, std::string reason);
+    void network_output(std::span<const float> output);
+    void network_failed(const std::string& message);
+    void cancel_inference();
+    // "auto" (WebGPU, then wasm) or "wasm"; takes effect with the next session.
+    void set_execution_preference(bool allow_webgpu);
 
 private:
     struct PendingFile {
@@ -63,7 +81,13 @@ private:
     void sync_calibration();
     void advance_loading();
     void load_one(PendingFile& file);
+    void load_json(const PendingFile& file);
+    // Starts sessions, queues images without probability maps, hands the page the next patch.
+    void advance_inference();
     void draw_cases_panel();
+    void draw_model_panel();
+    [[nodiscard]] nlohmann::json model_json() const;
+    void draw_manifest_form();
     void draw_calibration_panel();
     void draw_calibration_plots();
     void draw_case_table();
@@ -89,6 +113,12 @@ private:
     std::size_t job_done_ = 0;
     std::size_t job_announced_ = 0;  // announced files not queued yet
     std::uint64_t cancels_ = 0;      // the page stops reading files when this changes
+
+    ModelSlot model_;
+    InferenceQueue inference_;
+    inference::WindowSettings window_settings_;
+    bool auto_run_ = true;      // run the model on every image that has no probability map
+    bool allow_webgpu_ = true;  // else wasm only
 
     ValidationJob validation_;
     ValidationSettings validation_settings_;

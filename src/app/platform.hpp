@@ -1,12 +1,16 @@
 // What the app needs from the platform it runs on, and nothing more: textures for the slice
-// buffers, and the file edge (picker, demo set, downloads). The browser implements it in
-// wasm/ with WebGL and JavaScript; the native smoke test with a recorder.
+// buffers, the file edge (picker, demo set, downloads) and a network runtime (ONNX Runtime
+// Web in the page). The browser implements it in wasm/ with WebGL and JavaScript; the native
+// smoke test with a recorder.
 #pragma once
 
+#include <array>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
+#include "cls/inference/model_manifest.hpp"
 #include "imgui.h"
 #include "slice_render.hpp"
 
@@ -23,6 +27,14 @@ public:
     // when `gzip` is set (the file edge compresses, as it decompresses on load).
     virtual void download(const std::string& file_name, const std::vector<std::uint8_t>& bytes,
                           bool gzip) = 0;
+    // Starts a session on the model file the page loaded, WebGPU first where `webgpu` allows,
+    // else wasm. Answered later through App::model_session_started / model_session_failed.
+    virtual void start_model_session(const std::string& model_file,
+                                     const inference::ModelManifest& manifest, bool webgpu) = 0;
+    // Runs the network once on `input` ([1, C, D, H, W]); the input stays valid until the
+    // answer, which comes later through App::network_output or App::network_failed.
+    virtual void run_network(std::span<const float> input,
+                             const std::array<std::int64_t, 5>& shape) = 0;
 };
 
 }  // namespace cls::app

@@ -8,7 +8,9 @@
 #include "cls/certificate.hpp"
 #include "cls/evaluation.hpp"
 #include "cls/nifti.hpp"
+#include "cls/sha256.hpp"
 #include "cls/synth.hpp"
+#include "onnx_test_model.hpp"
 
 namespace cls::app {
 namespace {
@@ -26,6 +28,20 @@ public:
                   bool gzip) override {
         downloads.push_back({name, bytes, gzip});
     }
+    void start_model_session(const std::string& file, const inference::ModelManifest&,
+                             bool webgpu) override {
+        sessions.push_back({file, webgpu});
+    }
+    void run_network(std::span<const float> input,
+                     const std::array<std::int64_t, 5>& shape) override {
+        network_input.assign(input.begin(), input.end());
+        network_shape = shape;
+        ++network_runs;
+    }
+    std::vector<std::pair<std::string, bool>> sessions;
+    std::vector<float> network_input;  // the latest run's
+    std::array<std::int64_t, 5> network_shape{};
+    int network_runs = 0;
     struct Download {
         std::string name;
         std::vector<std::uint8_t> bytes;
@@ -223,5 +239,122 @@ TEST_F(AppSmoke, ExportsTheCertificateAndMaskAndImportsCertificates) {
     EXPECT_EQ(state()["imported_certificate"], "cert.json");
 }
 
+// A manifest for tests/onnx_test_model.hpp's model: 8^3 patches, z-score, sigmoid.
+std::string tiny_manifest(const std::string& sha256) {
+    return R"({"format": "cls-model/1", "name": "tiny", "model_file": "tiny.onnx",
+      "sha256": ")" +
+           sha256 + R"(", "input": {"name": "image", "channels": 1},
+      "output": {"name": "logits", "channels": 1, "activation": "sigmoid"},
+      "patch_size": [8, 8, 8], "spacing_mm": [1, 1, 1],
+      "normalisation": {"scheme": "zscore", "region": "all"}})";
+}
+
+TEST_F(AppSmoke, RunsTheModelPatchByPatchAndBlendsItsAnswers) {
+    frames(2);
+    const SynthCase c = synth_case({.size = 12, .seed = 3}, 0);
+    app.enqueue_file("images/a.nii", nifti::write(c.image, {}), "i");
+    app.enqueue_file("labels/a.nii", nifti::write(c.label, {.datatype = nifti::DataType::uint8}),
+                     "l");
+    const auto model = cls::testing::tiny_onnx_model("image", "logits", 8);
+    const std::string manifest = tiny_manifest(sha256_hex(model));
+    app.enqueue_file("models/tiny.json", {manifest.begin(), manifest.end()}, "m");
+    app.enqueue_file("models/tiny.onnx", model, sha256_hex(model));
+    frames(2);
+    ASSERT_EQ(platform.sessions.size(), 1u);
+    EXPECT_EQ(platform.sessions[0], (std::pair<std::string, bool>{"models/tiny.onnx", true}));
+    EXPECT_EQ(state()["model"]["status"], "starting a session...");
+    EXPECT_EQ(platform.network_runs, 0);
+
+    app.model_session_started("wasm (1 thread)", "");
+    frames(1);
+    // 12^3 in 8^3 patches at overlap 0.5: 2 per axis. Answer each as the network would:
+    // logits = the normalised input, so the map must be sigmoid(z-score(image)).
+    for (int run = 1; run <= 8; ++run) {
+        ASSERT_EQ(platform.network_runs, run);
+        EXPECT_EQ(platform.network_shape, (std::array<std::int64_t, 5>{1, 1, 8, 8, 8}));
+        EXPECT_EQ(state()["model"]["runs_done"], run - 1);
+        app.network_output(platform.network_input);
+        frames(1);
+    }
+    auto s = state();
+    EXPECT_EQ(s["model"]["running"], false);
+    EXPECT_EQ(s["model"]["provider"], "wasm (1 thread)");
+    EXPECT_TRUE(s["errors"].empty()) << s["errors"];
+    EXPECT_EQ(s["cases"][0]["files"]["probability map"], "model/a_prob.nii");
+    EXPECT_TRUE(s["cases"][0]["labelled"]);
+
+    auto map = nifti::read(app.probability_nifti("a"));
+    ASSERT_TRUE(map.ok());
+    double mean = 0, sq = 0;
+    for (float v : c.image.values()) mean += v;
+    mean /= static_cast<double>(c.image.voxel_count());
+    for (float v : c.image.values()) sq += (v - mean) * (v - mean);
+    const double sd = std::sqrt(sq / static_cast<double>(c.image.voxel_count()));
+    for (std::size_t i = 0; i < c.image.voxel_count(); ++i) {
+        const double expected = 1.0 / (1.0 + std::exp(-(c.image.values()[i] - mean) / sd));
+        ASSERT_NEAR(map->volume.values()[i], expected, 1e-5) << "voxel " << i;
+    }
+    // Nothing more to run: no case is left without a probability map.
+    frames(3);
+    EXPECT_EQ(platform.network_runs, 8);
+}
+
+TEST_F(AppSmoke, CancellingInferenceDiscardsTheAnswerInFlight) {
+    frames(2);
+    const SynthCase c = synth_case({.size = 12, .seed = 3}, 0);
+    app.enqueue_file("images/a.nii", nifti::write(c.image, {}), "i");
+    const auto model = cls::testing::tiny_onnx_model("image", "logits", 8);
+    const std::string manifest = tiny_manifest("");
+    app.enqueue_file("tiny.json", {manifest.begin(), manifest.end()}, "m");
+    app.enqueue_file("tiny.onnx", model, "x");
+    frames(2);
+    app.model_session_started("wasm", "");
+    frames(1);
+    ASSERT_EQ(platform.network_runs, 1);
+    EXPECT_TRUE(state()["model"]["running"]);
+    click_rect(state()["ui_rects"]["cancel_inference"]);
+    EXPECT_FALSE(state()["model"]["running"]);
+    app.network_output(platform.network_input);  // arrives after the cancel
+    frames(3);
+    auto s = state();
+    EXPECT_TRUE(s["errors"].empty()) << s["errors"];
+    EXPECT_FALSE(s["cases"][0]["files"].contains("probability map"));
+    EXPECT_EQ(platform.network_runs, 1);  // not restarted by itself: it was cancelled
+}
+
+TEST_F(AppSmoke, AModelThatDoesNotFitItsManifestIsRefusedWithTheReason) {
+    frames(2);
+    const auto model = cls::testing::tiny_onnx_model("image", "logits", 16);
+    const std::string manifest = tiny_manifest(sha256_hex(model));
+    app.enqueue_file("tiny.json", {manifest.begin(), manifest.end()}, "m");
+    app.enqueue_file("tiny.onnx", model, sha256_hex(model));
+    frames(2);
+    auto s = state();
+    EXPECT_EQ(s["model"]["status"], "failed");
+    ASSERT_EQ(s["errors"].size(), 1u);
+    EXPECT_EQ(s["errors"][0],
+              "tiny.onnx against tiny.json: tensor 'image' has shape [1, 1, 16, 16, 16] but the "
+              "manifest expects [1, 1, 8, 8, 8]");
+    EXPECT_TRUE(platform.sessions.empty());
+
+    // Another file under the manifest's name: its hash gives it away.
+    const auto other = cls::testing::tiny_onnx_model("image", "logits", 8);
+    app.enqueue_file("tiny.onnx", other, sha256_hex(other));
+    frames(2);
+    s = state();
+    ASSERT_EQ(s["errors"].size(), 2u);
+    EXPECT_NE(
+        s["errors"][1].get<std::string>().find("its SHA-256 is not the one tiny.json records"),
+        std::string::npos);
+}
+
+TEST_F(AppSmoke, AModelWithoutManifestGetsAPrefilledForm) {
+    frames(2);
+    const auto model = cls::testing::tiny_onnx_model("t1", "seg", 16);
+    app.enqueue_file("mine.onnx", model, sha256_hex(model));
+    frames(2);
+    EXPECT_EQ(state()["model"]["status"], "needs a manifest");
+    EXPECT_TRUE(platform.sessions.empty());
+}
 }  // namespace
 }  // namespace cls::app

@@ -1,0 +1,80 @@
+#include "inference_queue.hpp"
+
+#include <algorithm>
+
+namespace cls::app {
+
+void InferenceQueue::enqueue(const std::string& case_name) {
+    if (case_name == current_ || std::ranges::find(waiting_, case_name) != waiting_.end()) return;
+    if (!busy()) cases_done_ = cases_total_ = 0;  // a new batch
+    waiting_.push_back(case_name);
+    ++cases_total_;
+    if (!attempted(case_name)) attempted_.push_back(case_name);
+}
+
+void InferenceQueue::cancel() {
+    waiting_.clear();
+    job_.reset();
+    current_.clear();
+    cases_total_ = cases_done_;
+    if (in_flight_) discard_answer_ = true;
+}
+
+bool InferenceQueue::attempted(const std::string& case_name) const {
+    return std::ranges::find(attempted_, case_name) != attempted_.end();
+}
+
+void InferenceQueue::finish_case() {
+    job_.reset();
+    current_.clear();
+    ++cases_done_;
+}
+
+std::optional<InferenceQueue::Request> InferenceQueue::next_request(
+    const CaseStore& store, const inference::ModelManifest& manifest,
+    const inference::WindowSettings& settings) {
+    if (in_flight_) return std::nullopt;
+    while (!job_ && !waiting_.empty()) {
+        current_ = waiting_.front();
+        waiting_.pop_front();
+        const LoadedCase* c = store.find(current_);
+        if (c == nullptr || c->volume(Role::image) == nullptr) {  // removed meanwhile
+            finish_case();
+            continue;
+        }
+        auto job =
+            inference::SlidingWindowInference::start(*c->volume(Role::image), manifest, settings);
+        if (!job) {
+            errors_.push_back(job.error().in(c->files[static_cast<int>(Role::image)]).message);
+            finish_case();
+            continue;
+        }
+        job_ = std::move(*job);
+    }
+    if (!job_) return std::nullopt;
+    in_flight_ = true;
+    return Request{job_->next_input(), job_->input_shape()};
+}
+
+std::optional<InferenceQueue::Finished> InferenceQueue::accept(std::span<const float> output) {
+    in_flight_ = false;
+    if (std::exchange(discard_answer_, false) || !job_) return std::nullopt;
+    ++patches_run_;
+    if (Status accepted = job_->accept_output(output); !accepted) {
+        run_failed(accepted.error().message);
+        return std::nullopt;
+    }
+    if (!job_->finished()) return std::nullopt;
+    Finished finished{current_, job_->probability()};
+    finish_case();
+    return finished;
+}
+
+void InferenceQueue::run_failed(const std::string& message) {
+    in_flight_ = false;
+    if (std::exchange(discard_answer_, false) || !job_) return;
+    errors_.push_back(current_ + ": the model failed: " + message);
+    finish_case();
+}
+
+}  // namespace cls::app

@@ -1,0 +1,71 @@
+// The cases waiting for the model and the one being run: one network run in flight at a time,
+// so the frame loop hands the page a patch, goes on drawing, and blends the answer when it
+// comes. Cancelling drops the waiting cases at once; an answer still in flight is discarded on
+// arrival. A case that fails (bad image, a NaN from the model) is reported and skipped.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "case_store.hpp"
+#include "cls/inference/sliding_window.hpp"
+
+namespace cls::app {
+
+class InferenceQueue {
+public:
+    void enqueue(const std::string& case_name);
+    void cancel();
+
+    struct Request {
+        std::span<const float> input;  // valid until the answer is accepted or the run fails
+        std::array<std::int64_t, 5> shape;
+    };
+    // The next network input to send, starting the next case when needed; nothing while a run
+    // is in flight or no case waits. A case that cannot start is recorded in errors.
+    [[nodiscard]] std::optional<Request> next_request(const CaseStore& store,
+                                                      const inference::ModelManifest& manifest,
+                                                      const inference::WindowSettings& settings);
+
+    struct Finished {
+        std::string case_name;
+        Volume probability;
+    };
+    // The network's answer to the last request; a case's probability map once it is complete.
+    [[nodiscard]] std::optional<Finished> accept(std::span<const float> output);
+    void run_failed(const std::string& message);
+
+    [[nodiscard]] bool busy() const { return job_.has_value() || !waiting_.empty(); }
+    [[nodiscard]] bool in_flight() const { return in_flight_; }
+    [[nodiscard]] const std::string& current_case() const { return current_; }
+    [[nodiscard]] std::size_t runs_done() const { return job_ ? job_->runs_done() : 0; }
+    [[nodiscard]] std::size_t run_count() const { return job_ ? job_->run_count() : 0; }
+    [[nodiscard]] std::size_t cases_done() const { return cases_done_; }
+    [[nodiscard]] std::size_t cases_total() const { return cases_total_; }
+    [[nodiscard]] std::size_t patches_run() const { return patches_run_; }
+    // Cases already run or failed with this model: not queued again automatically.
+    [[nodiscard]] bool attempted(const std::string& case_name) const;
+    void forget_attempts() { attempted_.clear(); }
+    [[nodiscard]] std::vector<std::string> take_errors() { return std::exchange(errors_, {}); }
+
+private:
+    void finish_case();
+
+    std::deque<std::string> waiting_;
+    std::optional<inference::SlidingWindowInference> job_;
+    std::string current_;
+    bool in_flight_ = false;
+    bool discard_answer_ = false;  // cancelled while a run was in flight
+    std::size_t cases_done_ = 0;
+    std::size_t cases_total_ = 0;
+    std::size_t patches_run_ = 0;
+    std::vector<std::string> attempted_;
+    std::vector<std::string> errors_;
+};
+
+}  // namespace cls::app
