@@ -1,0 +1,172 @@
+// The C++ half of batch inference outside the browser (scripts/infer_lib.mjs): the same
+// sliding-window core as the page, compiled for Node, while onnxruntime-node runs the network.
+// Flat extern "C" functions in the style of ONNX Runtime's wasm API and wasm/bridge.cpp: jobs
+// are opaque integer handles; bytes and tensors pass through the heap (the caller mallocs and
+// frees what it passes in; what a job hands out stays valid until its next call or its
+// close); nothing here throws, so no C++ exception can reach JavaScript. Calls that can fail
+// return 0 (or a null pointer) and leave a message for cls_infer_last_error().
+// [X] uncompressed NIfTI in (the caller inflates .nii.gz), float32 NIfTI probability map out
+// [X] model checks before a run: SHA-256 against the manifest, inputs and outputs that fit
+// [ ] resampling to the manifest's spacing (as in the core: not yet)
+#include <emscripten.h>
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "cls/inference/model_manifest.hpp"
+#include "cls/inference/onnx_model_info.hpp"
+#include "cls/inference/sliding_window.hpp"
+#include "cls/nifti.hpp"
+#include "cls/sha256.hpp"
+
+namespace {
+
+using namespace cls::inference;
+
+struct Job {
+    SlidingWindowInference window;
+    std::vector<std::uint8_t> result;  // the probability map as .nii bytes, once asked for
+};
+
+std::string g_last_error;
+std::map<int, std::unique_ptr<Job>> g_jobs;
+int g_next_handle = 1;
+
+int fail(std::string message) {
+    g_last_error = std::move(message);
+    return 0;
+}
+
+Job* find(int handle) {
+    const auto it = g_jobs.find(handle);
+    if (it == g_jobs.end()) {
+        fail("no inference job " + std::to_string(handle) + " (closed, or never opened)");
+        return nullptr;
+    }
+    return it->second.get();
+}
+
+std::span<const std::uint8_t> bytes_of(const std::uint8_t* bytes, int size) {
+    return {bytes, size > 0 ? static_cast<std::size_t>(size) : 0};
+}
+
+}  // namespace
+
+extern "C" {
+
+EMSCRIPTEN_KEEPALIVE const char* cls_infer_last_error() { return g_last_error.c_str(); }
+
+// Whether the model in `onnx` is the one the manifest describes and can run: its SHA-256
+// (when the manifest has one), then its inputs and outputs. 1 when it fits.
+EMSCRIPTEN_KEEPALIVE int cls_infer_check_model(const std::uint8_t* onnx, int size,
+                                               const char* manifest_json) {
+    auto manifest = parse_model_manifest(manifest_json);
+    if (!manifest) return fail(manifest.error().message);
+    const auto bytes = bytes_of(onnx, size);
+    if (!manifest->sha256.empty()) {
+        const std::string actual = cls::sha256_hex(bytes);
+        if (actual != manifest->sha256) {
+            return fail("SHA-256 " + actual + " differs from the manifest's " + manifest->sha256 +
+                        " (a different or damaged model file)");
+        }
+    }
+    auto model = read_onnx_model_info(bytes);
+    if (!model) return fail(model.error().message);
+    if (cls::Status fits = check_model_fits(*manifest, *model); !fits)
+        return fail(fits.error().message);
+    return 1;
+}
+
+// Opens a job on an uncompressed .nii: normalises and plans the patches. A handle > 0, or 0.
+EMSCRIPTEN_KEEPALIVE int cls_infer_open(const std::uint8_t* nifti_bytes, int size,
+                                        const char* manifest_json, double overlap, int mirror) {
+    auto manifest = parse_model_manifest(manifest_json);
+    if (!manifest) return fail("manifest: " + manifest.error().message);
+    auto image = cls::nifti::read(bytes_of(nifti_bytes, size));
+    if (!image) return fail(image.error().message);
+    auto window = SlidingWindowInference::start(image->volume, *manifest,
+                                                {.overlap = overlap, .mirror = mirror != 0});
+    if (!window) return fail(window.error().message);
+    const int handle = g_next_handle++;
+    g_jobs.emplace(handle, std::make_unique<Job>(Job{std::move(*window), {}}));
+    return handle;
+}
+
+// The next network input, [1, C, D, H, W] float32 (W fastest); valid until cls_infer_accept.
+EMSCRIPTEN_KEEPALIVE const float* cls_infer_input(int handle) {
+    Job* job = find(handle);
+    if (job == nullptr) return nullptr;
+    if (job->window.finished()) {
+        fail("the job has run every patch: there is no next input");
+        return nullptr;
+    }
+    return job->window.next_input().data();
+}
+
+// One of the 5 input dimensions [1, C, D, H, W]; 0 for an unknown job or axis.
+EMSCRIPTEN_KEEPALIVE int cls_infer_input_dim(int handle, int axis) {
+    Job* job = find(handle);
+    if (job == nullptr || axis < 0 || axis >= 5) return 0;
+    return static_cast<int>(job->window.input_shape()[static_cast<std::size_t>(axis)]);
+}
+
+// Floats the network's output for one patch must hold.
+EMSCRIPTEN_KEEPALIVE int cls_infer_output_length(int handle) {
+    Job* job = find(handle);
+    return job == nullptr ? 0 : static_cast<int>(job->window.output_size());
+}
+
+// Blends the network's raw output for the current patch. 1 when taken.
+EMSCRIPTEN_KEEPALIVE int cls_infer_accept(int handle, const float* output, int length) {
+    Job* job = find(handle);
+    if (job == nullptr) return 0;
+    if (job->window.finished()) return fail("the job has run every patch: no output is expected");
+    const cls::Status accepted =
+        job->window.accept_output({output, length > 0 ? static_cast<std::size_t>(length) : 0});
+    return accepted ? 1 : fail(accepted.error().message);
+}
+
+EMSCRIPTEN_KEEPALIVE int cls_infer_runs_done(int handle) {
+    Job* job = find(handle);
+    return job == nullptr ? 0 : static_cast<int>(job->window.runs_done());
+}
+
+EMSCRIPTEN_KEEPALIVE int cls_infer_run_count(int handle) {
+    Job* job = find(handle);
+    return job == nullptr ? 0 : static_cast<int>(job->window.run_count());
+}
+
+EMSCRIPTEN_KEEPALIVE int cls_infer_finished(int handle) {
+    Job* job = find(handle);
+    return job != nullptr && job->window.finished() ? 1 : 0;
+}
+
+// The blended probability map as a float32 .nii on the image's grid and affine, once every
+// patch is in; its byte count is cls_infer_result_size. Null when not finished.
+EMSCRIPTEN_KEEPALIVE const std::uint8_t* cls_infer_result(int handle) {
+    Job* job = find(handle);
+    if (job == nullptr) return nullptr;
+    if (!job->window.finished()) {
+        fail("the probability map is not ready: " + std::to_string(job->window.runs_done()) +
+             " of " + std::to_string(job->window.run_count()) + " patches have run");
+        return nullptr;
+    }
+    if (job->result.empty()) {
+        job->result = cls::nifti::write(job->window.probability(),
+                                        {.datatype = cls::nifti::DataType::float32});
+    }
+    return job->result.data();
+}
+
+EMSCRIPTEN_KEEPALIVE double cls_infer_result_size(int handle) {
+    Job* job = find(handle);
+    return job == nullptr ? 0.0 : static_cast<double>(job->result.size());
+}
+
+EMSCRIPTEN_KEEPALIVE void cls_infer_close(int handle) { g_jobs.erase(handle); }
+
+}  // extern "C"
