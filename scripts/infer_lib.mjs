@@ -1,0 +1,270 @@
+// Batch inference outside the browser, as functions that scripts/infer.mjs, the Node tests and
+// the benchmark share: the sliding-window core compiled for Node (build/wasm/wasm/cls_infer.js,
+// C++ half in wasm/batch_inference.cpp) plans, normalises and blends; a network runner (here
+// onnxruntime-node on the CPU; a test may pass ORT Web) executes one patch at a time. Files and
+// gzip belong here, at the edge: C++ only sees bytes. Every error names the file it concerns.
+import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import { readFile, readdir } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gunzipSync } from 'node:zlib';
+
+export const repo = fileURLToPath(new URL('..', import.meta.url));
+export const defaultModulePath = join(repo, 'build/wasm/wasm/cls_infer.js');
+const require = createRequire(import.meta.url);
+
+const GZIP_MAGIC = [0x1f, 0x8b];
+
+// An Error whose message starts with the file it concerns ("case_003.nii.gz: ...").
+export function fileError(file, message) {
+  return new Error(file ? `${file}: ${message}` : message);
+}
+
+// The case a file belongs to: extension removed, and an nnU-Net channel suffix "_0000" too, so
+// "case_003_0000.nii.gz" writes "case_003.nii.gz", which `cls calibrate` pairs with its label.
+export function caseName(fileName) {
+  return basename(fileName).replace(/\.nii(\.gz)?$/i, '').replace(/_0000$/, '');
+}
+
+export function isNiftiName(fileName) {
+  return /\.nii(\.gz)?$/i.test(fileName);
+}
+
+// A file's bytes, inflated when gzip; a .nii.gz is recognised by its bytes, not its name.
+export async function readNiftiBytes(path) {
+  let bytes;
+  try {
+    bytes = await readFile(path);
+  } catch (error) {
+    throw fileError(path, `cannot read it (${error.code ?? error.message})`);
+  }
+  if (bytes.length >= 2 && bytes[0] === GZIP_MAGIC[0] && bytes[1] === GZIP_MAGIC[1]) {
+    try {
+      bytes = gunzipSync(bytes);
+    } catch (error) {
+      throw fileError(path, `not valid gzip (${error.message})`);
+    }
+  }
+  return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length);
+}
+
+// The wasm module, wrapped so that strings and bytes pass through the heap and are freed in
+// `finally`, and C++ failures (0 or a null pointer plus a last-error message) become Errors.
+export class ClsInfer {
+  static async load(modulePath = defaultModulePath) {
+    if (!existsSync(modulePath)) {
+      throw fileError(modulePath, 'missing: build it with scripts/build.sh wasm-release cls_infer');
+    }
+    const module = require(modulePath)();
+    await module.ready;
+    return new ClsInfer(module);
+  }
+
+  constructor(module) {
+    this.module = module;
+  }
+
+  lastError() {
+    return this.module.UTF8ToString(this.module._cls_infer_last_error());
+  }
+
+  withBytes(bytes, use) {
+    const m = this.module;
+    const pointer = m._malloc(Math.max(bytes.length, 1));
+    try {
+      m.HEAPU8.set(bytes, pointer);
+      return use(pointer);
+    } finally {
+      m._free(pointer);
+    }
+  }
+
+  withString(text, use) {
+    const m = this.module;
+    const size = m.lengthBytesUTF8(text) + 1;
+    const pointer = m._malloc(size);
+    try {
+      m.stringToUTF8(text, pointer, size);
+      return use(pointer);
+    } finally {
+      m._free(pointer);
+    }
+  }
+
+  // Throws unless the .onnx bytes match the manifest's SHA-256 and fit its tensors.
+  checkModel(onnxBytes, manifestText) {
+    const ok = this.withString(manifestText, (text) =>
+      this.withBytes(onnxBytes, (bytes) => this.module._cls_infer_check_model(bytes, onnxBytes.length, text)));
+    if (!ok) throw new Error(this.lastError());
+  }
+
+  // Opens a sliding-window job on the bytes of an uncompressed .nii.
+  open(niftiBytes, manifestText, { overlap = 0.5, mirror = false } = {}) {
+    const handle = this.withString(manifestText, (text) =>
+      this.withBytes(niftiBytes, (bytes) =>
+        this.module._cls_infer_open(bytes, niftiBytes.length, text, overlap, mirror ? 1 : 0)));
+    if (!handle) throw new Error(this.lastError());
+    return new InferenceJob(this, handle);
+  }
+}
+
+export class InferenceJob {
+  constructor(infer, handle) {
+    this.infer = infer;
+    this.module = infer.module;
+    this.handle = handle;
+    this.inputShape = [0, 1, 2, 3, 4].map((axis) => this.module._cls_infer_input_dim(handle, axis));
+    this.outputLength = this.module._cls_infer_output_length(handle);
+    this.runCount = this.module._cls_infer_run_count(handle);
+  }
+
+  get runsDone() {
+    return this.module._cls_infer_runs_done(this.handle);
+  }
+
+  get finished() {
+    return this.module._cls_infer_finished(this.handle) === 1;
+  }
+
+  // The next patch as a tensor's data, copied out of the heap (the network runs while the
+  // heap may grow, which would detach a view).
+  nextInput() {
+    const pointer = this.module._cls_infer_input(this.handle);
+    if (!pointer) throw new Error(this.infer.lastError());
+    const length = this.inputShape.reduce((a, b) => a * b, 1);
+    return this.module.HEAPF32.slice(pointer >> 2, (pointer >> 2) + length);
+  }
+
+  accept(output) {
+    const m = this.module;
+    const pointer = m._malloc(Math.max(output.length, 1) * 4);
+    try {
+      m.HEAPF32.set(output, pointer >> 2);
+      if (!m._cls_infer_accept(this.handle, pointer, output.length)) throw new Error(this.infer.lastError());
+    } finally {
+      m._free(pointer);
+    }
+  }
+
+  // The probability map as the bytes of a float32 .nii (a copy: the job may close).
+  result() {
+    const pointer = this.module._cls_infer_result(this.handle);
+    if (!pointer) throw new Error(this.infer.lastError());
+    const size = this.module._cls_infer_result_size(this.handle);
+    return this.module.HEAPU8.slice(pointer, pointer + size);
+  }
+
+  close() {
+    this.module._cls_infer_close(this.handle);
+  }
+}
+
+// Loads a manifest and its model: the .onnx named by the manifest's model_file, beside it.
+// Checks the SHA-256 and the tensors through cls_infer before any session is made.
+export async function loadModel(infer, manifestPath) {
+  let manifestText;
+  try {
+    manifestText = await readFile(manifestPath, 'utf8');
+  } catch (error) {
+    throw fileError(manifestPath, `cannot read it (${error.code ?? error.message})`);
+  }
+  let manifest;
+  try {
+    manifest = JSON.parse(manifestText);
+  } catch {
+    throw fileError(manifestPath, 'not valid JSON');
+  }
+  if (typeof manifest.model_file !== 'string' || manifest.model_file === '') {
+    throw fileError(manifestPath, "manifest field 'model_file' is missing");
+  }
+  const onnxPath = resolve(dirname(manifestPath), manifest.model_file);
+  let onnxBytes;
+  try {
+    onnxBytes = await readFile(onnxPath);
+  } catch (error) {
+    throw fileError(onnxPath, `cannot read the model the manifest names (${error.code ?? error.message})`);
+  }
+  try {
+    infer.checkModel(onnxBytes, manifestText);
+  } catch (error) {
+    throw fileError(onnxPath, error.message);
+  }
+  return { manifest, manifestText, manifestPath, onnxPath, onnxBytes };
+}
+
+// A network runner on onnxruntime-node's CPU provider: (input data, shape) → output data,
+// with the time spent in session.run added to `runner.sessionMs`.
+export async function createNodeRunner(model, { threads = 1 } = {}) {
+  const ort = require('onnxruntime-node');
+  let session;
+  try {
+    session = await ort.InferenceSession.create(model.onnxBytes, {
+      executionProviders: ['cpu'],
+      intraOpNumThreads: threads,
+      interOpNumThreads: 1,
+      graphOptimizationLevel: 'all',
+    });
+  } catch (error) {
+    throw fileError(model.onnxPath, `onnxruntime-node cannot load it (${error.message})`);
+  }
+  return createRunner(ort, session, model);
+}
+
+// The same for any ORT-like module and session (onnxruntime-node or onnxruntime-web).
+export function createRunner(ort, session, model) {
+  const inputName = model.manifest.input.name;
+  const outputName = model.manifest.output.name;
+  const runner = async (data, shape) => {
+    const start = performance.now();
+    const outputs = await session.run({ [inputName]: new ort.Tensor('float32', data, shape) });
+    runner.sessionMs += performance.now() - start;
+    runner.runs += 1;
+    return outputs[outputName].data;
+  };
+  runner.sessionMs = 0;
+  runner.runs = 0;
+  runner.session = session;
+  runner.release = () => session.release?.();
+  return runner;
+}
+
+// Runs one image through the sliding window: returns the probability map's .nii bytes, and
+// the wall time from opening the job to the written map beside the network's share of it.
+export async function inferImage(infer, model, niftiBytes, run, { overlap = 0.5, mirror = false, onProgress } = {}) {
+  const networkBefore = run.sessionMs ?? 0;
+  const start = performance.now(); // normalising and planning count too
+  const job = infer.open(niftiBytes, model.manifestText, { overlap, mirror });
+  try {
+    while (!job.finished) {
+      const output = await run(job.nextInput(), job.inputShape);
+      job.accept(output);
+      onProgress?.(job.runsDone, job.runCount);
+    }
+    const nifti = job.result();
+    const totalMs = performance.now() - start;
+    return { nifti, runs: job.runCount, totalMs, sessionMs: (run.sessionMs ?? 0) - networkBefore };
+  } finally {
+    job.close();
+  }
+}
+
+// Every .nii / .nii.gz directly in `dir`, sorted, with the case names they write; two files
+// of one case are refused.
+export async function listImages(dir) {
+  let entries;
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch (error) {
+    throw fileError(dir, `cannot list the folder (${error.code ?? error.message})`);
+  }
+  const files = entries.filter((e) => e.isFile() && isNiftiName(e.name)).map((e) => e.name).sort();
+  const seen = new Map();
+  for (const file of files) {
+    const name = caseName(file);
+    if (seen.has(name)) throw fileError(join(dir, file), `case ${name} already comes from ${seen.get(name)}`);
+    seen.set(name, file);
+  }
+  if (files.length === 0) throw fileError(dir, 'no .nii or .nii.gz images in the folder');
+  return files.map((file) => ({ file, path: join(dir, file), name: caseName(file) }));
+}
