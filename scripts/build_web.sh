@@ -1,21 +1,39 @@
 #!/usr/bin/env bash
-# Builds the browser app into build/web/: the page (web/), the wasm module, and a demo set of
-# synthetic labelled cases made by the project's own `cls synth` (never committed).
+# Builds the browser app into build/web/: the page (web/), the wasm module, ONNX Runtime Web
+# (from node_modules, served from our own origin), the bundled model, and two demo sets made by
+# the project's own `cls synth` (never committed): scans with labels for the model to segment,
+# and the teaching set's probability maps.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/build.sh native-release cls
-scripts/build.sh wasm-release cls_studio
+scripts/build.sh wasm-release cls_studio cls_infer
 
 out=build/web
 rm -rf "$out"
-mkdir -p "$out"
-cp web/index.html web/cls_bridge.js "$out/"
+mkdir -p "$out/ort" "$out/models"
+cp web/index.html web/cls_bridge.js web/model_runner.js "$out/"
 cp build/wasm/wasm/cls_studio.js build/wasm/wasm/cls_studio.wasm "$out/"
+# ort.min.mjs runs both WebGPU and wasm through its JSEP build; the other builds are not needed.
+ort=node_modules/onnxruntime-web/dist
+cp "$ort/ort.min.mjs" "$ort/ort-wasm-simd-threaded.jsep.mjs" "$ort/ort-wasm-simd-threaded.jsep.wasm" "$out/ort/"
+cp models/cls_unet.onnx models/cls_unet.json "$out/models/"
 
-build/native/cls synth --cases 24 --size 48 --seed 7 --out "$out/demo" 2>/dev/null
-# The demo's file list, so the page can fetch it without a directory listing.
-(cd "$out/demo" && printf '{"files": [%s]}\n' \
-  "$(find images labels probs -name '*.nii.gz' | sort | sed 's/.*/"&"/' | paste -sd, -)") \
+# The file list of a demo, so the page can fetch it without a directory listing.
+list_files() {
+  printf '{"files": [%s]}\n' "$(sed 's/.*/"&"/' | paste -sd, -)"
+}
+
+# Scans: 24 labelled calibration cases and 4 new, unlabelled ones, all 48^3 (seed 7; the model
+# never saw them), plus the bundled model: Load demo runs inference, then calibration.
+build/native/cls synth --kind scans --cases 28 --size 48 --seed 7 --out "$out/demo" 2>/dev/null
+for i in 024 025 026 027; do rm "$out/demo/labels/case_$i.nii.gz"; done
+(cd "$out" && { find demo/images demo/labels -name '*.nii.gz' | sort;
+                echo models/cls_unet.json; echo models/cls_unet.onnx; } | list_files) \
   > "$out/demo/manifest.json"
+
+# The teaching set: a simulated model's probability maps with labels (no inference needed).
+build/native/cls synth --cases 24 --size 48 --seed 7 --out "$out/demo_probs" 2>/dev/null
+(cd "$out" && find demo_probs/images demo_probs/labels demo_probs/probs -name '*.nii.gz' | sort |
+  list_files) > "$out/demo_probs/manifest.json"
 echo "build_web: app in $out" >&2

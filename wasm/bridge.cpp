@@ -14,8 +14,10 @@
 namespace {
 
 std::string g_last_error;
-std::string g_state;                 // keeps the JSON alive until the next call
-std::vector<std::uint8_t> g_staged;  // the file being handed over (cls_file_buffer)
+std::string g_state;                   // keeps the JSON alive until the next call
+std::vector<std::uint8_t> g_staged;    // the file being handed over (cls_file_buffer)
+std::vector<float> g_network_output;   // the answer being handed over (cls_network_output_buffer)
+std::vector<std::uint8_t> g_exported;  // keeps cls_probability_nifti's bytes alive
 
 int fail(std::string message) {
     g_last_error = std::move(message);
@@ -78,6 +80,43 @@ EMSCRIPTEN_KEEPALIVE void cls_set_cursor(int x, int y, int z) {
 }
 EMSCRIPTEN_KEEPALIVE void cls_export_mask() { cls::web::app().export_mask(); }
 EMSCRIPTEN_KEEPALIVE void cls_export_certificate() { cls::web::app().export_certificate(); }
+
+// ONNX Runtime Web's answers (web/model_runner.js).
+EMSCRIPTEN_KEEPALIVE void cls_model_session_started(const char* provider, const char* note) {
+    cls::web::app().model_session_started(provider, note);
+}
+EMSCRIPTEN_KEEPALIVE void cls_model_session_failed(const char* message) {
+    cls::web::app().model_session_failed(message);
+}
+EMSCRIPTEN_KEEPALIVE void cls_model_provider_changed(const char* provider, const char* reason) {
+    cls::web::app().model_provider_changed(provider, reason);
+}
+// A network output arrives like a file: the page asks for a buffer, fills it, hands it over.
+EMSCRIPTEN_KEEPALIVE float* cls_network_output_buffer(int count) {
+    g_network_output.assign(static_cast<std::size_t>(count), 0.0f);
+    return g_network_output.data();
+}
+EMSCRIPTEN_KEEPALIVE void cls_network_output_ready() {
+    cls::web::app().network_output(g_network_output);
+    g_network_output = {};
+}
+EMSCRIPTEN_KEEPALIVE void cls_network_failed(const char* message) {
+    cls::web::app().network_failed(message);
+}
+EMSCRIPTEN_KEEPALIVE void cls_cancel_inference() { cls::web::app().cancel_inference(); }
+EMSCRIPTEN_KEEPALIVE void cls_set_execution(int allow_webgpu) {
+    cls::web::app().set_execution_preference(allow_webgpu != 0);
+}
+
+// A case's probability map as the .nii the app exports; its size through
+// cls_probability_nifti_size(). Null when the case has none.
+EMSCRIPTEN_KEEPALIVE const std::uint8_t* cls_probability_nifti(const char* name) {
+    g_exported = cls::web::app().probability_nifti(name);
+    return g_exported.empty() ? nullptr : g_exported.data();
+}
+EMSCRIPTEN_KEEPALIVE int cls_probability_nifti_size() {
+    return static_cast<int>(g_exported.size());
+}
 
 EMSCRIPTEN_KEEPALIVE const char* cls_state_json() {
     g_state = cls::web::app().state_json();

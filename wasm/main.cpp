@@ -18,11 +18,23 @@ namespace cls::web {
 // The bodies are JavaScript, which the C++ formatter would break.
 // clang-format off
 EM_JS(void, js_open_file_picker, (), { Module.clsBridge.openFilePicker(); });
-EM_JS(void, js_load_demo, (), { Module.clsBridge.loadDemo(); });
+EM_JS(void, js_load_demo, (int scans), {
+    Module.clsBridge.loadDemo(scans ? 'scans' : 'probabilities');
+});
 EM_JS(void, js_download, (const char* name, const std::uint8_t* bytes, int size, int gzip), {
     // Copy out of the heap now: it may grow (and move) before the download is assembled.
     const data = HEAPU8.slice(bytes, bytes + size);
     Module.clsBridge.download(UTF8ToString(name), data, Boolean(gzip));
+});
+EM_JS(void, js_start_model_session, (const char* file, const char* input, const char* output,
+                                     int webgpu), {
+    Module.clsBridge.startModelSession(UTF8ToString(file), UTF8ToString(input),
+                                       UTF8ToString(output), Boolean(webgpu));
+});
+// The input stays in the heap until the answer: the page copies it into a tensor at once.
+EM_JS(void, js_run_network, (const float* input, int count, int channels, int depth, int height,
+                             int width), {
+    Module.clsBridge.runNetwork(input, count, [1, channels, depth, height, width]);
 });
 // clang-format on
 
@@ -45,10 +57,21 @@ ImTextureID WebPlatform::upload_texture(int slot, const app::SliceImage& image) 
 }
 
 void WebPlatform::open_file_picker() { js_open_file_picker(); }
-void WebPlatform::load_demo() { js_load_demo(); }
+void WebPlatform::load_demo(Demo demo) { js_load_demo(demo == Demo::scans ? 1 : 0); }
 void WebPlatform::download(const std::string& file_name, const std::vector<std::uint8_t>& bytes,
                            bool gzip) {
     js_download(file_name.c_str(), bytes.data(), static_cast<int>(bytes.size()), gzip ? 1 : 0);
+}
+void WebPlatform::start_model_session(const std::string& model_file,
+                                      const inference::ModelManifest& manifest, bool webgpu) {
+    js_start_model_session(model_file.c_str(), manifest.input_name.c_str(),
+                           manifest.output_name.c_str(), webgpu ? 1 : 0);
+}
+void WebPlatform::run_network(std::span<const float> input,
+                              const std::array<std::int64_t, 5>& shape) {
+    js_run_network(input.data(), static_cast<int>(input.size()), static_cast<int>(shape[1]),
+                   static_cast<int>(shape[2]), static_cast<int>(shape[3]),
+                   static_cast<int>(shape[4]));
 }
 
 }  // namespace cls::web

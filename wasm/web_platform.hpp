@@ -1,5 +1,6 @@
-// The browser's side of `cls::app::Platform`: WebGL textures for the slice buffers, and the
-// file edge in JavaScript (web/cls_bridge.js): picker, demo set, downloads through Blob URLs.
+// The browser's side of `cls::app::Platform`: WebGL textures for the slice buffers, the file
+// edge in JavaScript (web/cls_bridge.js): picker, demo set, downloads through Blob URLs, and
+// ONNX Runtime Web (web/model_runner.js), which answers through the bridge.
 #pragma once
 
 #include <array>
@@ -13,9 +14,13 @@ class WebPlatform final : public app::Platform {
 public:
     ImTextureID upload_texture(int slot, const app::SliceImage& image) override;
     void open_file_picker() override;
-    void load_demo() override;
+    void load_demo(Demo demo) override;
     void download(const std::string& file_name, const std::vector<std::uint8_t>& bytes,
                   bool gzip) override;
+    void start_model_session(const std::string& model_file,
+                             const inference::ModelManifest& manifest, bool webgpu) override;
+    void run_network(std::span<const float> input,
+                     const std::array<std::int64_t, 5>& shape) override;
 
 private:
     std::array<unsigned, 3> textures_{};

@@ -1,8 +1,10 @@
 // The JavaScript half of the bridge (the C++ half is wasm/bridge.cpp). It owns the file edge:
 // File objects and folders, gzip (the browser's DecompressionStream, bounded by the size the
 // NIfTI header declares), SHA-256 of the bytes as stored, downloads through Blob URLs, and the
-// demo set. Bytes reach C++ through the heap and never leave the machine. `window.cls` is the
-// small API the tests (and curious users in the console) drive the app through.
+// demo sets; model files are also kept for ONNX Runtime (web/model_runner.js). Bytes reach C++
+// through the heap and never leave the machine. `window.cls` is the small API the tests (and
+// curious users in the console) drive the app through.
+import { ModelRunner, loadOrt, createSession, wasmThreads } from './model_runner.js';
 
 const status = document.getElementById('status');
 const canvas = document.getElementById('canvas');
@@ -13,6 +15,7 @@ const HEADER_BYTES = 544; // a NIfTI-2 header and its extension flag cover every
 const MAX_FILE_BYTES = 2 ** 31; // what one wasm32 allocation can reasonably hold
 
 let module;
+let runner;
 let filesInFlight = 0; // read or decompressed in JS, not yet queued in C++
 
 function isGzip(bytes) {
@@ -134,6 +137,7 @@ async function loadOne(path, stream) {
   try {
     const { bytes, data } = await readNifti(stream);
     const sha = await sha256Hex(bytes);
+    if (path.endsWith('.onnx')) runner.keep(path, data);
     // Straight into the buffer C++ will own: the bytes sit in the heap once. (Ask for the
     // buffer first: growing the heap replaces module.HEAPU8.)
     const pointer = module._cls_file_buffer(data.length);
@@ -197,9 +201,12 @@ async function fetchBytes(path) {
   return { path, stream: response.body };
 }
 
-async function loadDemo() {
-  const manifest = await (await fetch('demo/manifest.json')).json();
-  await loadEach(manifest.files.map((file) => `demo/${file}`), fetchBytes);
+// 'scans': images and labels for the bundled model to segment, then calibrate on;
+// 'probabilities': the teaching set's ready-made probability maps.
+async function loadDemo(kind = 'scans') {
+  const folder = kind === 'scans' ? 'demo' : 'demo_probs';
+  const manifest = await (await fetch(`${folder}/manifest.json`)).json();
+  await loadEach(manifest.files, fetchBytes);
 }
 
 async function download(name, bytes, gzip) {
@@ -222,13 +229,29 @@ async function start() {
     canvas,
     clsBridge: {
       openFilePicker: () => fileInput.click(),
-      loadDemo: () => { loadDemo(); },
+      loadDemo: (kind) => { loadDemo(kind); },
       download: (name, bytes, gzip) => { download(name, bytes, gzip); },
+      startModelSession: (path, input, output, webgpu) => { runner.start(path, input, output, webgpu); },
+      runNetwork: (pointer, count, shape) => { runner.run(pointer, count, shape); },
     },
     print: (text) => console.log(text),
     printErr: (text) => console.warn(text),
   });
   status.textContent = '';
+  runner = new ModelRunner({
+    started: (provider, note) => withString(provider, (p) => withString(note, (n) =>
+      module._cls_model_session_started(p, n))),
+    failed: (message) => withString(message, (m) => module._cls_model_session_failed(m)),
+    providerChanged: (provider, reason) => withString(provider, (p) => withString(reason, (r) =>
+      module._cls_model_provider_changed(p, r))),
+    output: (values) => {
+      const pointer = module._cls_network_output_buffer(values.length);
+      module.HEAPF32.set(values, pointer >> 2);
+      module._cls_network_output_ready();
+    },
+    runFailed: (message) => withString(message, (m) => module._cls_network_failed(m)),
+    heapF32: () => module.HEAPF32,
+  });
 
   fileInput.addEventListener('change', () => {
     loadFiles([...fileInput.files]);
@@ -270,6 +293,37 @@ async function start() {
     setCursor: (x, y, z) => module._cls_set_cursor(x, y, z),
     exportMask: () => module._cls_export_mask(),
     exportCertificate: () => module._cls_export_certificate(),
+    // A case's probability map as the .nii the app exports (null if it has none).
+    probabilityMap: (name) => withString(name, (pointer) => {
+      const data = module._cls_probability_nifti(pointer);
+      return data ? module.HEAPU8.slice(data, data + module._cls_probability_nifti_size()) : null;
+    }),
+    // 'auto' tries WebGPU first, 'wasm' never does; applies to the next model session.
+    setExecution: (preference) => module._cls_set_execution(preference === 'auto' ? 1 : 0),
+    cancelInference: () => module._cls_cancel_inference(),
+    wasmThreads,
+    // One patch through a fresh session on each provider, for the WebGPU correctness test:
+    // {provider: Float32Array | error message}.
+    compareProviders: async (modelUrl, inputName, outputName, shape, providers) => {
+      const ort = await loadOrt({ proxy: false }); // WebGPU cannot run in the proxy worker
+      const bytes = new Uint8Array(await (await fetch(modelUrl)).arrayBuffer());
+      const count = shape.reduce((a, b) => a * b, 1);
+      const data = new Float32Array(count);
+      for (let i = 0; i < count; i += 1) data[i] = Math.sin(i * 0.37) * 1.5; // z-scored-like
+      const out = {};
+      for (const provider of providers) {
+        try {
+          const session = await createSession(ort, bytes, provider);
+          const result = await session.run({ [inputName]: new ort.Tensor('float32', data, shape) });
+          const tensor = result[outputName];
+          out[provider] = Array.from(tensor.location === 'cpu' ? tensor.data : await tensor.getData());
+          await session.release();
+        } catch (error) {
+          out[provider] = String(error.message);
+        }
+      }
+      return out;
+    },
     // True while files are being read, decompressed or loaded.
     busy: () => filesInFlight > 0 || state().loading.pending > 0,
     // Resolves once everything handed to the page so far is loaded.

@@ -193,8 +193,11 @@ void App::draw_cases_panel() {
     if (ImGui::Button("Open files...")) platform_.open_file_picker();
     remember_rect("open_files");
     ImGui::SameLine();
-    if (ImGui::Button("Load demo")) platform_.load_demo();
+    if (ImGui::Button("Load demo")) platform_.load_demo(Platform::Demo::scans);
     remember_rect("load_demo");
+    ImGui::SameLine();
+    if (ImGui::Button("Probability demo")) platform_.load_demo(Platform::Demo::probabilities);
+    remember_rect("load_probability_demo");
     ImGui::SameLine();
     if (ImGui::Button("Clear")) clear_cases();
     ImGui::TextDisabled("or drop .nii / .nii.gz / .onnx files or folders on the page");

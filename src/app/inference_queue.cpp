@@ -5,7 +5,9 @@
 namespace cls::app {
 
 void InferenceQueue::enqueue(const std::string& case_name) {
-    if (case_name == current_ || std::ranges::find(waiting_, case_name) != waiting_.end()) return;
+    if (case_name == current_ ||
+        std::find(waiting_.begin(), waiting_.end(), case_name) != waiting_.end())
+        return;
     if (!busy()) cases_done_ = cases_total_ = 0;  // a new batch
     waiting_.push_back(case_name);
     ++cases_total_;
@@ -21,7 +23,7 @@ void InferenceQueue::cancel() {
 }
 
 bool InferenceQueue::attempted(const std::string& case_name) const {
-    return std::ranges::find(attempted_, case_name) != attempted_.end();
+    return std::find(attempted_.begin(), attempted_.end(), case_name) != attempted_.end();
 }
 
 void InferenceQueue::finish_case() {

@@ -22,7 +22,10 @@ public:
     // Uploads `image` into texture `slot` (one per view), creating or resizing it as needed.
     virtual ImTextureID upload_texture(int slot, const SliceImage& image) = 0;
     virtual void open_file_picker() = 0;
-    virtual void load_demo() = 0;
+    // The demo: scans with labels and the bundled model (inference, then calibration), or the
+    // synthetic probability maps of the teaching set (no model needed).
+    enum class Demo { scans, probabilities };
+    virtual void load_demo(Demo demo) = 0;
     // Hands bytes to the user as a download named `file_name`; gzip-compressed on the way
     // when `gzip` is set (the file edge compresses, as it decompresses on load).
     virtual void download(const std::string& file_name, const std::vector<std::uint8_t>& bytes,

@@ -23,7 +23,7 @@ public:
         return reinterpret_cast<ImTextureID>(static_cast<std::intptr_t>(slot + 2));
     }
     void open_file_picker() override { ++pickers; }
-    void load_demo() override { ++demos; }
+    void load_demo(Demo demo) override { demo == Demo::scans ? ++demos : ++probability_demos; }
     void download(const std::string& name, const std::vector<std::uint8_t>& bytes,
                   bool gzip) override {
         downloads.push_back({name, bytes, gzip});
@@ -47,7 +47,7 @@ public:
         std::vector<std::uint8_t> bytes;
         bool gzip;
     };
-    int uploads = 0, pickers = 0, demos = 0, last_width = 0;
+    int uploads = 0, pickers = 0, demos = 0, probability_demos = 0, last_width = 0;
     std::vector<Download> downloads;
 };
 
@@ -121,6 +121,8 @@ TEST_F(AppSmoke, ButtonsAndViewsRespondToClicks) {
     const auto s = state();
     click_rect(s["ui_rects"]["load_demo"]);
     EXPECT_EQ(platform.demos, 1);
+    click_rect(s["ui_rects"]["load_probability_demo"]);
+    EXPECT_EQ(platform.probability_demos, 1);
     click_rect(s["ui_rects"]["open_files"]);
     EXPECT_EQ(platform.pickers, 1);
     // A click near the axial view's top-left corner moves the crosshair there.

@@ -1,4 +1,5 @@
-// End to end in headless Chromium: the page loads the demo through its real button, calibrates
+// End to end in headless Chromium: the page loads the probability demo through its real
+// button, calibrates
 // in WebAssembly exactly as the CLI does (same tau, bit for bit, and certificates that cross
 // over), exports, survives bad files, draws the three views as the baselines show, and never
 // sends a request outside its own origin.
@@ -15,7 +16,7 @@ import { startServer, launch, openApp } from './browser.mjs';
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));
 const cls = join(repo, 'build/native/cls');
-const demo = join(repo, 'build/web/demo');
+const demo = join(repo, 'build/web/demo_probs');
 const baselines = join(repo, 'tests/web/baseline');
 
 let server;
@@ -65,9 +66,9 @@ after(async () => {
   server?.stop();
 });
 
-test('the Load demo button loads and calibrates the demo set as the CLI does', async () => {
-  await page.waitForFunction(() => window.cls.state().ui_rects.load_demo !== undefined);
-  await clickCentre((await state()).ui_rects.load_demo);
+test('the Probability demo button loads and calibrates the teaching set as the CLI does', async () => {
+  await page.waitForFunction(() => window.cls.state().ui_rects.load_probability_demo !== undefined);
+  await clickCentre((await state()).ui_rects.load_probability_demo);
   await page.waitForFunction(() => window.cls.state().cases.filter((c) => c.labelled).length === 24 &&
     !window.cls.busy(), null, { timeout: 60000 });
   let s = await state();

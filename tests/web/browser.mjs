@@ -22,7 +22,9 @@ export async function startServer(root = join(repo, 'build/web')) {
   return { url, stop: () => server.kill() };
 }
 
-export async function launch() {
+// `extraArgs`: e.g. ['--enable-unsafe-webgpu'], which gives a SwiftShader WebGPU adapter
+// (correct, far too slow for speed figures).
+export async function launch({ extraArgs = [] } = {}) {
   const profile = await mkdtemp(join(tmpdir(), 'cls-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: '/usr/bin/chromium',
@@ -30,7 +32,8 @@ export async function launch() {
     viewport: { width: 1400, height: 900 },
     acceptDownloads: true,
     args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update',
-      '--disable-sync', '--no-first-run', '--use-angle=swiftshader', '--enable-unsafe-swiftshader'],
+      '--disable-sync', '--no-first-run', '--use-angle=swiftshader', '--enable-unsafe-swiftshader',
+      ...extraArgs],
   });
   const requests = [];
   context.on('request', (request) => requests.push(request.url()));

@@ -1,0 +1,136 @@
+// ONNX Runtime Web for CLS Studio: it only executes. C++ plans the patches, normalises, blends
+// and decides when to run (src/app/model_view.cpp); this file creates sessions and runs one
+// patch at a time, answering through the bridge. ONNX Runtime and its wasm come from this
+// page's own origin (ort/), never a CDN.
+//
+// Providers: WebGPU first where the browser has it and C++'s audit of the model's ops allows
+// it, then wasm. A WebGPU session can fail at creation or only on its first run (3D ops some
+// builds lack), and ONNX Runtime does not fall back by itself: any WebGPU failure moves the
+// session to wasm, reruns the patch and tells the user why.
+
+const ORT_MODULE = './ort/ort.min.mjs';
+
+let ortPromise;
+
+// Threads need cross-origin isolation (SharedArrayBuffer): scripts/serve.mjs sends COOP/COEP.
+export function wasmThreads() {
+  return globalThis.crossOriginIsolated ? Math.max(1, Math.min(4, navigator.hardwareConcurrency || 1)) : 1;
+}
+
+// `proxy` runs wasm sessions in a worker so the page's frame loop never waits on a patch;
+// WebGPU cannot run there, so a page that may use WebGPU runs wasm on its main thread (its
+// worker threads still do the work). Settled by the first call: ONNX Runtime starts once.
+export function loadOrt({ proxy = true } = {}) {
+  ortPromise ??= import(ORT_MODULE).then((ort) => {
+    ort.env.wasm.wasmPaths = new URL('ort/', document.baseURI).href;
+    ort.env.wasm.numThreads = wasmThreads();
+    ort.env.wasm.proxy = proxy;
+    return ort;
+  });
+  return ortPromise;
+}
+
+function wasmLabel() {
+  const threads = wasmThreads();
+  return `wasm (${threads} thread${threads > 1 ? 's' : ''})`;
+}
+
+export async function createSession(ort, bytes, provider) {
+  const executionProviders = provider === 'webgpu'
+    // The default NHWC layout fails on 3D pooling; NCHW runs it.
+    ? [{ name: 'webgpu', preferredLayout: 'NCHW' }]
+    : ['wasm'];
+  // A copy: a session may take ownership of the buffer, and a fallback needs the bytes again.
+  return ort.InferenceSession.create(bytes.slice(), { executionProviders, graphOptimizationLevel: 'all' });
+}
+
+export class ModelRunner {
+  // `bridge` holds the C++ entry points: started(provider, note), failed(message),
+  // providerChanged(provider, reason), output(Float32Array), runFailed(message), heapF32().
+  constructor(bridge) {
+    this.bridge = bridge;
+    this.models = new Map(); // file path → bytes, as loaded
+    this.session = null;
+    this.provider = '';
+    this.names = null;
+    this.path = '';
+    this.generation = 0; // a newer session makes older answers stale
+  }
+
+  keep(path, bytes) {
+    this.models.set(path, bytes);
+  }
+
+  async start(path, inputName, outputName, webgpuAllowed) {
+    const generation = ++this.generation;
+    const bytes = this.models.get(path);
+    this.path = path;
+    await this.release();
+    try {
+      if (!bytes) throw new Error('the page no longer holds this model file');
+      const ort = await loadOrt({ proxy: !(webgpuAllowed && navigator.gpu) });
+      this.names = { input: inputName, output: outputName };
+      let note = '';
+      if (webgpuAllowed && navigator.gpu) {
+        try {
+          this.session = await createSession(ort, bytes, 'webgpu');
+          this.provider = 'webgpu';
+        } catch (error) {
+          note = `WebGPU could not run this model (${error.message}); using wasm.`;
+        }
+      } else if (webgpuAllowed) {
+        note = 'This browser has no WebGPU; using wasm.';
+      }
+      if (!this.session) {
+        this.session = await createSession(ort, bytes, 'wasm');
+        this.provider = 'wasm';
+      }
+      if (generation !== this.generation) return;
+      this.bridge.started(this.provider === 'wasm' ? wasmLabel() : 'webgpu', note);
+    } catch (error) {
+      if (generation === this.generation) this.bridge.failed(`ONNX Runtime could not load it: ${error.message}`);
+    }
+  }
+
+  async release() {
+    const session = this.session;
+    this.session = null;
+    this.provider = '';
+    if (session) await session.release().catch(() => {});
+  }
+
+  // Runs one patch: the input is copied out of the heap at once (the heap may grow and move
+  // before the answer), and the answer is written back into a buffer C++ hands out.
+  async run(pointer, count, shape) {
+    const generation = this.generation;
+    try {
+      const ort = await loadOrt();
+      const start = pointer >> 2;
+      const data = this.bridge.heapF32().slice(start, start + count);
+      let output;
+      try {
+        output = await this.runOnce(ort, data, shape);
+      } catch (error) {
+        if (this.provider !== 'webgpu') throw error;
+        // A WebGPU failure at run time: move to wasm, say why, and run the patch again.
+        await this.release();
+        this.session = await createSession(ort, this.models.get(this.path), 'wasm');
+        this.provider = 'wasm';
+        this.bridge.providerChanged(wasmLabel(), `WebGPU failed on the first patch (${error.message}); moved to wasm.`);
+        output = await this.runOnce(ort, data, shape);
+      }
+      if (generation === this.generation) this.bridge.output(output);
+    } catch (error) {
+      if (generation === this.generation) this.bridge.runFailed(error.message);
+    }
+  }
+
+  async runOnce(ort, data, shape) {
+    const input = new ort.Tensor('float32', data, shape);
+    const results = await this.session.run({ [this.names.input]: input });
+    const tensor = results[this.names.output];
+    const values = tensor.location === 'cpu' ? tensor.data : await tensor.getData();
+    input.dispose?.();
+    return values;
+  }
+}
