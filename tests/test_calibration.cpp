@@ -295,6 +295,33 @@ TEST(LesionScores, RefusesBadProbabilitiesWithTheirCount) {
     EXPECT_NE(shape.error().message.find("1 voxels but its label has 4"), std::string::npos);
 }
 
+TEST(Labels, BinaryMeansZeroAndOneLesionValue) {
+    EXPECT_TRUE(check_label(std::vector<float>{0, 1, 1, 0}));
+    EXPECT_TRUE(check_label(std::vector<float>{0, 255, 0}));  // masks written as 0/255
+    EXPECT_TRUE(check_label(std::vector<float>{0, 0}));       // an empty mask
+    EXPECT_TRUE(check_label(std::vector<float>{-0.0f, 1}));
+    EXPECT_TRUE(check_label(std::vector<float>{}));
+
+    auto classes = check_label(std::vector<float>{0, 4, 1, 2, 1, 0});
+    ASSERT_FALSE(classes);
+    EXPECT_EQ(classes.error().message,
+              "label is not binary: besides 0 it holds the values 1, 2, 4; a lesion label holds 0 "
+              "for background and one lesion value (merge the classes first, e.g. label > 0)");
+    auto soft = check_label(std::vector<float>{0.75f, 0.5f, 1, 0.25f, 0.125f, 2, 3, 0});
+    ASSERT_FALSE(soft);
+    EXPECT_NE(soft.error().message.find("the values 0.125, 0.25, 0.5, 0.75, 1 and more;"),
+              std::string::npos)
+        << soft.error().message;
+    auto nan = check_label(std::vector<float>{std::nanf(""), 1, std::nanf("")});
+    ASSERT_FALSE(nan);
+    EXPECT_EQ(nan.error().message,
+              "label has 2 NaN or infinite values; a lesion label holds 0 for background and one "
+              "lesion value");
+    auto first_nan = check_label(std::vector<float>{std::nanf("")});
+    ASSERT_FALSE(first_nan);
+    EXPECT_NE(first_nan.error().message.find("1 NaN or infinite value;"), std::string::npos);
+}
+
 TEST(PredictMask, IncludesTheThresholdItself) {
     const std::vector<float> p{0.2f, 0.5f, 0.7f};
     EXPECT_EQ(predict_mask(p, 0.5f), (std::vector<std::uint8_t>{0, 1, 1}));

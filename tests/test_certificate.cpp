@@ -72,10 +72,32 @@ TEST(Certificate, RefusesMalformedDocumentsWithTheReason) {
     refuse(j.dump(), "field 'threshold' must be a number");
     j = nlohmann::json::parse(to_json(sample()));
     j["threshold"] = -0.5;
-    refuse(j.dump(), "threshold' must be >= 0");
+    refuse(j.dump(),
+           "field 'threshold' must be in [0, 1], or null for +inf (predict nothing), "
+           "got -0.5");
+    j["threshold"] = 1.5;  // p >= 1.5 would predict nothing, silently
+    refuse(j.dump(),
+           "field 'threshold' must be in [0, 1], or null for +inf (predict nothing), "
+           "got 1.5");
+    j = nlohmann::json::parse(to_json(sample()));
+    j["cases"][0]["critical_threshold"] = 2;
+    refuse(j.dump(), "case 'a': field 'critical_threshold' must be in [0, 1], or null");
     j = nlohmann::json::parse(to_json(sample()));
     j["cases"][0].erase("name");
     refuse(j.dump(), "field 'name' must be a string");
+}
+
+TEST(Certificate, FindsTheCalibrationCaseByItsHashes) {
+    const Certificate c = sample();
+    EXPECT_EQ(find_calibration_case(c, "ba", "bb"), std::optional<std::size_t>(1));
+    EXPECT_EQ(find_calibration_case(c, "ba"), std::optional<std::size_t>(1));  // no label at hand
+    EXPECT_EQ(find_calibration_case(c, "ba", "ab"), std::nullopt);  // a new label: a new case
+    EXPECT_EQ(find_calibration_case(c, "zz"), std::nullopt);
+    Certificate unhashed = sample();
+    unhashed.inputs = {{"", ""}, {"", ""}};  // hashes not recorded match nothing
+    EXPECT_EQ(find_calibration_case(unhashed, ""), std::nullopt);
+    unhashed.inputs.clear();
+    EXPECT_EQ(find_calibration_case(unhashed, "aa"), std::nullopt);
 }
 
 }  // namespace

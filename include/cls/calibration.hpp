@@ -39,8 +39,15 @@ struct LesionScores {
     [[nodiscard]] bool empty_mask() const { return sorted_lesion_probabilities.empty(); }
 };
 
-// Refuses NaN, infinite and out-of-[0, 1] values, with their count.
+// Refuses NaN, infinite and out-of-[0, 1] values, with their count. Refusal is the policy:
+// nothing clamps a map, since a map outside [0, 1] is usually logits, not rounding.
 [[nodiscard]] Status check_probabilities(std::span<const float> probabilities);
+
+// Refuses a label that is not a binary lesion mask: every voxel must be 0 (background) or one
+// and the same lesion value (1, or 255 as some tools write masks). A multi-class label or one
+// resampled with interpolation is refused with the values it holds, as are NaN and infinities.
+// Calibration reads any non-zero voxel as lesion; this says when that reading would be a guess.
+[[nodiscard]] Status check_label(std::span<const float> labels);
 
 // One pass over a case: validates probabilities (finite, in [0, 1]) and keeps the sorted
 // probabilities of the voxels whose label is non-zero. Errors name `name`.

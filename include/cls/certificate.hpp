@@ -4,6 +4,8 @@
 // SHA-256 of every input file, so a threshold can be traced back to the exact data.
 #pragma once
 
+#include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -26,7 +28,16 @@ struct Certificate {
 
 [[nodiscard]] std::string to_json(const Certificate& certificate);
 
-// Parses and checks a certificate (known method, settings in range, threshold present).
+// Parses and checks a certificate: known method, settings in range, the threshold and every
+// case's critical threshold in [0, 1] or null (+inf). It does not recompute the threshold from
+// the cases, so a hand-edited certificate that stays in range is read as written.
 [[nodiscard]] Result<Certificate> parse_certificate(std::string_view json_text);
+
+// The calibration case (an index into calibration.cases) whose recorded SHA-256s equal these:
+// the same probability map and, unless `label_sha256` is empty, the same label. Data a
+// certificate was calibrated on is not new data for it, which `cls assess` must know.
+[[nodiscard]] std::optional<std::size_t> find_calibration_case(
+    const Certificate& certificate, std::string_view probabilities_sha256,
+    std::string_view label_sha256 = {});
 
 }  // namespace cls

@@ -66,6 +66,54 @@ Status check_probabilities(std::span<const float> probabilities) {
     return Done{};
 }
 
+namespace {
+
+std::string value_text(float value) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%g", static_cast<double>(value));
+    return text;
+}
+
+// The slow path, run only once a label is known not to be binary: the first few non-zero
+// values met, in ascending order (a resampled label can hold millions).
+Error describe_non_binary(std::span<const float> labels) {
+    constexpr std::size_t kShown = 5;
+    std::vector<float> values;
+    for (float v : labels) {
+        if (v == 0.0f || std::find(values.begin(), values.end(), v) != values.end()) continue;
+        values.push_back(v);
+        if (values.size() > kShown) break;
+    }
+    const bool more = values.size() > kShown;
+    values.resize(std::min(values.size(), kShown));
+    std::sort(values.begin(), values.end());
+    std::string list;
+    for (float v : values) list += (list.empty() ? "" : ", ") + value_text(v);
+    return make_error("label is not binary: besides 0 it holds the values " + list +
+                      (more ? " and more" : "") +
+                      "; a lesion label holds 0 for background and one lesion value (merge the "
+                      "classes first, e.g. label > 0)");
+}
+
+}  // namespace
+
+Status check_label(std::span<const float> labels) {
+    std::size_t non_finite = 0;
+    float lesion_value = 0.0f;  // the first non-zero value met
+    bool mixed = false;
+    for (float v : labels) {
+        non_finite += !std::isfinite(v);
+        if (v != 0.0f && lesion_value == 0.0f) lesion_value = v;
+        mixed |= v != 0.0f && v != lesion_value;
+    }
+    if (non_finite > 0) {
+        return make_error("label has " + format_count(non_finite, "NaN or infinite value") +
+                          "; a lesion label holds 0 for background and one lesion value");
+    }
+    if (mixed) return describe_non_binary(labels);
+    return Done{};
+}
+
 Result<LesionScores> collect_lesion_scores(std::string name, std::span<const float> probabilities,
                                            std::span<const float> labels) {
     if (probabilities.size() != labels.size()) {

@@ -1,5 +1,7 @@
 #include "cls/certificate.hpp"
 
+#include <algorithm>
+#include <cstdio>
 #include <nlohmann/json.hpp>
 
 namespace cls {
@@ -51,6 +53,16 @@ private:
     const json& object_;
 };
 
+// Every threshold is a probability (an order statistic, a breakpoint or the fixed cut) or
+// +inf; anything else was written by hand, and p >= 1.5 would silently predict nothing.
+Status check_threshold(const char* key, double t) {
+    if ((t >= 0.0 && t <= 1.0) || t == kInfinity) return Done{};
+    char text[32];
+    std::snprintf(text, sizeof text, "%.9g", t);
+    return make_error(std::string("field '") + key + "' must be in [0, 1], or null for +inf " +
+                      "(predict nothing), got " + text);
+}
+
 #define CLS_TRY_ASSIGN(target, expression)            \
     do {                                              \
         auto cls_result_ = (expression);              \
@@ -65,6 +77,9 @@ Result<CaseCalibration> parse_case(const json& item, InputHashes& hashes) {
     CLS_TRY_ASSIGN(c.name, r.text("name"));
     CLS_TRY_ASSIGN(c.lesion_voxels, r.count("lesion_voxels"));
     CLS_TRY_ASSIGN(c.critical_threshold, r.threshold("critical_threshold"));
+    if (Status valid = check_threshold("critical_threshold", c.critical_threshold); !valid) {
+        return valid.error().in("case '" + c.name + "'");
+    }
     auto excluded = item.find("excluded");
     c.excluded = excluded != item.end() && excluded->is_boolean() && excluded->get<bool>();
     hashes.probabilities_sha256 = r.optional_text("probabilities_sha256");
@@ -137,7 +152,7 @@ Result<Certificate> parse_certificate(std::string_view json_text) {
     if (c.settings.method == Method::cls) CLS_TRY_ASSIGN(c.k, r.count("k"));
     CLS_TRY_ASSIGN(c.empty_masks, r.count("empty_masks"));
     CLS_TRY_ASSIGN(c.threshold, r.threshold("threshold"));
-    if (!(c.threshold >= 0.0)) return make_error("field 'threshold' must be >= 0 or null");
+    if (Status valid = check_threshold("threshold", c.threshold); !valid) return valid.error();
 
     auto cases = document.find("cases");
     if (cases == document.end() || !cases->is_array()) {
@@ -151,6 +166,20 @@ Result<Certificate> parse_certificate(std::string_view json_text) {
         certificate.inputs.push_back(std::move(hashes));
     }
     return certificate;
+}
+
+std::optional<std::size_t> find_calibration_case(const Certificate& certificate,
+                                                 std::string_view probabilities_sha256,
+                                                 std::string_view label_sha256) {
+    if (probabilities_sha256.empty()) return std::nullopt;
+    const std::size_t count =
+        std::min(certificate.inputs.size(), certificate.calibration.cases.size());
+    for (std::size_t i = 0; i < count; ++i) {
+        const InputHashes& recorded = certificate.inputs[i];
+        if (recorded.probabilities_sha256 != probabilities_sha256) continue;
+        if (label_sha256.empty() || recorded.label_sha256 == label_sha256) return i;
+    }
+    return std::nullopt;
 }
 
 }  // namespace cls
