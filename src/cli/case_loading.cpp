@@ -1,5 +1,6 @@
 #include "case_loading.hpp"
 
+#include "cls/calibration.hpp"
 #include "cls/case_pairing.hpp"
 #include "progress.hpp"
 
@@ -25,10 +26,16 @@ Status for_each_labelled_case(const fs::path& probabilities_dir, const fs::path&
         const fs::path label_path = labels_dir / pair.second;
         auto probabilities = io::load_nifti(probabilities_path);
         if (!probabilities) return probabilities.error();
+        const Volume& p = probabilities->image.volume;
+        if (Status valid = check_probabilities(p.values()); !valid) {
+            return valid.error().in(probabilities_path.string());
+        }
         auto label = io::load_nifti(label_path);
         if (!label) return label.error();
-        const Volume& p = probabilities->image.volume;
         const Volume& l = label->image.volume;
+        if (Status valid = check_label(l.values()); !valid) {
+            return valid.error().in(label_path.string());
+        }
         if (p.dims() != l.dims()) {
             return make_error("is " + grid_text(l) + " but its probability map " +
                               probabilities_path.string() + " is " + grid_text(p))
@@ -39,7 +46,8 @@ Status for_each_labelled_case(const fs::path& probabilities_dir, const fs::path&
                               probabilities_path.string())
                 .in(label_path.string());
         }
-        LabelledCase labelled{pair.name, std::move(*probabilities), std::move(*label)};
+        LabelledCase labelled{pair.name, probabilities_path, label_path, std::move(*probabilities),
+                              std::move(*label)};
         if (Status visited = visit(labelled); !visited) return visited.error();
         progress.advance(pair.name);
     }

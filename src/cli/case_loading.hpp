@@ -1,6 +1,7 @@
 // Streams labelled cases from a folder of probability maps and a folder of labels, paired by
-// file name: each case is loaded, checked (same grid) and handed over, then dropped, so a
-// run holds one case's volumes at a time however large the set.
+// file name: each case is loaded, checked (probabilities finite and in [0, 1], a binary label,
+// the same grid) and handed over, then dropped, so a run holds one case's volumes at a time
+// however large the set.
 #pragma once
 
 #include <filesystem>
@@ -14,6 +15,8 @@ namespace cls::cli {
 
 struct LabelledCase {
     std::string name;
+    std::filesystem::path probabilities_path;
+    std::filesystem::path label_path;
     io::LoadedNifti probabilities;
     io::LoadedNifti label;
 };

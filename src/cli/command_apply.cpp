@@ -1,5 +1,6 @@
 // `cls apply --calibration CERT.json --probs P.nii[.gz] --out MASK.nii.gz`: the mask p >= tau
-// as uint8, in the probability map's grid and affine.
+// as uint8, in the probability map's grid and affine. Warns when the map is one the
+// certificate was calibrated on.
 #include <cstdio>
 
 #include "arguments.hpp"
@@ -28,6 +29,16 @@ int run_apply(Words words) {
     const Volume& p = probs->image.volume;
     if (Status valid = check_probabilities(p.values()); !valid) {
         return fail(command, valid.error().in(*probs_path).message);
+    }
+
+    // A calibration case's mask is a fair thing to want (to look at it), but it is not a new
+    // case, which is what the guarantee speaks of: warned, not refused.
+    if (auto index = find_calibration_case(*certificate, probs->sha256)) {
+        warn(command, *probs_path + ": is calibration case '" +
+                          certificate->calibration.cases[*index].name + "' of " +
+                          *certificate_path +
+                          " (same SHA-256); its guarantee is for new cases, not for those it was "
+                          "calibrated on");
     }
 
     const double threshold = certificate->calibration.threshold;

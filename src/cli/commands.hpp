@@ -20,5 +20,7 @@ int run_evaluate(Words args);
 
 // Prints "cls <command>: error: <message>" to stderr and returns `code`.
 int fail(const std::string& command, const std::string& message, ExitCode code = kFailure);
+// Prints "cls <command>: warning: <message>" to stderr; the command goes on.
+void warn(const std::string& command, const std::string& message);
 
 }  // namespace cls::cli

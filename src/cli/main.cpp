@@ -14,6 +14,10 @@ int fail(const std::string& command, const std::string& message, ExitCode code) 
     return code;
 }
 
+void warn(const std::string& command, const std::string& message) {
+    std::fprintf(stderr, "cls %s: warning: %s\n", command.c_str(), message.c_str());
+}
+
 namespace {
 
 constexpr const char* kUsageText =

@@ -442,7 +442,7 @@ class Cli(unittest.TestCase):
         nib.save(nib.Nifti1Image(data, img.affine), victim)
         proc = run("calibrate", "--probs", bad / "probs", "--labels", bad / "labels",
                    "--epsilon", 0.1, "--alpha", 0.2, "--out", cert, expect=1)
-        self.assertIn("case_002: probability map has 3 NaN or infinite values", proc.stderr)
+        self.assertIn(f"{victim}: probability map has 3 NaN or infinite values", proc.stderr)
 
         # An unpaired case.
         victim.unlink()
