@@ -12,7 +12,7 @@ scripts/build.sh wasm-release cls_studio cls_infer
 out=build/web
 rm -rf "$out"
 mkdir -p "$out/ort" "$out/models"
-cp web/index.html web/cls_bridge.js web/model_runner.js "$out/"
+cp web/index.html web/cls_bridge.js web/model_runner.js web/storage.js web/sw.js "$out/"
 cp build/wasm/wasm/cls_studio.js build/wasm/wasm/cls_studio.wasm "$out/"
 # ort.min.mjs runs both WebGPU and wasm through its JSEP build; the other builds are not needed.
 ort=node_modules/onnxruntime-web/dist
@@ -36,4 +36,7 @@ for i in 024 025 026 027; do rm "$out/demo/labels/case_$i.nii.gz"; done
 build/native/cls synth --cases 24 --size 48 --seed 7 --out "$out/demo_probs" 2>/dev/null
 (cd "$out" && find demo_probs/images demo_probs/labels demo_probs/probs -name '*.nii.gz' | sort |
   list_files) > "$out/demo_probs/manifest.json"
+# What the service worker caches for offline use: everything built here.
+(cd "$out" && find . -type f ! -name sw.js ! -name precache.json | sed 's|^\./||' | sort |
+  list_files) > "$out/precache.json"
 echo "build_web: app in $out" >&2

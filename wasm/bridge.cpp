@@ -103,6 +103,15 @@ EMSCRIPTEN_KEEPALIVE void cls_network_output_ready() {
 EMSCRIPTEN_KEEPALIVE void cls_network_failed(const char* message) {
     cls::web::app().network_failed(message);
 }
+// What the page stored in an earlier session (IndexedDB), handed back at start-up.
+EMSCRIPTEN_KEEPALIVE void cls_restore(const char* key, const char* json) {
+    cls::web::app().restore(key, json);
+}
+EMSCRIPTEN_KEEPALIVE void cls_keep_calibration() { cls::web::app().keep_calibration(); }
+EMSCRIPTEN_KEEPALIVE void cls_use_kept(int index) {
+    if (index >= 0) cls::web::app().use_kept(static_cast<std::size_t>(index));
+}
+
 EMSCRIPTEN_KEEPALIVE void cls_cancel_inference() { cls::web::app().cancel_inference(); }
 EMSCRIPTEN_KEEPALIVE void cls_set_execution(int allow_webgpu) {
     cls::web::app().set_execution_preference(allow_webgpu != 0);

@@ -26,6 +26,9 @@ EM_JS(void, js_download, (const char* name, const std::uint8_t* bytes, int size,
     const data = HEAPU8.slice(bytes, bytes + size);
     Module.clsBridge.download(UTF8ToString(name), data, Boolean(gzip));
 });
+EM_JS(void, js_save, (const char* key, const char* json), {
+    Module.clsBridge.save(UTF8ToString(key), UTF8ToString(json));
+});
 EM_JS(void, js_start_model_session, (const char* file, const char* input, const char* output,
                                      int webgpu), {
     Module.clsBridge.startModelSession(UTF8ToString(file), UTF8ToString(input),
@@ -61,6 +64,9 @@ void WebPlatform::load_demo(Demo demo) { js_load_demo(demo == Demo::scans ? 1 : 
 void WebPlatform::download(const std::string& file_name, const std::vector<std::uint8_t>& bytes,
                            bool gzip) {
     js_download(file_name.c_str(), bytes.data(), static_cast<int>(bytes.size()), gzip ? 1 : 0);
+}
+void WebPlatform::save(const std::string& key, const std::string& json) {
+    js_save(key.c_str(), json.c_str());
 }
 void WebPlatform::start_model_session(const std::string& model_file,
                                       const inference::ModelManifest& manifest, bool webgpu) {

@@ -17,6 +17,7 @@ public:
     void load_demo(Demo demo) override;
     void download(const std::string& file_name, const std::vector<std::uint8_t>& bytes,
                   bool gzip) override;
+    void save(const std::string& key, const std::string& json) override;
     void start_model_session(const std::string& model_file,
                              const inference::ModelManifest& manifest, bool webgpu) override;
     void run_network(std::span<const float> input,

@@ -1,10 +1,13 @@
 // The JavaScript half of the bridge (the C++ half is wasm/bridge.cpp). It owns the file edge:
 // File objects and folders, gzip (the browser's DecompressionStream, bounded by the size the
 // NIfTI header declares), SHA-256 of the bytes as stored, downloads through Blob URLs, and the
-// demo sets; model files are also kept for ONNX Runtime (web/model_runner.js). Bytes reach C++
-// through the heap and never leave the machine. `window.cls` is the small API the tests (and
+// demo sets; model files are also kept for ONNX Runtime (web/model_runner.js). Settings and kept
+// calibrations persist in IndexedDB (web/storage.js); a service worker (web/sw.js) makes the app
+// work offline after the first visit. Bytes reach C++ through the heap and never leave the
+// machine. `window.cls` is the small API the tests (and
 // curious users in the console) drive the app through.
 import { ModelRunner, loadOrt, createSession, wasmThreads } from './model_runner.js';
+import * as storage from './storage.js';
 
 const status = document.getElementById('status');
 const canvas = document.getElementById('canvas');
@@ -225,12 +228,16 @@ function state() {
 }
 
 async function start() {
+  // Read before the module starts, so it is restored before the first frame, whose own
+  // settings would otherwise be stored over it.
+  const kept = await storage.loadAll();
   module = await createClsStudio({
     canvas,
     clsBridge: {
       openFilePicker: () => fileInput.click(),
       loadDemo: (kind) => { loadDemo(kind); },
       download: (name, bytes, gzip) => { download(name, bytes, gzip); },
+      save: (key, json) => { storage.save(key, json); },
       startModelSession: (path, input, output, webgpu) => { runner.start(path, input, output, webgpu); },
       runNetwork: (pointer, count, shape) => { runner.run(pointer, count, shape); },
     },
@@ -238,6 +245,9 @@ async function start() {
     printErr: (text) => console.warn(text),
   });
   status.textContent = '';
+  for (const [key, json] of kept) {
+    withString(key, (k) => withString(json, (j) => module._cls_restore(k, j)));
+  }
   runner = new ModelRunner({
     started: (provider, note) => withString(provider, (p) => withString(note, (n) =>
       module._cls_model_session_started(p, n))),
@@ -301,6 +311,19 @@ async function start() {
     // 'auto' tries WebGPU first, 'wasm' never does; applies to the next model session.
     setExecution: (preference) => module._cls_set_execution(preference === 'auto' ? 1 : 0),
     cancelInference: () => module._cls_cancel_inference(),
+    keepCalibration: () => module._cls_keep_calibration(),
+    // Resolves once what the app asked to keep is in IndexedDB (a frame passes first, since
+    // settings are handed over by the frame loop).
+    storageSettled: async () => {
+      await new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)));
+      await storage.settled();
+    },
+    useKept: (index) => module._cls_use_kept(index),
+    // Resolves once the service worker has cached the app for offline use.
+    offlineReady: async () => {
+      const registration = await navigator.serviceWorker?.ready;
+      return Boolean(registration?.active);
+    },
     wasmThreads,
     // One patch through a fresh session on each provider, for the WebGPU correctness test:
     // {provider: Float32Array | error message}.
@@ -332,6 +355,9 @@ async function start() {
     },
   };
   window.dispatchEvent(new Event('cls-ready'));
+  // After the first visit, the app (runtime, model and demos included) works offline.
+  navigator.serviceWorker?.register('sw.js').catch((error) =>
+    console.warn(`CLS Studio will not work offline: ${error.message}`));
 }
 
 start().catch((error) => {

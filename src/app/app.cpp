@@ -138,6 +138,7 @@ void App::frame() {
     advance_inference();
     advance_validation();
     sync_calibration();
+    persist_changes();
     overlays_.tau = threshold();
 
     const ImGuiViewport* viewport = ImGui::GetMainViewport();
@@ -298,6 +299,7 @@ void App::draw_export_panel() {
     if (ImGui::Button("Calibration certificate (.json)")) export_certificate();
     ImGui::EndDisabled();
     ImGui::TextDisabled("Import a certificate: open or drop its .json file.");
+    draw_kept_calibrations();
 }
 
 void App::export_mask() {
@@ -360,6 +362,12 @@ std::string App::state_json() {
         {"ui_rects", ui_rects_},
         {"validation", validation_json(validation_)},
         {"model", model_json()},
+        {"kept_calibrations",
+         [&] {
+             json labels = json::array();
+             for (const KeptCalibration& k : kept_) labels.push_back(k.label);
+             return labels;
+         }()},
         {"tab", tab_},
     };
     // Replace, never throw, on file names that are not valid UTF-8.

@@ -71,6 +71,13 @@ public:
     // "auto" (WebGPU, then wasm) or "wasm"; takes effect with the next session.
     void set_execution_preference(bool allow_webgpu);
 
+    // What the page stored in a past session (see Platform::save): settings, kept calibrations.
+    void restore(std::string_view key, std::string_view json);
+    // Keeps the current calibration's certificate in the browser; `use_kept` imports one.
+    void keep_calibration();
+    void use_kept(std::size_t index);
+    void forget_kept(std::size_t index);
+
 private:
     struct PendingFile {
         std::string path;
@@ -86,6 +93,11 @@ private:
     void advance_inference();
     void draw_cases_panel();
     void draw_model_panel();
+    void draw_kept_calibrations();
+    // Hands the page whatever changed since it last stored it.
+    void persist_changes();
+    void save_kept();
+    [[nodiscard]] std::string settings_json() const;
     [[nodiscard]] nlohmann::json model_json() const;
     void draw_manifest_form();
     void draw_calibration_panel();
@@ -113,6 +125,13 @@ private:
     std::size_t job_done_ = 0;
     std::size_t job_announced_ = 0;  // announced files not queued yet
     std::uint64_t cancels_ = 0;      // the page stops reading files when this changes
+
+    struct KeptCalibration {
+        std::string label;
+        std::string certificate_json;
+    };
+    std::vector<KeptCalibration> kept_;
+    std::string saved_settings_;  // as last handed to the page
 
     ModelSlot model_;
     InferenceQueue inference_;

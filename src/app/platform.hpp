@@ -30,6 +30,9 @@ public:
     // when `gzip` is set (the file edge compresses, as it decompresses on load).
     virtual void download(const std::string& file_name, const std::vector<std::uint8_t>& bytes,
                           bool gzip) = 0;
+    // Stores `json` under `key` in the browser (IndexedDB), to be handed back through
+    // App::restore after a reload. Nothing stored ever leaves the machine.
+    virtual void save(const std::string& key, const std::string& json) = 0;
     // Starts a session on the model file the page loaded, WebGPU first where `webgpu` allows,
     // else wasm. Answered later through App::model_session_started / model_session_failed.
     virtual void start_model_session(const std::string& model_file,

@@ -2,6 +2,7 @@
 // a recording Platform, real frames, real clicks on the real widgets.
 #include <gtest/gtest.h>
 
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "app.hpp"
@@ -28,6 +29,7 @@ public:
                   bool gzip) override {
         downloads.push_back({name, bytes, gzip});
     }
+    void save(const std::string& key, const std::string& json) override { saved[key] = json; }
     void start_model_session(const std::string& file, const inference::ModelManifest&,
                              bool webgpu) override {
         sessions.push_back({file, webgpu});
@@ -38,6 +40,7 @@ public:
         network_shape = shape;
         ++network_runs;
     }
+    std::map<std::string, std::string> saved;
     std::vector<std::pair<std::string, bool>> sessions;
     std::vector<float> network_input;  // the latest run's
     std::array<std::int64_t, 5> network_shape{};
@@ -357,6 +360,40 @@ TEST_F(AppSmoke, AModelWithoutManifestGetsAPrefilledForm) {
     frames(2);
     EXPECT_EQ(state()["model"]["status"], "needs a manifest");
     EXPECT_TRUE(platform.sessions.empty());
+}
+
+TEST_F(AppSmoke, SettingsAndKeptCalibrationsSurviveAReload) {
+    frames(2);
+    load_synthetic(10);
+    app.set_settings({.method = Method::cls, .epsilon = 0.3, .alpha = 0.2});
+    frames(1);
+    ASSERT_TRUE(platform.saved.contains("settings"));
+    EXPECT_EQ(nlohmann::json::parse(platform.saved["settings"])["epsilon"], 0.3);
+    const double tau = state()["tau"];
+    app.keep_calibration();
+    ASSERT_TRUE(platform.saved.contains("kept_calibrations"));
+
+    // A new page: nothing loaded, only what the browser stored.
+    App reloaded{platform};
+    for (const auto& [key, json] : platform.saved) reloaded.restore(key, json);
+    ImGui::NewFrame();
+    reloaded.frame();
+    ImGui::Render();
+    auto s = nlohmann::json::parse(reloaded.state_json());
+    EXPECT_EQ(s["settings"]["epsilon"], 0.3);
+    EXPECT_EQ(s["settings"]["alpha"], 0.2);
+    ASSERT_EQ(s["kept_calibrations"].size(), 1u);
+    EXPECT_TRUE(s["tau"].is_null());
+    reloaded.use_kept(0);
+    s = nlohmann::json::parse(reloaded.state_json());
+    EXPECT_EQ(s["tau"].get<double>(), tau);
+
+    // Stored garbage is ignored, not trusted.
+    reloaded.restore("settings", R"({"epsilon": 7, "alpha": "x"})");
+    reloaded.restore("kept_calibrations", "[{\"certificate\": \"{}\"}]");
+    s = nlohmann::json::parse(reloaded.state_json());
+    EXPECT_EQ(s["settings"]["epsilon"], 0.3);
+    EXPECT_TRUE(s["kept_calibrations"].empty());
 }
 }  // namespace
 }  // namespace cls::app

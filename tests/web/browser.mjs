@@ -47,12 +47,13 @@ export async function launch({ extraArgs = [] } = {}) {
   };
 }
 
-export async function openApp(context, url) {
+// `wait: false` opens the page without waiting for the app (for a blank page, say).
+export async function openApp(context, url, { wait = true } = {}) {
   const page = context.pages()[0] ?? (await context.newPage());
   const messages = [];
   page.on('console', (message) => messages.push(`${message.type()}: ${message.text()}`));
   page.on('pageerror', (error) => messages.push(`pageerror: ${error.message}`));
   await page.goto(url);
-  await page.waitForFunction(() => window.cls !== undefined, null, { timeout: 60000 });
+  if (wait) await page.waitForFunction(() => window.cls !== undefined, null, { timeout: 60000 });
   return { page, messages };
 }
