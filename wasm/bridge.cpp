@@ -3,6 +3,7 @@
 // frees); strings are UTF-8; nothing here throws, so no C++ exception can reach JavaScript.
 // Calls that can fail return 0 and leave a message for cls_last_error().
 #include <emscripten.h>
+#include <emscripten/heap.h>
 
 #include <cmath>
 #include <string>
@@ -11,8 +12,19 @@
 #include "cls/nifti.hpp"
 #include "web_platform.hpp"
 
+namespace cls::web {
+std::size_t heap_available() {
+    // Only what lies above the heap's current top counts: memory freed inside may be too
+    // fragmented for a volume-sized block, and a failed allocation aborts the module.
+    const std::size_t top = *emscripten_get_sbrk_ptr();
+    const std::size_t max = emscripten_get_heap_max();
+    return top < max ? max - top : 0;
+}
+}  // namespace cls::web
+
 namespace {
 
+constexpr std::size_t kStagingHeadroom = 64u << 20;  // for the parse that follows
 std::string g_last_error;
 std::string g_state;                   // keeps the JSON alive until the next call
 std::vector<std::uint8_t> g_staged;    // the file being handed over (cls_file_buffer)
@@ -32,8 +44,17 @@ EMSCRIPTEN_KEEPALIVE const char* cls_last_error() { return g_last_error.c_str();
 
 // Files arrive in two steps so their bytes are in the heap once, not twice: the page asks for a
 // buffer, fills it, then hands it over for loading in the frame loop.
+// Null, with a message, when the bytes would not fit in what the heap has left.
 EMSCRIPTEN_KEEPALIVE std::uint8_t* cls_file_buffer(int size) {
-    g_staged.assign(static_cast<std::size_t>(size), 0);
+    const auto bytes = static_cast<std::size_t>(size);
+    if (bytes + kStagingHeadroom > cls::web::heap_available()) {
+        fail("its " + std::to_string(bytes / 1000000) + " MB do not fit in the " +
+             std::to_string(cls::web::heap_available() / 1000000) +
+             " MB left in this tab (WebAssembly has 4 GB in all); remove cases, or use the "
+             "cls command line, which has no such limit");
+        return nullptr;
+    }
+    g_staged.assign(bytes, 0);
     return g_staged.data();
 }
 

@@ -65,6 +65,7 @@ void WebPlatform::download(const std::string& file_name, const std::vector<std::
                            bool gzip) {
     js_download(file_name.c_str(), bytes.data(), static_cast<int>(bytes.size()), gzip ? 1 : 0);
 }
+std::size_t WebPlatform::memory_available() const { return heap_available(); }
 void WebPlatform::save(const std::string& key, const std::string& json) {
     js_save(key.c_str(), json.c_str());
 }

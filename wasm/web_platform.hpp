@@ -17,6 +17,7 @@ public:
     void load_demo(Demo demo) override;
     void download(const std::string& file_name, const std::vector<std::uint8_t>& bytes,
                   bool gzip) override;
+    [[nodiscard]] std::size_t memory_available() const override;
     void save(const std::string& key, const std::string& json) override;
     void start_model_session(const std::string& model_file,
                              const inference::ModelManifest& manifest, bool webgpu) override;
@@ -26,6 +27,9 @@ public:
 private:
     std::array<unsigned, 3> textures_{};
 };
+
+// Bytes the heap can surely still give: its 4 GiB maximum less its current top.
+std::size_t heap_available();
 
 // The one App of the page, shared by the main loop and the bridge.
 app::App& app();

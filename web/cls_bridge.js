@@ -144,6 +144,7 @@ async function loadOne(path, stream) {
     // Straight into the buffer C++ will own: the bytes sit in the heap once. (Ask for the
     // buffer first: growing the heap replaces module.HEAPU8.)
     const pointer = module._cls_file_buffer(data.length);
+    if (!pointer) throw new Error(module.UTF8ToString(module._cls_last_error()));
     module.HEAPU8.set(data, pointer);
     withString(path, (pathPointer) =>
       withString(sha, (shaPointer) => module._cls_enqueue_file(pathPointer, shaPointer)));

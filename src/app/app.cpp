@@ -13,6 +13,13 @@ namespace {
 constexpr auto kFrameBudget = std::chrono::milliseconds(12);
 constexpr float kSidePanelWidth = 430.0f;
 constexpr std::size_t kMaxErrorsShown = 50;
+constexpr double kMemoryHeadroom = 64.0 * 1024 * 1024;
+
+std::string megabytes(double bytes) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%.0f MB", bytes / 1e6);
+    return text;
+}
 
 // The Validate tab's state, for tests and the page.
 nlohmann::json validation_json(const ValidationJob& validation) {
@@ -73,12 +80,29 @@ void App::load_one(PendingFile& file) {
             report_error(added.error().message);
         return;
     }
+    if (Status fits = check_memory_for(file); !fits) return report_error(fits.error().message);
     auto image = nifti::read(file.bytes);
     if (!image) return report_error(image.error().in(file.path).message);
     const Role role = guess_role(file.path, image->volume);
     auto added = store_.add(file.path, role, std::move(image->volume), std::move(file.sha256));
     if (!added) return report_error(added.error().message);
     if (selected_.empty()) selected_ = *added;
+}
+
+Status App::check_memory_for(const PendingFile& file) const {
+    auto header = nifti::read_header(file.bytes);
+    if (!header) return Done{};  // the full read says what is wrong with it
+    // Its first volume as float32, plus headroom for the slices and calibration.
+    std::int64_t voxels = 1;
+    for (std::size_t i = 0; i < std::min<std::size_t>(header->dims.size(), 3); ++i)
+        voxels *= std::max<std::int64_t>(header->dims[i], 1);
+    const double needed = 4.0 * static_cast<double>(voxels) + kMemoryHeadroom;
+    const double available = static_cast<double>(platform_.memory_available());
+    if (needed <= available) return Done{};
+    return make_error(file.path + ": its voxels need " + megabytes(needed) + " but only " +
+                      megabytes(available) +
+                      " are left in this tab (WebAssembly has 4 GB in all); remove cases, or "
+                      "use the cls command line, which has no such limit");
 }
 
 void App::advance_loading() {

@@ -89,6 +89,8 @@ private:
     void advance_loading();
     void load_one(PendingFile& file);
     void load_json(const PendingFile& file);
+    // Refuses a volume whose voxels would not fit in the memory the platform has left.
+    [[nodiscard]] Status check_memory_for(const PendingFile& file) const;
     // Starts sessions, queues images without probability maps, hands the page the next patch.
     void advance_inference();
     void draw_cases_panel();

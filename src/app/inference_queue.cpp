@@ -3,6 +3,18 @@
 #include <algorithm>
 
 namespace cls::app {
+namespace {
+
+// What a sliding-window job holds: the normalised padded image, the blend and its weights
+// (float32 over the padded grid), and the probability map it ends with.
+double job_bytes(const Volume& image, const inference::ModelManifest& manifest) {
+    const Dims patch = inference::patch_dims(manifest);
+    double padded = 1.0;
+    for (int a = 0; a < 3; ++a) padded *= static_cast<double>(std::max(image.dims()[a], patch[a]));
+    return 4.0 * (3.0 * padded + static_cast<double>(image.voxel_count())) + (64 << 20);
+}
+
+}  // namespace
 
 void InferenceQueue::enqueue(const std::string& case_name) {
     if (case_name == current_ ||
@@ -34,7 +46,7 @@ void InferenceQueue::finish_case() {
 
 std::optional<InferenceQueue::Request> InferenceQueue::next_request(
     const CaseStore& store, const inference::ModelManifest& manifest,
-    const inference::WindowSettings& settings) {
+    const inference::WindowSettings& settings, std::size_t memory_available) {
     if (in_flight_) return std::nullopt;
     while (!job_ && !waiting_.empty()) {
         current_ = waiting_.front();
@@ -44,10 +56,19 @@ std::optional<InferenceQueue::Request> InferenceQueue::next_request(
             finish_case();
             continue;
         }
+        const std::string& file = c->files[static_cast<int>(Role::image)];
+        if (job_bytes(*c->volume(Role::image), manifest) > static_cast<double>(memory_available)) {
+            errors_.push_back(file +
+                              ": running the model on it needs more memory than this tab "
+                              "has left; remove cases, or run scripts/infer.mjs outside "
+                              "the browser");
+            finish_case();
+            continue;
+        }
         auto job =
             inference::SlidingWindowInference::start(*c->volume(Role::image), manifest, settings);
         if (!job) {
-            errors_.push_back(job.error().in(c->files[static_cast<int>(Role::image)]).message);
+            errors_.push_back(job.error().in(file).message);
             finish_case();
             continue;
         }

@@ -27,10 +27,12 @@ public:
         std::array<std::int64_t, 5> shape;
     };
     // The next network input to send, starting the next case when needed; nothing while a run
-    // is in flight or no case waits. A case that cannot start is recorded in errors.
+    // is in flight or no case waits. A case that cannot start (a bad image, or more memory
+    // than `memory_available` for its buffers) is recorded in errors.
     [[nodiscard]] std::optional<Request> next_request(const CaseStore& store,
                                                       const inference::ModelManifest& manifest,
-                                                      const inference::WindowSettings& settings);
+                                                      const inference::WindowSettings& settings,
+                                                      std::size_t memory_available = SIZE_MAX);
 
     struct Finished {
         std::string case_name;

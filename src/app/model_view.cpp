@@ -73,7 +73,8 @@ void App::advance_inference() {
             }
         }
     }
-    if (auto request = inference_.next_request(store_, *model_.manifest(), window_settings_))
+    if (auto request = inference_.next_request(store_, *model_.manifest(), window_settings_,
+                                               platform_.memory_available()))
         platform_.run_network(request->input, request->shape);
     for (std::string& e : inference_.take_errors()) report_error(std::move(e));
 }

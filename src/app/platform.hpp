@@ -5,6 +5,7 @@
 #pragma once
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -30,6 +31,9 @@ public:
     // when `gzip` is set (the file edge compresses, as it decompresses on load).
     virtual void download(const std::string& file_name, const std::vector<std::uint8_t>& bytes,
                           bool gzip) = 0;
+    // Bytes the app may still allocate (the browser: wasm32's 4 GiB less what is in use), so
+    // a volume too large is refused with a message before memory runs out, never a crash.
+    [[nodiscard]] virtual std::size_t memory_available() const { return SIZE_MAX; }
     // Stores `json` under `key` in the browser (IndexedDB), to be handed back through
     // App::restore after a reload. Nothing stored ever leaves the machine.
     virtual void save(const std::string& key, const std::string& json) = 0;

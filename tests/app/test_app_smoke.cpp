@@ -30,6 +30,8 @@ public:
         downloads.push_back({name, bytes, gzip});
     }
     void save(const std::string& key, const std::string& json) override { saved[key] = json; }
+    std::size_t memory_available() const override { return memory; }
+    std::size_t memory = SIZE_MAX;
     void start_model_session(const std::string& file, const inference::ModelManifest&,
                              bool webgpu) override {
         sessions.push_back({file, webgpu});
@@ -394,6 +396,24 @@ TEST_F(AppSmoke, SettingsAndKeptCalibrationsSurviveAReload) {
     s = nlohmann::json::parse(reloaded.state_json());
     EXPECT_EQ(s["settings"]["epsilon"], 0.3);
     EXPECT_TRUE(s["kept_calibrations"].empty());
+}
+
+TEST_F(AppSmoke, AVolumeTooLargeForTheMemoryLeftIsRefusedBeforeItIsRead) {
+    frames(2);
+    load_synthetic(10);
+    const double tau = state()["tau"];
+    platform.memory = 50'000'000;  // less than any volume plus the app's headroom
+    app.enqueue_file("images/big.nii",
+                     nifti::write(synth_case({.size = 16, .seed = 5}, 0).image, {}), "b");
+    frames(2);
+    auto s = state();
+    ASSERT_EQ(s["errors"].size(), 1u);
+    EXPECT_EQ(s["errors"][0],
+              "images/big.nii: its voxels need 67 MB but only 50 MB are left in this tab "
+              "(WebAssembly has 4 GB in all); remove cases, or use the cls command line, which "
+              "has no such limit");
+    EXPECT_EQ(s["cases"].size(), 10u);
+    EXPECT_EQ(s["tau"].get<double>(), tau);
 }
 }  // namespace
 }  // namespace cls::app
