@@ -17,12 +17,13 @@ cmake --build --preset native-fuzz -j "$(nproc)"
 
 # Largest input per target: headers with a few voxels; compressed streams a little larger so
 # that gzip bombs stay in reach; certificates with a handful of cases.
-declare -A max_len=([fuzz_nifti]=4096 [fuzz_nifti_gz]=8192 [fuzz_certificate]=4096)
+declare -A max_len=([fuzz_nifti]=4096 [fuzz_nifti_gz]=8192 [fuzz_certificate]=4096
+                   [fuzz_model_manifest]=4096 [fuzz_onnx_model]=4096)
 
 work=build/fuzz/corpus-work
 findings=0
 total=0
-for target in fuzz_nifti fuzz_nifti_gz fuzz_certificate; do
+for target in fuzz_nifti fuzz_nifti_gz fuzz_certificate fuzz_model_manifest fuzz_onnx_model; do
   corpus="$work/$target"
   artifacts="$work/$target-findings/"
   mkdir -p "$corpus" "$artifacts"

@@ -1,6 +1,5 @@
 // libFuzzer target for the calibration certificate reader (cls::parse_certificate), the JSON
-// that `cls apply` and the browser app import. There is no model manifest reader yet; when
-// one exists it gets a target beside this one.
+// that `cls apply` and the browser app import. (Model manifests have fuzz_model_manifest.)
 #include <cstddef>
 #include <cstdint>
 #include <string_view>

@@ -5,7 +5,8 @@ with /usr/bin/python3, which has numpy and nibabel, after changing it).
 Valid NIfTI-1 and NIfTI-2 files of every supported datatype and both byte orders, written by
 nibabel, slightly damaged copies (truncated, bad magic, huge dims, NaN pixdim, qform/sform
 corners), their .nii.gz versions and hostile gzip streams, and valid and damaged calibration
-certificates. Small on purpose: libFuzzer grows the corpus itself (scripts/fuzz.sh).
+certificates, model manifests, and small ONNX models written by the onnx package. Small on
+purpose: libFuzzer grows the corpus itself (scripts/fuzz.sh).
 """
 import gzip
 import io
@@ -107,6 +108,44 @@ def certificate_seeds():
     return {name: text.encode() for name, text in seeds.items()}
 
 
+def manifest_seeds():
+    manifest = {
+        "format": "cls-model/1", "name": "m", "description": "", "model_file": "m.onnx",
+        "sha256": "ab" * 32, "input": {"name": "image", "channels": 1},
+        "output": {"name": "logits", "channels": 1, "activation": "sigmoid"},
+        "patch_size": [48, 48, 48], "spatial_divisor": 8, "spacing_mm": [1.0, 1.0, 1.0],
+        "normalisation": {"scheme": "zscore", "region": "all"}, "provenance": {"seed": 1}}
+    softmax = dict(manifest, output={"name": "o", "channels": 3, "activation": "softmax",
+                                     "lesion_class": 2},
+                   normalisation={"scheme": "ct", "window": [-100, 200]})
+    percentile = dict(manifest, normalisation={"scheme": "percentile",
+                                               "percentiles": [0.5, 99.5]})
+    seeds = {
+        "sigmoid.json": json.dumps(manifest, indent=2),
+        "softmax_ct.json": json.dumps(softmax),
+        "percentile.json": json.dumps(percentile),
+        "bad_patch.json": json.dumps(dict(manifest, patch_size=[48, 0, 1e9])),
+        "bad_types.json": json.dumps(dict(manifest, input=[1], output={"channels": "1"})),
+        "truncated.json": json.dumps(manifest)[:150],
+    }
+    return {name: text.encode() for name, text in seeds.items()}
+
+
+def onnx_seeds():
+    """Small models written by the onnx package (tests/reference/make_onnx_fixtures.py)."""
+    import importlib.util
+    import tempfile
+    path = ROOT.parent.parent / "reference" / "make_onnx_fixtures.py"
+    spec = importlib.util.spec_from_file_location("make_onnx_fixtures", path)
+    fixtures = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(fixtures)
+    with tempfile.TemporaryDirectory() as folder:
+        fixtures.main(folder)
+        seeds = {p.name: p.read_bytes() for p in pathlib.Path(folder).glob("*.onnx")}
+    seeds["truncated.onnx"] = seeds["fixed_conv.onnx"][:-40]
+    return seeds
+
+
 def main():
     shutil.rmtree(ROOT, ignore_errors=True)
     nifti = nifti_seeds()
@@ -116,6 +155,10 @@ def main():
         write("fuzz_nifti_gz", name, data)
     for name, data in certificate_seeds().items():
         write("fuzz_certificate", name, data)
+    for name, data in manifest_seeds().items():
+        write("fuzz_model_manifest", name, data)
+    for name, data in onnx_seeds().items():
+        write("fuzz_onnx_model", name, data)
     files = list(ROOT.rglob("*"))
     total = sum(f.stat().st_size for f in files if f.is_file())
     print(f"make_corpus: {sum(f.is_file() for f in files)} files, {total} bytes in {ROOT}")
