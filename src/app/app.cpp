@@ -91,7 +91,9 @@ void App::load_one(PendingFile& file) {
 
 Status App::check_memory_for(const PendingFile& file) const {
     auto header = nifti::read_header(file.bytes);
-    if (!header) return Done{};  // the full read says what is wrong with it
+    // A bad or truncated file: the full read says what is wrong with it, as the CLI does.
+    if (!header || header->file_bytes() > static_cast<std::int64_t>(file.bytes.size()))
+        return Done{};
     // Its first volume as float32, plus headroom for the slices and calibration.
     std::int64_t voxels = 1;
     for (std::size_t i = 0; i < std::min<std::size_t>(header->dims.size(), 3); ++i)
@@ -148,6 +150,20 @@ Status App::import_certificate(std::string_view json, const std::string& file_na
 void App::sync_calibration() {
     session_.refresh(store_);
     session_.set_settings(settings_);
+}
+
+std::size_t App::cases_calibrated_by_import() const {
+    if (!imported_) return 0;
+    std::size_t count = 0;
+    for (const LoadedCase& c : store_.cases()) {
+        const std::string& probability = c.sha256[static_cast<int>(Role::probability)];
+        if (c.volume(Role::probability) &&
+            find_calibration_case(
+                *imported_, probability,
+                c.volume(Role::label) ? c.sha256[static_cast<int>(Role::label)] : std::string()))
+            ++count;
+    }
+    return count;
 }
 
 double App::threshold() {
@@ -265,6 +281,12 @@ void App::draw_calibration_panel() {
                            imported_name_.c_str());
         ImGui::SameLine();
         if (ImGui::SmallButton("Drop it")) imported_.reset();
+        if (const std::size_t seen = cases_calibrated_by_import(); seen > 0) {
+            ImGui::TextColored({1, 0.7f, 0.3f, 1},
+                               "%zu loaded case(s) are among its calibration cases (same "
+                               "SHA-256): its guarantee is for new cases, not these.",
+                               seen);
+        }
         return;
     }
     float epsilon = static_cast<float>(settings_.epsilon),
@@ -378,6 +400,7 @@ std::string App::state_json() {
         {"n", r ? json(r->n) : json(nullptr)},
         {"k", r ? json(r->k) : json(nullptr)},
         {"imported_certificate", imported_ ? json(imported_name_) : json(nullptr)},
+        {"imported_certificate_calibration_cases", cases_calibrated_by_import()},
         {"selected", selected_},
         {"cursor", viewer_.cursor()},
         {"radiological", viewer_.radiological()},

@@ -54,6 +54,8 @@ public:
     // The threshold the masks use: the imported certificate's, else the live calibration's;
     // NaN when there is none yet.
     [[nodiscard]] double threshold();
+    // Loaded cases an imported certificate was calibrated on (their SHA-256s are in it).
+    [[nodiscard]] std::size_t cases_calibrated_by_import() const;
     void export_mask();
     void export_certificate();
     // The shown or named case's probability map as the uncompressed .nii it is exported as (its

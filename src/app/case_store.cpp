@@ -139,6 +139,9 @@ Result<std::string> CaseStore::add(const std::string& path, Role role, Volume vo
         if (Status valid = check_probabilities(volume.values()); !valid)
             return valid.error().in(path);
     }
+    if (role == Role::label) {
+        if (Status valid = check_label(volume.values()); !valid) return valid.error().in(path);
+    }
     if (it == cases_.end() || it->name != name) {
         it = cases_.insert(it, LoadedCase{});
         it->name = name;

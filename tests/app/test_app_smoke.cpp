@@ -244,6 +244,8 @@ TEST_F(AppSmoke, ExportsTheCertificateAndMaskAndImportsCertificates) {
     frames(2);
     EXPECT_EQ(state()["tau"].get<double>(), 0.75);
     EXPECT_EQ(state()["imported_certificate"], "cert.json");
+    // Made from these very files (the same hashes): the app says so.
+    EXPECT_EQ(state()["imported_certificate_calibration_cases"], 10);
 }
 
 // A manifest for tests/onnx_test_model.hpp's model: 8^3 patches, z-score, sigmoid.
