@@ -1,0 +1,32 @@
+// Times ONNX Runtime Web's wasm provider on whole-volume inputs, for bench/inference_bench.mjs.
+// ORT comes from this origin (ort/: the files the app ships, copied by the benchmark), never a
+// CDN. The thread count must be set before the first session, so each count gets a fresh page.
+import * as ort from './ort/ort.min.mjs';
+
+ort.env.wasm.wasmPaths = new URL('ort/', import.meta.url).href;
+
+// { threads, model, inputs: [{url, shape}], rounds } → per input, every timed run's ms.
+window.benchOrt = async ({ threads, model, inputs, rounds }) => {
+  ort.env.wasm.numThreads = threads;
+  const bytes = new Uint8Array(await (await fetch(model)).arrayBuffer());
+  const session = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'] });
+  const results = [];
+  try {
+    for (const { url, shape } of inputs) {
+      const data = new Float32Array(await (await fetch(url)).arrayBuffer());
+      const feeds = { [session.inputNames[0]]: new ort.Tensor('float32', data, shape) };
+      await session.run(feeds); // warm-up: first-run allocations are not what a user waits on
+      const times = [];
+      for (let r = 0; r < rounds; ++r) {
+        const start = performance.now();
+        await session.run(feeds);
+        times.push(performance.now() - start);
+      }
+      results.push(times);
+    }
+  } finally {
+    await session.release();
+  }
+  return { crossOriginIsolated: self.crossOriginIsolated, results };
+};
+window.benchReady = true;
