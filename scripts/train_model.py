@@ -4,8 +4,15 @@
 A small 3D U-Net is trained on FLAIR-like synthetic scans made by the project's own generator
 (`cls synth --kind scans`), evaluated on held-out synthetic cases and on the app's demo set
 (seed 7), and exported to ONNX with WebGPU-safe operators only: strided convolutions to go
-down, trilinear Resize + convolution to go up, InstanceNormalization, Relu, Concat. The graph
+down, trilinear Resize + convolution to go up, instance normalisation, Relu, Concat. The graph
 outputs one channel of logits; the manifest says `activation: sigmoid`, applied by the app.
+
+Instance normalisation is exported as nested per-axis means (ReduceMean over W, then H, then
+D) rather than ONNX's InstanceNormalization: the same function, but ONNX Runtime Web's wasm
+InstanceNormalization sums a whole patch in float32 and drifts from onnxruntime-node by up to
+2.6e-3 in the logits at 64^3; sums of at most one axis keep the runtimes together.
+`--weights-from models/cls_unet.onnx` re-exports (and re-evaluates) a trained model's weights
+without training again.
 
 Needs build/native/cls (build it with `scripts/build.sh native-release cls`) and Debian's
 Python with torch 1.13, onnx, numpy and nibabel: run it with /usr/bin/python3. Seeded and
@@ -18,6 +25,7 @@ Intensities are z-scored over the whole volume (mean and population standard dev
 float64) before any patch is cut, exactly as inference does.
 """
 import argparse
+import copy
 import hashlib
 import json
 import math
@@ -42,7 +50,8 @@ ROOT = Path(__file__).resolve().parent.parent
 PATCH = 48            # training patch edge, also the manifest's patch size
 DIVISOR = 8           # three stride-2 down-samplings
 WEBGPU_SAFE_OPS = {"Conv", "InstanceNormalization", "Relu", "Resize", "Concat", "Constant",
-                   "Shape", "Gather", "Cast", "Slice", "Mul", "Div", "Unsqueeze", "Identity"}
+                   "Shape", "Gather", "Cast", "Slice", "Mul", "Div", "Unsqueeze", "Identity",
+                   "ReduceMean", "Sub", "Add", "Sqrt"}
 REFUSED_OPS = {"ConvTranspose", "MaxPool"}  # fail on ORT Web's WebGPU provider (toolchain.md)
 
 
@@ -103,6 +112,47 @@ def conv(cin, cout, stride=1, kernel=3):
     return nn.Sequential(
         nn.Conv3d(cin, cout, kernel, stride=stride, padding=kernel // 2, bias=False),
         nn.InstanceNorm3d(cout, affine=True), nn.ReLU(inplace=True))
+
+
+class ExportInstanceNorm(nn.Module):
+    """nn.InstanceNorm3d(affine=True) with its statistics taken as nested per-axis means, for
+    export: every sum in the runtime then covers one axis (<= a patch edge) of values."""
+
+    def __init__(self, norm):
+        super().__init__()
+        self.weight, self.bias, self.eps = norm.weight, norm.bias, norm.eps
+
+    @staticmethod
+    def nested_mean(x):
+        return x.mean(4, keepdim=True).mean(3, keepdim=True).mean(2, keepdim=True)
+
+    def forward(self, x):
+        centred = x - self.nested_mean(x)
+        variance = self.nested_mean(centred * centred)  # biased, as InstanceNorm3d's
+        scale = self.weight.view(1, -1, 1, 1, 1) / torch.sqrt(variance + self.eps)
+        return centred * scale + self.bias.view(1, -1, 1, 1, 1)
+
+
+def for_export(model):
+    """A copy of `model` whose instance norms are ExportInstanceNorm."""
+    exported = copy.deepcopy(model)
+    for module in exported.modules():
+        for name, child in module.named_children():
+            if isinstance(child, nn.InstanceNorm3d):
+                setattr(module, name, ExportInstanceNorm(child))
+    return exported
+
+
+def weights_from_onnx(model, path):
+    """Loads a model's weights back from an ONNX file this script exported (its initializers
+    keep the parameter names)."""
+    from onnx import numpy_helper
+    initializers = {t.name: numpy_helper.to_array(t) for t in onnx.load(str(path)).graph.initializer}
+    state = model.state_dict()
+    missing = [name for name in state if name not in initializers]
+    if missing:
+        sys.exit(f"error: {path} lacks weights {missing[:3]}...: not exported by this script?")
+    model.load_state_dict({name: torch.from_numpy(initializers[name].copy()) for name in state})
 
 
 class Up(nn.Module):
@@ -197,7 +247,7 @@ def describe(title, m):
 # --- export ---------------------------------------------------------------------------------
 
 def export(model, path):
-    model.eval()
+    model = for_export(model).eval()
     # Expected with InstanceNorm (it always uses the instance's statistics, as intended) and
     # harmless for Upsample's constant scales.
     warnings.filterwarnings("ignore", message=".*'instance_norm' is set to train=True.*")
@@ -232,6 +282,43 @@ def forward_seconds(model, threads=1, repeats=5):
     return float(np.median(times))
 
 
+def train_model(model, train, args, rng):
+    """AdamW with warm-up and cosine decay on BCE + soft Dice; returns the seconds it took."""
+    parameters = sum(p.numel() for p in model.parameters())
+    optimiser = torch.optim.AdamW(model.parameters(), lr=2e-3, weight_decay=1e-4)
+    warmup = 50
+    schedule = torch.optim.lr_scheduler.LambdaLR(
+        optimiser, lambda s: min(1.0, (s + 1) / warmup) *
+        0.5 * (1 + math.cos(math.pi * min(s, args.steps) / args.steps)))
+    print(f"model: 3D U-Net, {parameters} parameters; {args.steps} steps of 2 patches of "
+          f"{PATCH}^3 on {args.threads} threads", flush=True)
+
+    model.train()
+    train_start = time.perf_counter()
+    running = 0.0
+    for step in range(1, args.steps + 1):
+        batch = [sample_patch(train[rng.integers(len(train))], rng, rng.random() < 0.5)
+                 for _ in range(2)]
+        x = torch.from_numpy(np.stack([b[0] for b in batch])[:, None])
+        y = torch.from_numpy(np.stack([b[1] for b in batch])[:, None])
+        loss = loss_fn(model(x), y)
+        optimiser.zero_grad()
+        loss.backward()
+        optimiser.step()
+        schedule.step()
+        running += loss.item()
+        if step % 100 == 0 or step == args.steps:
+            elapsed = time.perf_counter() - train_start
+            since = 100 if step % 100 == 0 else step % 100
+            print(f"step {step}/{args.steps}: loss {running / since:.4f}, {elapsed:.0f} s, "
+                  f"{elapsed / step:.2f} s/step", flush=True)
+            running = 0.0
+    training_seconds = time.perf_counter() - train_start
+    print(f"training took {training_seconds:.0f} s ({training_seconds / 60:.1f} min)", flush=True)
+
+    return training_seconds
+
+
 # --- main -----------------------------------------------------------------------------------
 
 def main():
@@ -249,6 +336,9 @@ def main():
     parser.add_argument("--held-out-cases", type=int, default=24,
                         help="held-out cases per volume size (default 24)")
     parser.add_argument("--threads", type=int, default=2, help="torch threads (default 2)")
+    parser.add_argument("--weights-from", type=Path,
+                        help="skip training: take the weights of an ONNX model this script "
+                             "exported (and its manifest's training record), evaluate, export")
     args = parser.parse_args()
     if not args.cls.is_file() or not os.access(args.cls, os.X_OK):
         sys.exit(f"error: {args.cls} not found: this script needs the cls tool to make its data; "
@@ -270,8 +360,9 @@ def main():
         started = time.perf_counter()
         train, held_out = [], []
         for size in (48, 64):
-            train += load_set(synthesise(args.cls, work / f"train{size}", args.train_cases, size,
-                                         train_seeds[size]))
+            if not args.weights_from:
+                train += load_set(synthesise(args.cls, work / f"train{size}", args.train_cases,
+                                             size, train_seeds[size]))
             held_out += load_set(synthesise(args.cls, work / f"held{size}", args.held_out_cases,
                                             size, held_out_seeds[size]))
         demo_set = load_set(synthesise(args.cls, work / "demo", demo["cases"], demo["size"],
@@ -283,36 +374,15 @@ def main():
 
         model = UNet(base=12)
         parameters = sum(p.numel() for p in model.parameters())
-        optimiser = torch.optim.AdamW(model.parameters(), lr=2e-3, weight_decay=1e-4)
-        warmup = 50
-        schedule = torch.optim.lr_scheduler.LambdaLR(
-            optimiser, lambda s: min(1.0, (s + 1) / warmup) *
-            0.5 * (1 + math.cos(math.pi * min(s, args.steps) / args.steps)))
-        print(f"model: 3D U-Net, {parameters} parameters; {args.steps} steps of 2 patches of "
-              f"{PATCH}^3 on {args.threads} threads", flush=True)
-
-        model.train()
-        train_start = time.perf_counter()
-        running = 0.0
-        for step in range(1, args.steps + 1):
-            batch = [sample_patch(train[rng.integers(len(train))], rng, rng.random() < 0.5)
-                     for _ in range(2)]
-            x = torch.from_numpy(np.stack([b[0] for b in batch])[:, None])
-            y = torch.from_numpy(np.stack([b[1] for b in batch])[:, None])
-            loss = loss_fn(model(x), y)
-            optimiser.zero_grad()
-            loss.backward()
-            optimiser.step()
-            schedule.step()
-            running += loss.item()
-            if step % 100 == 0 or step == args.steps:
-                elapsed = time.perf_counter() - train_start
-                since = 100 if step % 100 == 0 else step % 100
-                print(f"step {step}/{args.steps}: loss {running / since:.4f}, {elapsed:.0f} s, "
-                      f"{elapsed / step:.2f} s/step", flush=True)
-                running = 0.0
-        training_seconds = time.perf_counter() - train_start
-        print(f"training took {training_seconds:.0f} s ({training_seconds / 60:.1f} min)", flush=True)
+        if args.weights_from:
+            weights_from_onnx(model, args.weights_from)
+            record = json.loads(args.weights_from.with_suffix(".json").read_text())["provenance"]
+            training_seconds, args.steps, args.seed = (record["training_seconds"], record["steps"],
+                                                       record["seed"])
+            print(f"model: weights from {args.weights_from} ({record['command']}, "
+                  f"{args.steps} steps, {training_seconds:.0f} s of training)", flush=True)
+        else:
+            training_seconds = train_model(model, train, args, rng)
 
         held_out_scores = score(model, held_out)
         metrics = summarise(held_out_scores)
@@ -342,6 +412,9 @@ def main():
                 f"{held_out_seeds[64]})")
         command = "/usr/bin/python3 scripts/train_model.py" + "".join(
             f" {a}" for a in sys.argv[1:])
+        exported_by = command
+        if args.weights_from:
+            command = record["command"]  # the training run these weights come from
         manifest = {
             "format": "cls-model/1",
             "name": "cls-synthetic-unet",
@@ -365,6 +438,9 @@ def main():
                 "parameters": parameters,
                 "steps": args.steps,
                 "training_seconds": round(training_seconds, 1),
+                "exported_by": exported_by,
+                "instance_norm": "exported as nested per-axis ReduceMean, not "
+                                 "InstanceNormalization (see the script's docstring)",
                 "held_out": {
                     "cases": metrics["cases"],
                     "mean_dice_at_0.5": round(metrics["mean_dice"], 4),
