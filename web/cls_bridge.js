@@ -312,6 +312,9 @@ async function start() {
     // 'auto' tries WebGPU first, 'wasm' never does; applies to the next model session.
     setExecution: (preference) => module._cls_set_execution(preference === 'auto' ? 1 : 0),
     cancelInference: () => module._cls_cancel_inference(),
+    // Network runs so far and the time spent in session.run (the rest is the app's overhead).
+    inferenceStats: () => ({ ...runner.stats }),
+    resetInferenceStats: () => { runner.stats = { runs: 0, runMs: 0, first: null, last: null }; },
     keepCalibration: () => module._cls_keep_calibration(),
     // Resolves once what the app asked to keep is in IndexedDB (a frame passes first, since
     // settings are handed over by the frame loop).

@@ -55,6 +55,8 @@ export class ModelRunner {
     this.names = null;
     this.path = '';
     this.generation = 0; // a newer session makes older answers stale
+    // session.run calls, their time, and the span from the first start to the last end.
+    this.stats = { runs: 0, runMs: 0, first: null, last: null };
   }
 
   keep(path, bytes) {
@@ -127,7 +129,13 @@ export class ModelRunner {
 
   async runOnce(ort, data, shape) {
     const input = new ort.Tensor('float32', data, shape);
+    const start = performance.now();
     const results = await this.session.run({ [this.names.input]: input });
+    const end = performance.now();
+    this.stats.runs += 1;
+    this.stats.runMs += end - start;
+    this.stats.first ??= start;
+    this.stats.last = end;
     const tensor = results[this.names.output];
     const values = tensor.location === 'cpu' ? tensor.data : await tensor.getData();
     input.dispose?.();

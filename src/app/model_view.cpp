@@ -80,15 +80,16 @@ void App::advance_inference() {
 }
 
 void App::network_output(std::span<const float> output) {
-    auto finished = inference_.accept(output);
-    for (std::string& e : inference_.take_errors()) report_error(std::move(e));
-    if (!finished) return;
-    // Hashed as exported (an uncompressed .nii), so a certificate's hash matches that file.
-    const std::vector<std::uint8_t> bytes = nifti::write(finished->probability, {});
-    auto added = store_.add("model/" + finished->case_name + "_prob.nii", Role::probability,
-                            std::move(finished->probability), sha256_hex(bytes));
-    if (!added) report_error(added.error().message);
-    if (finished->case_name == selected_) viewer_.show(store_.find(selected_));
+    if (auto finished = inference_.accept(output)) {
+        // Hashed as exported (an uncompressed .nii), so a certificate's hash matches that file.
+        const std::vector<std::uint8_t> bytes = nifti::write(finished->probability, {});
+        auto added = store_.add("model/" + finished->case_name + "_prob.nii", Role::probability,
+                                std::move(finished->probability), sha256_hex(bytes));
+        if (!added) report_error(added.error().message);
+        if (finished->case_name == selected_) viewer_.show(store_.find(selected_));
+    }
+    // The next patch goes out now, not at the next frame: the network never waits on drawing.
+    advance_inference();
 }
 
 void App::network_failed(const std::string& message) { inference_.run_failed(message); }
