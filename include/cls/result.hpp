@@ -62,3 +62,12 @@ using Status = Result<Done>;
 inline Error make_error(std::string message) { return Error{std::move(message)}; }
 
 }  // namespace cls
+
+// In a function returning a Result or Status: assigns the value of `expression` (a Result)
+// to `target`, or returns its error. Readers of outside data use it field after field.
+#define CLS_TRY_ASSIGN(target, expression)            \
+    do {                                              \
+        auto cls_result_ = (expression);              \
+        if (!cls_result_) return cls_result_.error(); \
+        target = *cls_result_;                        \
+    } while (false)

@@ -63,13 +63,6 @@ Status check_threshold(const char* key, double t) {
                       "(predict nothing), got " + text);
 }
 
-#define CLS_TRY_ASSIGN(target, expression)            \
-    do {                                              \
-        auto cls_result_ = (expression);              \
-        if (!cls_result_) return cls_result_.error(); \
-        target = *cls_result_;                        \
-    } while (false)
-
 Result<CaseCalibration> parse_case(const json& item, InputHashes& hashes) {
     if (!item.is_object()) return make_error("each entry of 'cases' must be an object");
     Reader r(item);

@@ -105,13 +105,6 @@ json normalisation_to_json(const Normalisation& n) {
     return out;
 }
 
-#define CLS_TRY_ASSIGN(target, expression)            \
-    do {                                              \
-        auto cls_result_ = (expression);              \
-        if (!cls_result_) return cls_result_.error(); \
-        target = *cls_result_;                        \
-    } while (false)
-
 }  // namespace
 
 const char* to_string(Activation activation) {
