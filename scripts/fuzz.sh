@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs every libFuzzer target (tests/fuzzing/) for a given time each, with ASan and UBSan:
-#   scripts/fuzz.sh [seconds-per-target]    (default 60)
+# Runs every libFuzzer target (tests/fuzzing/), or those named, for a given time each, with
+# ASan and UBSan:
+#   scripts/fuzz.sh [seconds-per-target [target...]]    (default 60, every target)
 # Sets up, configures and builds the native-fuzz preset (clang), then fuzzes each target on a
 # working copy of its committed seed corpus (build/fuzz/corpus-work/<target>, kept between
 # runs). Prints the executions per target and every crash, leak, timeout or out-of-memory
@@ -10,6 +11,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-60}"
+targets=("${@:2}")
+((${#targets[@]})) || targets=(fuzz_nifti fuzz_nifti_gz fuzz_certificate fuzz_model_manifest fuzz_onnx_model)
 
 scripts/setup.sh
 cmake --preset native-fuzz >/dev/null
@@ -23,7 +26,7 @@ declare -A max_len=([fuzz_nifti]=4096 [fuzz_nifti_gz]=8192 [fuzz_certificate]=40
 work=build/fuzz/corpus-work
 findings=0
 total=0
-for target in fuzz_nifti fuzz_nifti_gz fuzz_certificate fuzz_model_manifest fuzz_onnx_model; do
+for target in "${targets[@]}"; do
   corpus="$work/$target"
   artifacts="$work/$target-findings/"
   mkdir -p "$corpus" "$artifacts"
