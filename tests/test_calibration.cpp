@@ -305,8 +305,9 @@ TEST(Labels, BinaryMeansZeroAndOneLesionValue) {
     auto classes = check_label(std::vector<float>{0, 4, 1, 2, 1, 0});
     ASSERT_FALSE(classes);
     EXPECT_EQ(classes.error().message,
-              "label is not binary: besides 0 it holds the values 1, 2, 4; a lesion label holds 0 "
-              "for background and one lesion value (merge the classes first, e.g. label > 0)");
+              "label is not binary: besides 0 it holds the values 1, 2, 4; say which are lesion "
+              "with --lesion-labels (e.g. --lesion-labels 1,2,4, or nonzero) or the app's "
+              "lesion-labels setting");
     auto soft = check_label(std::vector<float>{0.75f, 0.5f, 1, 0.25f, 0.125f, 2, 3, 0});
     ASSERT_FALSE(soft);
     EXPECT_NE(soft.error().message.find("the values 0.125, 0.25, 0.5, 0.75, 1 and more;"),

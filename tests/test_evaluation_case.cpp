@@ -72,7 +72,7 @@ TEST(EvaluationCase, RefusesBadInputNamingTheCase) {
     Volume p({2, 1, 1}, Affine::Identity()), label({3, 1, 1}, Affine::Identity());
     auto shape = collect_evaluation_case("c7", p, label);
     ASSERT_FALSE(shape);
-    EXPECT_EQ(shape.error().message, "c7: probability map is 2x1x1 but its label is 3x1x1");
+    EXPECT_EQ(shape.error().message, "c7: label is 3x1x1 but its probability map is 2x1x1");
     Volume q({2, 1, 1}, Affine::Identity()), l2({2, 1, 1}, Affine::Identity());
     q.data()[0] = NAN;
     auto nan = collect_evaluation_case("c8", q, l2);

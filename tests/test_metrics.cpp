@@ -49,7 +49,7 @@ TEST(Metrics, MissedLesionAndEmptyConventions) {
 TEST(Metrics, RefusesMismatchedGrids) {
     auto shape = measure_case("c12", line({0.1f, 0.2f}), line({0, 0, 1}), 0.5);
     ASSERT_FALSE(shape);
-    EXPECT_NE(shape.error().message.find("c12: probability map is 2x1x1 but its label is 3x1x1"),
+    EXPECT_NE(shape.error().message.find("c12: label is 3x1x1 but its probability map is 2x1x1"),
               std::string::npos)
         << shape.error().message;
     Affine shifted = Affine::Identity();
@@ -57,7 +57,7 @@ TEST(Metrics, RefusesMismatchedGrids) {
     Volume moved({2, 1, 1}, shifted);
     auto affine = measure_case("c13", line({0.1f, 0.2f}), moved, 0.5);
     ASSERT_FALSE(affine);
-    EXPECT_NE(affine.error().message.find("different affines"), std::string::npos);
+    EXPECT_NE(affine.error().message.find("c13: label has a different voxel-to-world affine from its probability map"), std::string::npos);
 }
 
 }  // namespace

@@ -1,7 +1,11 @@
 // The calibration certificate: what `cls calibrate` writes and `cls apply` reads, and what the
 // browser app will export and import in the same format. It records the settings, the
 // threshold (round-trip precision, null for +inf), every case's critical threshold and the
-// SHA-256 of every input file, so a threshold can be traced back to the exact data.
+// SHA-256 of every input file, so a threshold can be traced back to the exact data, and what
+// counted as lesion in those files (the probability channels and label classes), so `apply`
+// reads a new case's map exactly as calibration read the calibration cases'.
+// format_version 2 added `lesion_channels` and `lesion_labels`; version 1 files read as a
+// single-channel map with binary labels, which is all version 1 could calibrate on.
 #pragma once
 
 #include <cstddef>
@@ -11,6 +15,7 @@
 #include <vector>
 
 #include "cls/calibration.hpp"
+#include "cls/lesion_definition.hpp"
 #include "cls/result.hpp"
 
 namespace cls {
@@ -24,6 +29,7 @@ struct Certificate {
     Calibration calibration;
     std::vector<InputHashes> inputs;  // one per calibration case, in the same order
     std::string tool_version;
+    LesionDefinition lesion;  // how the calibration cases' files were read
 };
 
 [[nodiscard]] std::string to_json(const Certificate& certificate);

@@ -50,8 +50,8 @@ struct VoxelRates {
 [[nodiscard]] VoxelRates voxel_rates(const VoxelCounts& counts);
 
 // Refuses a probability map and label that do not share a grid (dimensions and affine),
-// naming the case: they are compared voxel by voxel.
-[[nodiscard]] Status check_same_grid(const std::string& name, const Volume& probabilities,
+// naming the case: they are compared voxel by voxel. The rule is check_same_grid's.
+[[nodiscard]] Status check_case_grid(const std::string& name, const Volume& probabilities,
                                      const Volume& labels);
 
 // Measures one case; `probabilities` and `labels` must share a grid (the error says so).

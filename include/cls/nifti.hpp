@@ -5,7 +5,8 @@
 // [X] scl_slope / scl_inter applied as nibabel does (slope 0 or non-finite: unscaled)
 // [X] affine chosen as nibabel's get_best_affine: sform if sform_code > 0, else qform if
 //     qform_code > 0, else the pixdim fallback (x flipped, centred)
-// [X] 4D files: the first volume is read, `Volume::source_volumes()` tells how many there were
+// [X] 4D files: `read` keeps the first volume (`Volume::source_volumes()` tells how many there
+//     were); `read_volumes` returns every one, e.g. the channels of a softmax map
 // [X] the header-declared data size is checked against the byte count before any allocation
 // [ ] .hdr/.img pairs, extensions' contents (skipped), datatypes beyond the seven above
 #pragma once
@@ -67,6 +68,10 @@ struct Image {
 // Parses a whole uncompressed .nii. Errors name the problem but not the file: callers add
 // the file name with `Error::in`.
 [[nodiscard]] Result<Image> read(std::span<const std::uint8_t> bytes);
+
+// Parses a whole uncompressed .nii into every 3D volume it holds, in file order (the volumes
+// along dims 4 to 7, x-fastest as stored): the channels of a (x, y, z, C) or (x, y, z, 1, C) map.
+[[nodiscard]] Result<std::vector<Volume>> read_volumes(std::span<const std::uint8_t> bytes);
 
 struct WriteOptions {
     DataType datatype = DataType::float32;

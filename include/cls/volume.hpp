@@ -12,7 +12,10 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
+
+#include "cls/result.hpp"
 
 namespace cls {
 
@@ -66,5 +69,12 @@ private:
 // True when two volumes share dimensions and, within `tolerance_mm`, their affines:
 // an image, its label and its probability map must, to be compared voxel by voxel.
 [[nodiscard]] bool same_grid(const Volume& a, const Volume& b, double tolerance_mm = 1e-3);
+
+// The one grid rule every edge calls: `volume` must have `reference`'s dimensions and affine.
+// The message describes the reference as given ("its probability map probs/case_003.nii.gz"),
+// e.g. "is 4x4x4 but its probability map probs/case_003.nii.gz is 20x20x20"; callers name
+// `volume`'s own file with Error::in.
+[[nodiscard]] Status check_same_grid(const Volume& volume, const Volume& reference,
+                                     std::string_view reference_description);
 
 }  // namespace cls

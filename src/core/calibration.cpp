@@ -91,8 +91,8 @@ Error describe_non_binary(std::span<const float> labels) {
     for (float v : values) list += (list.empty() ? "" : ", ") + value_text(v);
     return make_error("label is not binary: besides 0 it holds the values " + list +
                       (more ? " and more" : "") +
-                      "; a lesion label holds 0 for background and one lesion value (merge the "
-                      "classes first, e.g. label > 0)");
+                      "; say which are lesion with --lesion-labels (e.g. --lesion-labels "
+                      "1,2,4, or nonzero) or the app's lesion-labels setting");
 }
 
 }  // namespace

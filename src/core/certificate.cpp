@@ -10,7 +10,7 @@ namespace {
 using nlohmann::json;
 
 constexpr std::string_view kFormat = "cls-calibration-certificate";
-constexpr int kFormatVersion = 1;
+constexpr int kFormatVersion = 2;  // 2: lesion_channels and lesion_labels
 
 // JSON has no infinity: +inf (an empty mask's critical threshold, or "predict nothing") is null.
 json threshold_to_json(double t) { return t == kInfinity ? json(nullptr) : json(t); }
@@ -80,6 +80,68 @@ Result<CaseCalibration> parse_case(const json& item, InputHashes& hashes) {
     return c;
 }
 
+json lesion_channels_to_json(const LesionChannels& channels) {
+    if (channels.single()) return nullptr;
+    return {{"channels", channels.channels}, {"combine", to_string(channels.combine)}};
+}
+
+json lesion_labels_to_json(const LesionLabels& labels) {
+    if (labels.kind == LesionLabels::Kind::classes) return labels.classes;
+    return labels_text(labels);
+}
+
+// A channel or class list as the parsers read it ("1,2"), so one set of rules checks both.
+Result<std::string> index_list_text(const json& list, const char* key) {
+    std::string text;
+    for (const json& item : list) {
+        if (!item.is_number_unsigned()) {
+            return make_error(std::string("field '") + key + "' must list whole numbers >= 0");
+        }
+        text += (text.empty() ? "" : ",") + std::to_string(item.get<std::uint64_t>());
+    }
+    return text;
+}
+
+Result<LesionDefinition> parse_lesion_definition(const json& document) {
+    LesionDefinition lesion;
+    auto channels = document.find("lesion_channels");
+    if (channels != document.end() && !channels->is_null()) {
+        auto list = channels->is_object() ? channels->find("channels") : channels->end();
+        auto combine = channels->is_object() ? channels->find("combine") : channels->end();
+        if (list == channels->end() || !list->is_array() || combine == channels->end() ||
+            !combine->is_string()) {
+            return make_error(
+                "field 'lesion_channels' must be null or {\"channels\": [...], \"combine\": "
+                "\"sum\" or \"max\"}");
+        }
+        std::string text;
+        CLS_TRY_ASSIGN(text, index_list_text(*list, "lesion_channels"));
+        ChannelCombine how = ChannelCombine::sum;
+        CLS_TRY_ASSIGN(how, parse_channel_combine(combine->get<std::string>()));
+        CLS_TRY_ASSIGN(lesion.channels, parse_lesion_channels(text, how));
+    }
+    auto labels = document.find("lesion_labels");
+    if (labels != document.end()) {
+        std::string text;
+        if (labels->is_string()) {
+            text = labels->get<std::string>();
+            if (text != "binary" && text != "nonzero") {
+                return make_error(
+                    "field 'lesion_labels' must be \"binary\", \"nonzero\" or a "
+                    "list of classes, got '" +
+                    text + "'");
+            }
+        } else if (labels->is_array()) {
+            CLS_TRY_ASSIGN(text, index_list_text(*labels, "lesion_labels"));
+        } else {
+            return make_error(
+                "field 'lesion_labels' must be \"binary\", \"nonzero\" or a list of classes");
+        }
+        CLS_TRY_ASSIGN(lesion.labels, parse_lesion_labels(text));
+    }
+    return lesion;
+}
+
 }  // namespace
 
 std::string to_json(const Certificate& certificate) {
@@ -109,6 +171,8 @@ std::string to_json(const Certificate& certificate) {
         {"threshold", threshold_to_json(c.threshold)},
         {"empty_mask_policy", to_string(c.settings.empty_masks)},
         {"empty_masks", c.empty_masks},
+        {"lesion_channels", lesion_channels_to_json(certificate.lesion.channels)},
+        {"lesion_labels", lesion_labels_to_json(certificate.lesion.labels)},
         {"cases", std::move(cases)},
     };
     if (c.settings.method == Method::fixed)
@@ -126,8 +190,16 @@ Result<Certificate> parse_certificate(std::string_view json_text) {
         return make_error("not a calibration certificate (field 'format' is not '" +
                           std::string(kFormat) + "')");
     }
+    auto version = document.find("format_version");
+    if (version != document.end() && version->is_number_unsigned() &&
+        version->get<std::uint64_t>() > static_cast<std::uint64_t>(kFormatVersion)) {
+        return make_error("format_version " + std::to_string(version->get<std::uint64_t>()) +
+                          " is newer than this tool reads (" + std::to_string(kFormatVersion) +
+                          "); use a newer cls");
+    }
     Certificate certificate;
     certificate.tool_version = r.optional_text("tool_version");
+    CLS_TRY_ASSIGN(certificate.lesion, parse_lesion_definition(document));
     Calibration& c = certificate.calibration;
 
     std::string text;

@@ -52,7 +52,7 @@ std::size_t EvaluationCase::memory_bytes() const {
 
 Result<EvaluationCase> collect_evaluation_case(std::string name, const Volume& probabilities,
                                                const Volume& labels) {
-    if (Status grids = check_same_grid(name, probabilities, labels); !grids) return grids.error();
+    if (Status grids = check_case_grid(name, probabilities, labels); !grids) return grids.error();
     auto scores = collect_lesion_scores(std::move(name), probabilities.values(), labels.values());
     if (!scores) return scores.error();
     EvaluationCase result{std::move(*scores), {}, {}};

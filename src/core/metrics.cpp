@@ -26,22 +26,16 @@ VoxelRates voxel_rates(const VoxelCounts& c) {
             .missed_lesion = c.lesion_voxels > 0 && c.true_positives == 0};
 }
 
-Status check_same_grid(const std::string& name, const Volume& probabilities, const Volume& labels) {
-    if (probabilities.dims() != labels.dims()) {
-        return make_error("probability map is " + grid_text(probabilities) + " but its label is " +
-                          grid_text(labels))
-            .in(name);
-    }
-    if (!same_grid(probabilities, labels)) {
-        return make_error("probability map and label have different affines (voxel-to-world)")
-            .in(name);
+Status check_case_grid(const std::string& name, const Volume& probabilities, const Volume& labels) {
+    if (Status grid = check_same_grid(labels, probabilities, "its probability map"); !grid) {
+        return make_error("label " + grid.error().message).in(name);
     }
     return Done{};
 }
 
 Result<CaseMetrics> measure_case(std::string name, const Volume& probabilities,
                                  const Volume& labels, double threshold) {
-    if (Status grids = check_same_grid(name, probabilities, labels); !grids) return grids.error();
+    if (Status grids = check_case_grid(name, probabilities, labels); !grids) return grids.error();
     const std::vector<std::uint8_t> predicted = predict_mask(probabilities.values(), threshold);
     std::vector<std::uint8_t> lesion(labels.voxel_count());
     for (std::size_t i = 0; i < lesion.size(); ++i) lesion[i] = labels.data()[i] != 0.0f;

@@ -3,6 +3,7 @@
 // what it means to nibabel. Where nibabel would read garbage (a vox_offset inside the header)
 // or fail late (a truncated file), this reader refuses up front with a specific message.
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstdint>
@@ -70,6 +71,16 @@ Result<Source> detect_source(std::span<const std::uint8_t> bytes) {
             }
             return Source{layout, big_endian};
         }
+    }
+    // A DICOM slice says so at byte 128 ("DICM"): tell the user what to do with it.
+    constexpr std::size_t kDicomMagicOffset = 128;
+    if (bytes.size() >= kDicomMagicOffset + 4 &&
+        std::string_view(reinterpret_cast<const char*>(bytes.data()) + kDicomMagicOffset, 4) ==
+            "DICM") {
+        return make_error(
+            "is a DICOM file, not NIfTI: convert its series first, e.g. with "
+            "dcm2niix -z y -f %f_%s -o OUT DICOM_FOLDER (the app reads DICOM "
+            "folders itself)");
     }
     return make_error("not a NIfTI file: sizeof_hdr is " + std::to_string(sizeof_hdr(false)) +
                       ", expected 348 (NIfTI-1) or 540 (NIfTI-2)");
@@ -352,6 +363,41 @@ Status check_data_present(const Parsed& parsed, std::size_t file_size) {
     return Done{};
 }
 
+struct Volumes {
+    Header header;
+    std::vector<Volume> volumes;
+};
+
+// The first `wanted` volumes (at least one) of a whole uncompressed .nii.
+Result<Volumes> read_some_volumes(std::span<const std::uint8_t> bytes, std::int64_t wanted) {
+    Result<Parsed> parsed = parse(bytes);
+    if (!parsed) return parsed.error();
+    if (Status present = check_data_present(*parsed, bytes.size()); !present) {
+        return present.error();
+    }
+    const Header& header = parsed->header;
+    const Fields& f = parsed->fields;
+    const Result<Affine> affine = best_affine(f, header.version);
+    if (!affine) return affine.error();
+    Volume first = first_volume_grid(header, f, *affine);
+    const std::int64_t count = std::clamp<std::int64_t>(wanted, 1, first.source_volumes());
+    const Scaling scaling{header.scl_slope, header.scl_inter};
+    const std::size_t voxels = first.voxel_count();
+    Volumes out{header, {}};
+    out.volumes.reserve(static_cast<std::size_t>(count));
+    for (std::int64_t v = 0; v < count; ++v) {
+        Volume volume = v + 1 == count ? std::move(first) : first;
+        detail::visit(header.datatype, [&](auto sample) {
+            using T = decltype(sample);
+            const std::uint8_t* data =
+                bytes.data() + header.vox_offset + static_cast<std::size_t>(v) * voxels * sizeof(T);
+            decode_voxels<T>(data, header.big_endian, scaling, volume.values());
+        });
+        out.volumes.push_back(std::move(volume));
+    }
+    return out;
+}
+
 }  // namespace
 
 std::string datatype_name(std::int16_t code) {
@@ -368,22 +414,15 @@ Result<Header> read_header(std::span<const std::uint8_t> bytes) {
 }
 
 Result<Image> read(std::span<const std::uint8_t> bytes) {
-    Result<Parsed> parsed = parse(bytes);
-    if (!parsed) return parsed.error();
-    if (Status present = check_data_present(*parsed, bytes.size()); !present) {
-        return present.error();
-    }
-    const Header& header = parsed->header;
-    const Fields& f = parsed->fields;
-    const Result<Affine> affine = best_affine(f, header.version);
-    if (!affine) return affine.error();
-    Volume volume = first_volume_grid(header, f, *affine);
-    const Scaling scaling{header.scl_slope, header.scl_inter};
-    const std::uint8_t* data = bytes.data() + header.vox_offset;
-    detail::visit(header.datatype, [&](auto sample) {
-        decode_voxels<decltype(sample)>(data, header.big_endian, scaling, volume.values());
-    });
-    return Image{header, std::move(volume)};
+    auto volumes = read_some_volumes(bytes, 1);
+    if (!volumes) return volumes.error();
+    return Image{std::move(volumes->header), std::move(volumes->volumes.front())};
+}
+
+Result<std::vector<Volume>> read_volumes(std::span<const std::uint8_t> bytes) {
+    auto volumes = read_some_volumes(bytes, std::numeric_limits<std::int64_t>::max());
+    if (!volumes) return volumes.error();
+    return std::move(volumes->volumes);
 }
 
 }  // namespace cls::nifti

@@ -26,4 +26,17 @@ bool same_grid(const Volume& a, const Volume& b, double tolerance_mm) {
     return (a.affine() - b.affine()).cwiseAbs().maxCoeff() <= tolerance_mm;
 }
 
+Status check_same_grid(const Volume& volume, const Volume& reference,
+                       std::string_view reference_description) {
+    const std::string description(reference_description);
+    if (volume.dims() != reference.dims()) {
+        return make_error("is " + grid_text(volume) + " but " + description + " is " +
+                          grid_text(reference));
+    }
+    if (!same_grid(volume, reference)) {
+        return make_error("has a different voxel-to-world affine from " + description);
+    }
+    return Done{};
+}
+
 }  // namespace cls

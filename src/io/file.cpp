@@ -117,6 +117,39 @@ Result<LoadedNifti> load_nifti(const fs::path& path) {
     return LoadedNifti{std::move(*image), std::move(digest)};
 }
 
+namespace {
+
+// Reads a file and hands `parse` its uncompressed .nii bytes; the result keeps the SHA-256 of
+// the bytes as stored.
+template <class Parse>
+Result<LoadedNifti> load_parsed(const fs::path& path, Parse parse) {
+    auto bytes = read_file(path);
+    if (!bytes) return bytes.error();
+    std::string digest = sha256_hex(*bytes);
+    Result<nifti::Image> image = make_error("");
+    if (is_gzip(*bytes)) {
+        auto inflated = inflate_nifti(*bytes);
+        if (!inflated) return inflated.error().in(quoted(path));
+        image = parse(std::span<const std::uint8_t>(*inflated));
+    } else {
+        image = parse(std::span<const std::uint8_t>(*bytes));
+    }
+    if (!image) return image.error().in(quoted(path));
+    return LoadedNifti{std::move(*image), std::move(digest)};
+}
+
+}  // namespace
+
+Result<LoadedNifti> load_probability_map(const fs::path& path, const LesionChannels& choice) {
+    return load_parsed(
+        path, [&](std::span<const std::uint8_t> nii) { return read_probability_map(nii, choice); });
+}
+
+Result<LoadedNifti> load_label(const fs::path& path, const LesionLabels& lesion) {
+    return load_parsed(path,
+                       [&](std::span<const std::uint8_t> nii) { return read_label(nii, lesion); });
+}
+
 Status save_nifti(const fs::path& path, const Volume& volume, const nifti::WriteOptions& options) {
     Bytes bytes = nifti::write(volume, options);
     if (path.extension() == ".gz") bytes = gzip(bytes);

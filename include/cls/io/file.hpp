@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "cls/certificate.hpp"
+#include "cls/lesion_definition.hpp"
 #include "cls/nifti.hpp"
 #include "cls/result.hpp"
 
@@ -33,6 +34,13 @@ struct LoadedNifti {
 [[nodiscard]] Result<nifti::Image> parse_nifti_file(std::span<const std::uint8_t> bytes);
 // Reads, gunzips when the bytes are gzip (by magic, not by name), parses. Errors name the file.
 [[nodiscard]] Result<LoadedNifti> load_nifti(const std::filesystem::path& path);
+// A probability map read by the core's rule (cls::read_probability_map): its lesion channels
+// chosen and combined, values checked to lie in [0, 1]. Errors name the file.
+[[nodiscard]] Result<LoadedNifti> load_probability_map(const std::filesystem::path& path,
+                                                       const LesionChannels& choice);
+// A label read by the core's rule (cls::read_label): checked against `lesion`, rewritten as 0/1.
+[[nodiscard]] Result<LoadedNifti> load_label(const std::filesystem::path& path,
+                                             const LesionLabels& lesion);
 // Writes a NIfTI, gzip-compressed when the name ends in .gz, atomically.
 [[nodiscard]] Status save_nifti(const std::filesystem::path& path, const Volume& volume,
                                 const nifti::WriteOptions& options);
