@@ -15,6 +15,8 @@ else()
   find_package(Eigen3 3.4 REQUIRED NO_MODULE)
   find_package(nlohmann_json 3.10 REQUIRED)
   find_package(ZLIB REQUIRED)
+  # The CLI's option parsing and per-command --help (header-only, Debian's libcli11-dev).
+  find_package(CLI11 2.1 REQUIRED CONFIG)
   add_library(cls_eigen INTERFACE)
   target_link_libraries(cls_eigen INTERFACE Eigen3::Eigen)
   add_library(cls_json INTERFACE)

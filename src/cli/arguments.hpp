@@ -1,6 +1,8 @@
-// Command-line options of one `cls` subcommand: "--name value" options, "--flag" switches and
-// positional arguments, checked against what the subcommand declares so that a typo is an
-// error naming the option, not a silently ignored word.
+// Command-line options of one `cls` subcommand, parsed by CLI11 (Debian's libcli11-dev) from a
+// declaration that also writes the subcommand's --help: its options with what each does, and
+// an example. A typo stays an error naming the option ("unknown option --epsilonn"), not a
+// silently ignored word; values are read and checked by the subcommand, which words the
+// message for its user ("option --epsilon needs a number, got 'x'").
 #pragma once
 
 #include <map>
@@ -15,13 +17,27 @@
 namespace cls::cli {
 
 struct OptionSpec {
-    std::set<std::string> valued;    // "--epsilon" takes a value
-    std::set<std::string> switches;  // "--json" does not
+    std::string name;        // "--epsilon"
+    std::string value_name;  // "E" for an option with a value; empty for a switch ("--json")
+    std::string help;        // one line: what it does, its default
+};
+
+struct CommandSpec {
+    std::string name;     // "calibrate"
+    std::string summary;  // what the subcommand does, a sentence or two
+    std::vector<OptionSpec> options;
+    std::string positional;  // "FILE" when the subcommand takes positional words, else empty
+    std::string example;     // a command line that works, shown under --help
 };
 
 class Arguments {
 public:
-    static Result<Arguments> parse(std::span<const std::string> words, const OptionSpec& spec);
+    // Parses `words` (the words after the subcommand's name). `--help` and `-h` give arguments
+    // whose help_requested() is true; unknown options and missing values are errors.
+    static Result<Arguments> parse(std::span<const std::string> words, const CommandSpec& spec);
+
+    [[nodiscard]] bool help_requested() const { return !help_.empty(); }
+    [[nodiscard]] const std::string& help() const { return help_; }
 
     [[nodiscard]] bool has(const std::string& name) const;
     [[nodiscard]] const std::vector<std::string>& positional() const { return positional_; }
@@ -36,6 +52,10 @@ private:
     std::map<std::string, std::string> values_;
     std::set<std::string> switches_;
     std::vector<std::string> positional_;
+    std::string help_;
 };
+
+// Prints a subcommand's --help to stdout; returns the exit code for it (0).
+int print_help(const Arguments& args);
 
 }  // namespace cls::cli

@@ -1,6 +1,5 @@
 #include "case_loading.hpp"
 
-#include "cls/calibration.hpp"
 #include "cls/case_pairing.hpp"
 #include "progress.hpp"
 
@@ -8,7 +7,7 @@ namespace cls::cli {
 namespace fs = std::filesystem;
 
 Status for_each_labelled_case(const fs::path& probabilities_dir, const fs::path& labels_dir,
-                              const std::string& task,
+                              const LesionDefinition& lesion, const std::string& task,
                               const std::function<Status(LabelledCase&)>& visit) {
     auto probability_files = io::list_nifti_files(probabilities_dir);
     if (!probability_files) return probability_files.error();
@@ -24,27 +23,14 @@ Status for_each_labelled_case(const fs::path& probabilities_dir, const fs::path&
     for (const CasePair& pair : *pairs) {
         const fs::path probabilities_path = probabilities_dir / pair.first;
         const fs::path label_path = labels_dir / pair.second;
-        auto probabilities = io::load_nifti(probabilities_path);
+        auto probabilities = io::load_probability_map(probabilities_path, lesion.channels);
         if (!probabilities) return probabilities.error();
-        const Volume& p = probabilities->image.volume;
-        if (Status valid = check_probabilities(p.values()); !valid) {
-            return valid.error().in(probabilities_path.string());
-        }
-        auto label = io::load_nifti(label_path);
+        auto label = io::load_label(label_path, lesion.labels);
         if (!label) return label.error();
-        const Volume& l = label->image.volume;
-        if (Status valid = check_label(l.values()); !valid) {
-            return valid.error().in(label_path.string());
-        }
-        if (p.dims() != l.dims()) {
-            return make_error("is " + grid_text(l) + " but its probability map " +
-                              probabilities_path.string() + " is " + grid_text(p))
-                .in(label_path.string());
-        }
-        if (!same_grid(p, l)) {
-            return make_error("has a different voxel-to-world affine from its probability map " +
-                              probabilities_path.string())
-                .in(label_path.string());
+        if (Status grid = check_same_grid(label->image.volume, probabilities->image.volume,
+                                          "its probability map " + probabilities_path.string());
+            !grid) {
+            return grid.error().in(label_path.string());
         }
         LabelledCase labelled{pair.name, probabilities_path, label_path, std::move(*probabilities),
                               std::move(*label)};
@@ -52,6 +38,62 @@ Status for_each_labelled_case(const fs::path& probabilities_dir, const fs::path&
         progress.advance(pair.name);
     }
     return Done{};
+}
+
+std::vector<OptionSpec> lesion_options(bool labels) {
+    std::vector<OptionSpec> options = {
+        {"--lesion-channels", "LIST",
+         "a map with several channels (x,y,z,C): the lesion ones, from 0, e.g. 1 or 1,2,3"},
+        {"--combine", "sum|max",
+         "how lesion channels combine: sum (softmax classes, default) "
+         "or max (independent sigmoids)"},
+    };
+    if (labels) {
+        options.push_back({"--lesion-labels", "LIST|nonzero",
+                           "label values that are lesion, e.g. 1,2,4; default: 0 and one value"});
+    }
+    return options;
+}
+
+Result<LesionDefinition> read_lesion_definition(const Arguments& args) {
+    LesionDefinition lesion;
+    auto combine = parse_channel_combine(args.text_or("--combine", "sum"));
+    if (!combine) return combine.error();
+    if (args.has("--lesion-channels")) {
+        CLS_TRY_ASSIGN(lesion.channels,
+                       parse_lesion_channels(*args.text("--lesion-channels"), *combine));
+    } else if (args.has("--combine")) {
+        return make_error(
+            "--combine needs --lesion-channels: it says how the lesion channels "
+            "combine");
+    }
+    if (args.has("--lesion-labels")) {
+        CLS_TRY_ASSIGN(lesion.labels, parse_lesion_labels(*args.text("--lesion-labels")));
+    }
+    return lesion;
+}
+
+Result<LesionDefinition> certificate_lesion_definition(const Arguments& args,
+                                                       const LesionDefinition& recorded,
+                                                       const std::string& certificate_path) {
+    auto given = read_lesion_definition(args);
+    if (!given) return given.error();
+    if (args.has("--lesion-channels") && given->channels != recorded.channels) {
+        return make_error("--lesion-channels " + channels_text(given->channels) + " (" +
+                          std::string(to_string(given->channels.combine)) + ") is not what " +
+                          certificate_path + " was calibrated on (" +
+                          (recorded.channels.single()
+                               ? std::string("single-channel maps")
+                               : "channels " + channels_text(recorded.channels) + ", " +
+                                     std::string(to_string(recorded.channels.combine))) +
+                          "); leave it out to use the certificate's");
+    }
+    if (args.has("--lesion-labels") && given->labels != recorded.labels) {
+        return make_error("--lesion-labels " + labels_text(given->labels) + " is not what " +
+                          certificate_path + " was calibrated on (" + labels_text(recorded.labels) +
+                          "); leave it out to use the certificate's");
+    }
+    return recorded;
 }
 
 }  // namespace cls::cli

@@ -1,20 +1,47 @@
 // `cls apply --calibration CERT.json --probs P.nii[.gz] --out MASK.nii.gz`: the mask p >= tau
-// as uint8, in the probability map's grid and affine. Warns when the map is one the
-// certificate was calibrated on.
+// as uint8, in the probability map's grid and affine, the map read as the certificate's
+// calibration cases were (its lesion channels). Warns when the map is one the certificate was
+// calibrated on.
 #include <cstdio>
 
 #include "arguments.hpp"
+#include "case_loading.hpp"
 #include "cls/certificate.hpp"
 #include "cls/io/file.hpp"
 #include "commands.hpp"
 
 namespace cls::cli {
+namespace {
+
+CommandSpec spec() {
+    CommandSpec spec{
+        .name = "apply",
+        .summary =
+            "Writes the mask p >= tau of a new case's probability map (uint8, in the "
+            "map's grid and affine), tau from a calibration certificate; a multi-channel "
+            "map is read with the certificate's lesion channels.",
+        .options =
+            {
+                {"--calibration", "CERT.json", "the certificate cls calibrate wrote"},
+                {"--probs", "P.nii[.gz]", "the new case's probability map"},
+                {"--out", "MASK.nii.gz", "the mask (.nii or .nii.gz)"},
+            },
+        .positional = "",
+        .example =
+            "cls apply --calibration cert.json --probs new/case_031.nii.gz "
+            "--out case_031_mask.nii.gz",
+    };
+    for (OptionSpec& option : lesion_options(false)) spec.options.push_back(std::move(option));
+    return spec;
+}
+
+}  // namespace
 
 int run_apply(Words words) {
     const std::string command = "apply";
-    auto args =
-        Arguments::parse(words, {.valued = {"--calibration", "--probs", "--out"}, .switches = {}});
+    auto args = Arguments::parse(words, spec());
     if (!args) return fail(command, args.error().message, kUsage);
+    if (args->help_requested()) return print_help(*args);
     auto certificate_path = args->text("--calibration");
     auto probs_path = args->text("--probs");
     auto out = args->text("--out");
@@ -24,12 +51,11 @@ int run_apply(Words words) {
 
     auto certificate = io::load_certificate(*certificate_path);
     if (!certificate) return fail(command, certificate.error().message);
-    auto probs = io::load_nifti(*probs_path);
+    auto lesion = certificate_lesion_definition(*args, certificate->lesion, *certificate_path);
+    if (!lesion) return fail(command, lesion.error().message, kUsage);
+    auto probs = io::load_probability_map(*probs_path, lesion->channels);
     if (!probs) return fail(command, probs.error().message);
     const Volume& p = probs->image.volume;
-    if (Status valid = check_probabilities(p.values()); !valid) {
-        return fail(command, valid.error().in(*probs_path).message);
-    }
 
     // A calibration case's mask is a fair thing to want (to look at it), but it is not a new
     // case, which is what the guarantee speaks of: warned, not refused.

@@ -71,13 +71,34 @@ nlohmann::json case_json(const CaseMetrics& m) {
             {"lesions_detected", m.lesions_detected}};
 }
 
+CommandSpec spec() {
+    CommandSpec spec{
+        .name = "assess",
+        .summary =
+            "Checks a certificate on held-out labelled cases: per case FNR and Dice at tau "
+            "and at 0.5, and how many meet FNR <= epsilon. Maps and labels are read as "
+            "the certificate's calibration cases were.",
+        .options =
+            {
+                {"--calibration", "CERT.json", "the certificate cls calibrate wrote"},
+                {"--probs", "DIR", "held-out probability maps"},
+                {"--labels", "DIR", "their labels, same case names"},
+                {"--json", "OUT", "also write every figure as JSON"},
+            },
+        .positional = "",
+        .example = "cls assess --calibration cert.json --probs test/probs --labels test/labels",
+    };
+    for (OptionSpec& option : lesion_options(true)) spec.options.push_back(std::move(option));
+    return spec;
+}
+
 }  // namespace
 
 int run_assess(Words words) {
     const std::string command = "assess";
-    auto args = Arguments::parse(
-        words, {.valued = {"--calibration", "--probs", "--labels", "--json"}, .switches = {}});
+    auto args = Arguments::parse(words, spec());
     if (!args) return fail(command, args.error().message, kUsage);
+    if (args->help_requested()) return print_help(*args);
     auto certificate_path = args->text("--calibration");
     auto probs = args->text("--probs");
     auto labels = args->text("--labels");
@@ -87,6 +108,8 @@ int run_assess(Words words) {
 
     auto certificate = io::load_certificate(*certificate_path);
     if (!certificate) return fail(command, certificate.error().message);
+    auto lesion = certificate_lesion_definition(*args, certificate->lesion, *certificate_path);
+    if (!lesion) return fail(command, lesion.error().message, kUsage);
     const Calibration& calibration = certificate->calibration;
     const double epsilon = calibration.settings.epsilon;
     const bool exclude_empty = calibration.settings.empty_masks == EmptyMaskPolicy::exclude;
@@ -96,7 +119,7 @@ int run_assess(Words words) {
     nlohmann::json cases = nlohmann::json::array();
     std::vector<CaseMetrics> rows;
     Status streamed =
-        for_each_labelled_case(*probs, *labels, "assess", [&](LabelledCase& c) -> Status {
+        for_each_labelled_case(*probs, *labels, *lesion, "assess", [&](LabelledCase& c) -> Status {
             const Volume& p = c.probabilities.image.volume;
             const Volume& l = c.label.image.volume;
             if (find_calibration_case(*certificate, c.probabilities.sha256, c.label.sha256)) {

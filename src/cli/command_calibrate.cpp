@@ -1,5 +1,6 @@
 // `cls calibrate --probs DIR --labels DIR --epsilon E --alpha A [--method cls|crc|fixed]
-//  [--empty-masks satisfied|exclude] [--threshold T] --out CERT.json`
+//  [--empty-masks satisfied|exclude] [--threshold T] [--lesion-channels LIST [--combine sum|max]]
+//  [--lesion-labels LIST|nonzero] --out CERT.json`
 // Streams the labelled cases once, keeping only their sorted lesion probabilities, and writes
 // the calibration certificate.
 #include <cstdio>
@@ -40,15 +41,43 @@ std::string describe_threshold(double t) {
     return t == kInfinity ? "+inf (no voxel is predicted)" : text;
 }
 
+CommandSpec spec() {
+    CommandSpec spec{
+        .name = "calibrate",
+        .summary =
+            "Calibrates a lesion-probability threshold on labelled cases (probability maps "
+            "and labels paired by file name) and writes the certificate: CLS promises "
+            "P(FNR <= epsilon) >= 1 - alpha for a new exchangeable case.",
+        .options =
+            {
+                {"--probs", "DIR", "probability maps (.nii, .nii.gz), one per case"},
+                {"--labels", "DIR", "labels with the same case names"},
+                {"--epsilon", "E", "FNR tolerance, in [0, 1)"},
+                {"--alpha", "A", "risk level, in (0, 1)"},
+                {"--method", "cls|crc|fixed", "cls (default), crc (expected FNR) or fixed"},
+                {"--empty-masks", "satisfied|exclude",
+                 "cases without lesion: count as satisfied (default) or leave out"},
+                {"--threshold", "T", "the fixed method's threshold (default 0.5)"},
+                {"--out", "CERT.json", "the certificate; - for standard output"},
+            },
+        .positional = "",
+        .example =
+            "cls calibrate --probs probs --labels labels --epsilon 0.1 --alpha 0.1 "
+            "--lesion-channels 1 --out cert.json",
+    };
+    for (OptionSpec& option : lesion_options(true)) spec.options.push_back(std::move(option));
+    return spec;
+}
+
 }  // namespace
 
 int run_calibrate(Words words) {
     const std::string command = "calibrate";
-    auto args =
-        Arguments::parse(words, {.valued = {"--probs", "--labels", "--epsilon", "--alpha",
-                                            "--method", "--empty-masks", "--threshold", "--out"},
-                                 .switches = {}});
+    auto args = Arguments::parse(words, spec());
     if (!args) return fail(command, args.error().message, kUsage);
+    if (args->help_requested()) return print_help(*args);
+    auto lesion = read_lesion_definition(*args);
+    if (!lesion) return fail(command, lesion.error().message, kUsage);
     auto settings = read_settings(*args);
     if (!settings) return fail(command, settings.error().message, kUsage);
     auto probs = args->text("--probs");
@@ -61,8 +90,9 @@ int run_calibrate(Words words) {
     std::vector<LesionScores> scores;
     Certificate certificate;
     certificate.tool_version = kVersion;
-    Status streamed =
-        for_each_labelled_case(*probs, *labels, "calibrate", [&](LabelledCase& c) -> Status {
+    certificate.lesion = *lesion;
+    Status streamed = for_each_labelled_case(
+        *probs, *labels, *lesion, "calibrate", [&](LabelledCase& c) -> Status {
             auto collected = collect_lesion_scores(c.name, c.probabilities.image.volume.values(),
                                                    c.label.image.volume.values());
             if (!collected) return collected.error();
@@ -80,16 +110,26 @@ int run_calibrate(Words words) {
         return fail(command, written.error().message);
     }
 
+    // With "--out -" the certificate is standard output, so the summary goes to stderr.
+    std::FILE* summary = *out == "-" ? stderr : stdout;
     const Calibration& c = certificate.calibration;
-    std::printf("method %s, epsilon %g, alpha %g: threshold %s\n",
-                std::string(to_string(c.settings.method)).c_str(), c.settings.epsilon,
-                c.settings.alpha, describe_threshold(c.threshold).c_str());
+    std::fprintf(summary, "method %s, epsilon %g, alpha %g: threshold %s\n",
+                 std::string(to_string(c.settings.method)).c_str(), c.settings.epsilon,
+                 c.settings.alpha, describe_threshold(c.threshold).c_str());
     if (c.settings.method == Method::cls) {
-        std::printf("k = floor((n+1)*alpha) = %zu of n = %zu cases (%zu with empty masks, %s)\n",
-                    c.k, c.n, c.empty_masks,
-                    std::string(to_string(c.settings.empty_masks)).c_str());
+        std::fprintf(
+            summary, "k = floor((n+1)*alpha) = %zu of n = %zu cases (%zu with empty masks, %s)\n",
+            c.k, c.n, c.empty_masks, std::string(to_string(c.settings.empty_masks)).c_str());
     }
-    std::printf("certificate written to %s\n", out->c_str());
+    if (!certificate.lesion.channels.single()) {
+        std::fprintf(summary, "lesion channels %s (%s), lesion labels %s\n",
+                     channels_text(certificate.lesion.channels).c_str(),
+                     std::string(to_string(certificate.lesion.channels.combine)).c_str(),
+                     labels_text(certificate.lesion.labels).c_str());
+    } else if (certificate.lesion.labels.kind != LesionLabels::Kind::binary) {
+        std::fprintf(summary, "lesion labels %s\n", labels_text(certificate.lesion.labels).c_str());
+    }
+    std::fprintf(summary, "certificate written to %s\n", out->c_str());
     return kSuccess;
 }
 

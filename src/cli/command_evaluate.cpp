@@ -106,19 +106,20 @@ Result<Options> read_options(const Arguments& args, bool suite) {
 }
 
 Result<EvaluationSet> load_set(const std::string& probs, const std::string& labels,
-                               const Options& options) {
+                               const LesionDefinition& lesion, const Options& options) {
     std::vector<EvaluationCase> cases;
     MemoryBudget budget(options.memory_limit);
-    Status streamed = for_each_labelled_case(probs, labels, "reading", [&](LabelledCase& c) {
-        auto collected =
-            collect_evaluation_case(c.name, c.probabilities.image.volume, c.label.image.volume);
-        if (!collected) return Status(collected.error());
-        if (Status fits = budget.add(*collected); !fits) {
-            return Status(make_error(fits.error().message + " (--memory-limit GIB)"));
-        }
-        cases.push_back(std::move(*collected));
-        return Status(Done{});
-    });
+    Status streamed =
+        for_each_labelled_case(probs, labels, lesion, "reading", [&](LabelledCase& c) {
+            auto collected =
+                collect_evaluation_case(c.name, c.probabilities.image.volume, c.label.image.volume);
+            if (!collected) return Status(collected.error());
+            if (Status fits = budget.add(*collected); !fits) {
+                return Status(make_error(fits.error().message + " (--memory-limit GIB)"));
+            }
+            cases.push_back(std::move(*collected));
+            return Status(Done{});
+        });
     if (!streamed) return streamed.error();
     return EvaluationSet::create(std::move(cases), options.empty_masks);
 }
@@ -160,17 +161,52 @@ int run_suite(const std::string& command, const EvaluationSet& set, const Option
     return kSuccess;
 }
 
+CommandSpec spec() {
+    CommandSpec spec{
+        .name = "evaluate",
+        .summary =
+            "Evaluates thresholding methods over repeated random calibration/test splits "
+            "of labelled cases (coverage, FNR, FPR, Dice, compactness, lesion detection), "
+            "or runs the paper's experiments with --paper-suite.",
+        .options =
+            {
+                {"--probs", "DIR", "probability maps, one per case"},
+                {"--labels", "DIR", "labels with the same case names"},
+                {"--epsilon", "E", "FNR tolerance, in [0, 1)"},
+                {"--alpha", "A", "risk level, in (0, 1)"},
+                {"--splits", "R", "random splits (default 100)"},
+                {"--cal-fraction", "F", "share of cases that calibrate (default 0.5)"},
+                {"--seed", "S", "seed of the splits (default 1)"},
+                {"--methods", "LIST",
+                 "of fixed,cls,crc,lesion-cls,pac,mondrian (default fixed,cls,crc)"},
+                {"--delta", "D", "PAC's confidence (default 0.1)"},
+                {"--mondrian", "RULE", "groups, e.g. predicted-voxels:500 or lesion-voxels:N,N"},
+                {"--threshold", "T", "the fixed method's threshold (default 0.5)"},
+                {"--empty-masks", "satisfied|exclude", "cases without lesion (default satisfied)"},
+                {"--memory-limit", "GIB", "stop before the kept probabilities pass this (4)"},
+                {"--json", "OUT", "the report as JSON"},
+                {"--csv", "OUT", "the report as CSV"},
+                {"--plots", "DIR", "SVG charts"},
+                {"--paper-suite", "OUTDIR", "the paper's tables and charts instead"},
+            },
+        .positional = "",
+        .example =
+            "cls evaluate --probs probs --labels labels --epsilon 0.1 --alpha 0.1 "
+            "--methods fixed,cls,crc --plots plots",
+    };
+    for (OptionSpec& option : lesion_options(true)) spec.options.push_back(std::move(option));
+    return spec;
+}
+
 }  // namespace
 
 int run_evaluate(Words words) {
     const std::string command = "evaluate";
-    auto args = Arguments::parse(
-        words,
-        {.valued = {"--probs", "--labels", "--epsilon", "--alpha", "--splits", "--cal-fraction",
-                    "--seed", "--methods", "--delta", "--mondrian", "--threshold", "--empty-masks",
-                    "--memory-limit", "--json", "--csv", "--plots", "--paper-suite"},
-         .switches = {}});
+    auto args = Arguments::parse(words, spec());
     if (!args) return fail(command, args.error().message, kUsage);
+    if (args->help_requested()) return print_help(*args);
+    auto lesion = read_lesion_definition(*args);
+    if (!lesion) return fail(command, lesion.error().message, kUsage);
     const bool suite = args->has("--paper-suite");
     auto options = read_options(*args, suite);
     if (!options) return fail(command, options.error().message, kUsage);
@@ -179,7 +215,7 @@ int run_evaluate(Words words) {
     if (!probs) return fail(command, probs.error().message, kUsage);
     if (!labels) return fail(command, labels.error().message, kUsage);
 
-    auto set = load_set(*probs, *labels, *options);
+    auto set = load_set(*probs, *labels, *lesion, *options);
     if (!set) return fail(command, set.error().message);
     if (suite) return run_suite(command, *set, *options, *args->text("--paper-suite"), *probs);
 

@@ -36,12 +36,23 @@ const char* affine_source(const nifti::Header& h) {
     return "pixdim";
 }
 
+const CommandSpec kSpec{
+    .name = "info",
+    .summary =
+        "What a NIfTI file holds: dims, datatype, spacing, the voxel-to-world affine (as "
+        "nibabel's img.affine), value range and the SHA-256 of its bytes.",
+    .options = {{"--json", "", "print JSON instead of text"}},
+    .positional = "FILE",
+    .example = "cls info --json probs/case_003.nii.gz",
+};
+
 }  // namespace
 
 int run_info(Words words) {
     const std::string command = "info";
-    auto args = Arguments::parse(words, {.valued = {}, .switches = {"--json"}});
+    auto args = Arguments::parse(words, kSpec);
     if (!args) return fail(command, args.error().message, kUsage);
+    if (args->help_requested()) return print_help(*args);
     if (args->positional().size() != 1)
         return fail(command, "usage: cls info [--json] FILE", kUsage);
 

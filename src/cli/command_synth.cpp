@@ -25,13 +25,31 @@ struct Output {
     nifti::DataType type;
 };
 
+const CommandSpec kSpec{
+    .name = "synth",
+    .summary =
+        "Writes a labelled synthetic set, deterministic per seed: images/, labels/ and "
+        "probs/ from a simulated model (probabilities), or FLAIR-like images/ and "
+        "labels/ for a real model to segment (scans).",
+    .options =
+        {
+            {"--kind", "probabilities|scans", "what to write (default probabilities)"},
+            {"--cases", "N", "how many cases, 1..100000"},
+            {"--size", "S", "edge of the cubic volumes, 8..512"},
+            {"--seed", "K", "the seed, >= 0"},
+            {"--out", "DIR", "the folder to write"},
+        },
+    .positional = "",
+    .example = "cls synth --cases 100 --size 48 --seed 2026 --out demo",
+};
+
 }  // namespace
 
 int run_synth(Words words) {
     const std::string command = "synth";
-    auto args = Arguments::parse(
-        words, {.valued = {"--kind", "--cases", "--size", "--seed", "--out"}, .switches = {}});
+    auto args = Arguments::parse(words, kSpec);
     if (!args) return fail(command, args.error().message, kUsage);
+    if (args->help_requested()) return print_help(*args);
     const std::string kind = args->text_or("--kind", "probabilities");
     auto cases = args->integer("--cases");
     auto size = args->integer("--size");

@@ -28,16 +28,21 @@ usage:
   cls synth [--kind probabilities|scans] --cases N --size S --seed K --out DIR
   cls calibrate --probs DIR --labels DIR --epsilon E --alpha A
                 [--method cls|crc|fixed] [--empty-masks satisfied|exclude]
-                [--threshold T] --out CERT.json
+                [--threshold T] [LESION] --out CERT.json
   cls apply --calibration CERT.json --probs P.nii[.gz] --out MASK.nii.gz
   cls assess --calibration CERT.json --probs DIR --labels DIR [--json OUT]
   cls evaluate --probs DIR --labels DIR --epsilon E --alpha A [--splits R]
                [--cal-fraction F] [--seed S] [--methods fixed,cls,crc,lesion-cls,pac,mondrian]
                [--delta D] [--mondrian lesion-voxels:N|predicted-voxels:N[,N...]]
                [--threshold T] [--empty-masks satisfied|exclude] [--memory-limit GIB]
-               [--json OUT] [--csv OUT] [--plots DIR]
+               [LESION] [--json OUT] [--csv OUT] [--plots DIR]
   cls evaluate --probs DIR --labels DIR --paper-suite OUTDIR [--splits R] [--seed S]
   cls --version
+  cls COMMAND --help            each command's options, with an example
+
+LESION: [--lesion-channels LIST [--combine sum|max]] [--lesion-labels LIST|nonzero]
+  for maps with several channels (x, y, z, C; channels counted from 0) and labels with several
+  classes. calibrate records them in the certificate; apply and assess read maps as it says.
 
 synth --kind probabilities (the default) writes images/, labels/ and probs/ from a simulated
 model; --kind scans writes FLAIR-like images/ and labels/ only, to train or test a real model.

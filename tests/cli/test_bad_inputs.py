@@ -135,6 +135,13 @@ class BadInputs(unittest.TestCase):
         self.assert_info_refuses(path, f"not a NIfTI file: sizeof_hdr is {sizeof_hdr}, expected "
                                        "348 (NIfTI-1) or 540 (NIfTI-2)")
 
+    def test_a_dicom_file(self):
+        # A DICOM Part 10 file: a 128-byte preamble, then "DICM" (pydicom writes them so).
+        path = self.write("slice.nii", bytes(128) + b"DICM" + bytes(400))
+        self.assert_info_refuses(
+            path, "is a DICOM file, not NIfTI: convert its series first, e.g. with dcm2niix -z y "
+                  "-f %f_%s -o OUT DICOM_FOLDER (the app reads DICOM folders itself)")
+
     def test_wrong_magic(self):
         path = self.write("magic.nii", patched(self.good, MAGIC, "4s", b"xyz\0"))
         self.assert_info_refuses(path, 'not a NIfTI file: the magic string is not "n+1"')
@@ -281,8 +288,8 @@ class BadInputs(unittest.TestCase):
         data = lesion.copy()
         data.flat[:3] = [1, 2, 4]  # BraTS-style classes
         nib.save(nib.Nifti1Image(data, img.affine), label)
-        fix = ("a lesion label holds 0 for background and one lesion value (merge the classes "
-               "first, e.g. label > 0)")
+        fix = ("say which are lesion with --lesion-labels (e.g. --lesion-labels 1,2,4, or "
+               "nonzero) or the app's lesion-labels setting")
         self.assertEqual(self.calibrate(root), f"cls calibrate: error: {label}: label is not "
                                                f"binary: besides 0 it holds the values 1, 2, 4; {fix}")
         # Interpolated (resampled) labels: more distinct values than are worth listing.
