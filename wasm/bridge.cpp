@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "cls/lesion_definition.hpp"
 #include "cls/nifti.hpp"
 #include "web_platform.hpp"
 
@@ -94,6 +95,29 @@ EMSCRIPTEN_KEEPALIVE int cls_set_calibration(const char* method, double epsilon,
     cls::web::app().set_settings(settings);
     return 1;
 }
+
+// What is lesion in multi-channel maps and multi-class labels, as the picker sets it: `channels`
+// "1,2,3" with `combine` "sum" or "max", `labels` "1,2,4" or "nonzero"; an empty string leaves
+// that part as it is. A file waiting for the answer is then read.
+EMSCRIPTEN_KEEPALIVE int cls_set_lesion(const char* channels, const char* combine,
+                                        const char* labels) {
+    if (*channels) {
+        auto how = cls::parse_channel_combine(combine);
+        if (!how) return fail(how.error().message);
+        auto chosen = cls::parse_lesion_channels(channels, *how);
+        if (!chosen) return fail(chosen.error().message);
+        if (cls::Status set = cls::web::app().set_lesion_channels(*chosen); !set)
+            return fail(set.error().message);
+    }
+    if (*labels) {
+        auto chosen = cls::parse_lesion_labels(labels);
+        if (!chosen) return fail(chosen.error().message);
+        if (cls::Status set = cls::web::app().set_lesion_labels(*chosen); !set)
+            return fail(set.error().message);
+    }
+    return 1;
+}
+EMSCRIPTEN_KEEPALIVE void cls_skip_lesion_question() { cls::web::app().skip_lesion_question(); }
 
 EMSCRIPTEN_KEEPALIVE void cls_select_case(const char* name) { cls::web::app().select_case(name); }
 EMSCRIPTEN_KEEPALIVE void cls_set_cursor(int x, int y, int z) {

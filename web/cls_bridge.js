@@ -300,6 +300,14 @@ async function start() {
         module._cls_set_calibration(m, epsilon ?? s.epsilon, alpha ?? s.alpha, p)));
       if (!ok) throw new Error(module.UTF8ToString(module._cls_last_error()));
     },
+    // What is lesion, as the app's picker asks it for multi-channel maps and multi-class
+    // labels: {channels: '1,2,3', combine: 'sum' | 'max', labels: '1,2,4' | 'nonzero'}.
+    setLesion: ({ channels = '', combine = 'sum', labels = '' }) => {
+      const ok = withString(String(channels), (c) => withString(combine, (m) =>
+        withString(String(labels), (l) => module._cls_set_lesion(c, m, l))));
+      if (!ok) throw new Error(module.UTF8ToString(module._cls_last_error()));
+    },
+    skipLesionQuestion: () => module._cls_skip_lesion_question(),
     selectCase: (name) => withString(name, (pointer) => module._cls_select_case(pointer)),
     setCursor: (x, y, z) => module._cls_set_cursor(x, y, z),
     exportMask: () => module._cls_export_mask(),

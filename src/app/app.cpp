@@ -44,6 +44,23 @@ nlohmann::json validation_json(const ValidationJob& validation) {
 
 }  // namespace
 
+nlohmann::json App::lesion_json() const {
+    using nlohmann::json;
+    const LesionDefinition& lesion = lesion_.definition();
+    json question = nullptr;
+    if (const auto& q = lesion_.question()) {
+        const bool channels = q->kind == LesionChoice::Question::Kind::channels;
+        question = {{"kind", channels ? "channels" : "labels"},
+                    {"file", q->path},
+                    {"channel_count", q->channel_count},
+                    {"label_values", q->label_values}};
+    }
+    return {{"channels", lesion.channels.single() ? json(nullptr) : json(lesion.channels.channels)},
+            {"combine", to_string(lesion.channels.combine)},
+            {"labels", labels_text(lesion.labels)},
+            {"question", question}};
+}
+
 void App::expect_files(std::size_t count) {
     if (job_done_ >= job_total_) job_total_ = job_done_ = job_announced_ = 0;  // a new job
     job_total_ += count;
@@ -81,12 +98,73 @@ void App::load_one(PendingFile& file) {
         return;
     }
     if (Status fits = check_memory_for(file); !fits) return report_error(fits.error().message);
-    auto image = nifti::read(file.bytes);
+    load_nifti(file);
+}
+
+void App::load_nifti(PendingFile& file) {
+    auto image = nifti::read(file.bytes);  // the first volume: enough to tell the role
     if (!image) return report_error(image.error().in(file.path).message);
     const Role role = guess_role(file.path, image->volume);
+    if (role == Role::probability) {
+        auto channels = probability_channel_count(image->header);
+        if (!channels) return report_error(channels.error().in(file.path).message);
+        if (lesion_.needs_channels(*channels)) {
+            lesion_.ask({LesionChoice::Question::Kind::channels, file.path, *channels, {}});
+            awaiting_ = std::move(file);
+            return;
+        }
+        auto map = read_probability_map(file.bytes, lesion_.definition().channels);
+        if (!map) return report_error(map.error().in(file.path).message);
+        image = std::move(map);
+    } else if (role == Role::label) {
+        if (auto classes = lesion_.label_classes_to_ask(image->volume.values())) {
+            lesion_.ask({LesionChoice::Question::Kind::labels, file.path, 0, std::move(*classes)});
+            awaiting_ = std::move(file);
+            return;
+        }
+        auto label = read_label(file.bytes, lesion_.definition().labels);
+        if (!label) return report_error(label.error().in(file.path).message);
+        image = std::move(label);
+    }
     auto added = store_.add(file.path, role, std::move(image->volume), std::move(file.sha256));
     if (!added) return report_error(added.error().message);
     if (selected_.empty()) selected_ = *added;
+}
+
+void App::resume_after_question(bool skipped) {
+    if (!awaiting_) return;
+    PendingFile file = std::move(*awaiting_);
+    awaiting_.reset();
+    const std::uint64_t generation = store_.generation();
+    if (skipped) {
+        report_error(file.path + ": not loaded (no answer to which of it is lesion)");
+    } else {
+        load_nifti(file);
+    }
+    if (!awaiting_) ++job_done_;
+    if (store_.generation() != generation) viewer_.show(store_.find(selected_));
+}
+
+Status App::set_lesion_channels(const LesionChannels& channels) {
+    if (Status chosen = lesion_.choose_channels(channels); !chosen) return chosen;
+    resume_after_question(false);
+    return Done{};
+}
+
+Status App::set_lesion_labels(const LesionLabels& labels) {
+    if (Status chosen = lesion_.choose_labels(labels); !chosen) return chosen;
+    resume_after_question(false);
+    return Done{};
+}
+
+void App::skip_lesion_question() {
+    lesion_.skip();
+    resume_after_question(true);
+}
+
+void App::forget_lesion_choice() {
+    clear_cases();
+    lesion_.reset();
 }
 
 Status App::check_memory_for(const PendingFile& file) const {
@@ -110,11 +188,12 @@ Status App::check_memory_for(const PendingFile& file) const {
 void App::advance_loading() {
     const auto start = std::chrono::steady_clock::now();
     const std::uint64_t generation = store_.generation();
-    while (!pending_.empty() && std::chrono::steady_clock::now() - start < kFrameBudget) {
+    while (!pending_.empty() && !awaiting_ &&
+           std::chrono::steady_clock::now() - start < kFrameBudget) {
         PendingFile file = std::move(pending_.front());
         pending_.pop_front();
         load_one(file);
-        ++job_done_;
+        if (!awaiting_) ++job_done_;  // a file waiting for an answer is counted once read
     }
     if (store_.generation() != generation) viewer_.show(store_.find(selected_));
 }
@@ -126,6 +205,10 @@ void App::select_case(const std::string& name) {
 
 void App::cancel_loading() {
     pending_.clear();
+    if (awaiting_) {
+        awaiting_.reset();
+        lesion_.skip();
+    }
     job_total_ = job_done_;
     job_announced_ = 0;
     ++cancels_;
@@ -221,6 +304,8 @@ void App::frame() {
     ImGui::BeginChild("views");
     viewer_.draw(platform_, overlays_);
     ImGui::EndChild();
+    if (bool skipped = false; lesion_.draw(skipped)) resume_after_question(skipped);
+    if (lesion_.question()) ui_rects_["lesion_use"] = lesion_.use_button_rect();
     ImGui::End();
 }
 
@@ -254,6 +339,17 @@ void App::draw_cases_panel() {
     }
     ImGui::Text("%zu cases, %zu with label and probability map", store_.cases().size(),
                 store_.labelled_count());
+    if (lesion_.chosen()) {
+        const LesionDefinition& lesion = lesion_.definition();
+        const std::string channels =
+            lesion.channels.single() ? std::string("single-channel maps")
+                                     : "channels " + channels_text(lesion.channels) + " (" +
+                                           std::string(to_string(lesion.channels.combine)) + ")";
+        ImGui::TextDisabled("lesion: %s, labels %s", channels.c_str(),
+                            labels_text(lesion.labels).c_str());
+        ImGui::SameLine();
+        if (ImGui::SmallButton("Change (clears the cases)")) forget_lesion_choice();
+    }
     if (ImGui::BeginListBox("##cases", {-1, 110})) {
         for (const LoadedCase& c : store_.cases()) {
             std::string line = c.name + "  ";
@@ -362,7 +458,8 @@ void App::export_mask() {
 
 void App::export_certificate() {
     sync_calibration();
-    const std::optional<Certificate> certificate = session_.certificate(store_);
+    const std::optional<Certificate> certificate =
+        session_.certificate(store_, lesion_.definition());
     if (!certificate) return;
     const std::string json = to_json(*certificate);
     platform_.download("calibration_certificate.json", {json.begin(), json.end()}, /*gzip=*/false);
@@ -416,6 +513,7 @@ std::string App::state_json() {
              return labels;
          }()},
         {"tab", tab_},
+        {"lesion", lesion_json()},
     };
     // Replace, never throw, on file names that are not valid UTF-8.
     return state.dump(-1, ' ', false, json::error_handler_t::replace);

@@ -17,6 +17,7 @@
 #include "calibration_session.hpp"
 #include "case_store.hpp"
 #include "inference_queue.hpp"
+#include "lesion_choice.hpp"
 #include "model_slot.hpp"
 #include "platform.hpp"
 #include "validation.hpp"
@@ -48,6 +49,15 @@ public:
     // Moves the crosshair (and so the three slices) to a voxel of the shown case.
     void set_cursor(const Voxel& voxel) { viewer_.set_cursor(voxel); }
     void clear_cases();
+    // What is lesion in multi-channel maps and multi-class labels (the picker's answers, or the
+    // bridge's): a file waiting for the answer is then read with it, and loading goes on.
+    Status set_lesion_channels(const LesionChannels& channels);
+    Status set_lesion_labels(const LesionLabels& labels);
+    // Drops the file waiting for an answer, and goes on loading.
+    void skip_lesion_question();
+    // Forgets the session's lesion choice, and so the cases read by it.
+    void forget_lesion_choice();
+    [[nodiscard]] const LesionChoice& lesion_choice() const { return lesion_; }
     // Everything a test or the page needs to know, as JSON.
     [[nodiscard]] std::string state_json();
 
@@ -90,6 +100,11 @@ private:
     void sync_calibration();
     void advance_loading();
     void load_one(PendingFile& file);
+    // Reads a NIfTI by the core's rules (lesion channels, label classes), or parks it in
+    // `awaiting_` with a question for the user.
+    void load_nifti(PendingFile& file);
+    // After the lesion question was answered or skipped: the parked file, then the queue.
+    void resume_after_question(bool skipped);
     void load_json(const PendingFile& file);
     // Refuses a volume whose voxels would not fit in the memory the platform has left.
     [[nodiscard]] Status check_memory_for(const PendingFile& file) const;
@@ -103,6 +118,7 @@ private:
     void save_kept();
     [[nodiscard]] std::string settings_json() const;
     [[nodiscard]] nlohmann::json model_json() const;
+    [[nodiscard]] nlohmann::json lesion_json() const;
     void draw_manifest_form();
     void draw_calibration_panel();
     void draw_calibration_plots();
@@ -125,7 +141,9 @@ private:
     std::string selected_;
 
     std::deque<PendingFile> pending_;
-    std::size_t job_total_ = 0;  // files in the current loading job
+    LesionChoice lesion_;
+    std::optional<PendingFile> awaiting_;  // the file that raised lesion_'s open question
+    std::size_t job_total_ = 0;            // files in the current loading job
     std::size_t job_done_ = 0;
     std::size_t job_announced_ = 0;  // announced files not queued yet
     std::uint64_t cancels_ = 0;      // the page stops reading files when this changes

@@ -44,10 +44,11 @@ std::vector<double> CalibrationSession::fnr_at_threshold() {
     return fnr;
 }
 
-std::optional<Certificate> CalibrationSession::certificate(const CaseStore& store) {
+std::optional<Certificate> CalibrationSession::certificate(const CaseStore& store,
+                                                           const LesionDefinition& lesion) {
     const Result<Calibration>& r = result();
     if (!r) return std::nullopt;
-    Certificate certificate{*r, {}, kVersion};
+    Certificate certificate{*r, {}, kVersion, lesion};
     for (const LesionScores& c : cases_) {
         const LoadedCase* loaded = store.find(c.name);
         certificate.inputs.push_back(

@@ -29,7 +29,9 @@ public:
     // Each calibration case's FNR at the current threshold (0 for empty masks).
     [[nodiscard]] std::vector<double> fnr_at_threshold();
     // The certificate the CLI would write for the same files and settings.
-    [[nodiscard]] std::optional<Certificate> certificate(const CaseStore& store);
+    // `lesion`: how the cases' maps and labels were read, which the certificate records.
+    [[nodiscard]] std::optional<Certificate> certificate(const CaseStore& store,
+                                                         const LesionDefinition& lesion = {});
 
 private:
     std::vector<LesionScores> cases_;

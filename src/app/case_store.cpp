@@ -122,16 +122,11 @@ Result<std::string> CaseStore::add(const std::string& path, Role role, Volume vo
             const Volume* existing = it->volume(other);
             if (!existing) continue;
             const std::string& other_file = it->files[static_cast<int>(other)];
-            if (existing->dims() != volume.dims()) {
-                return make_error("is " + grid_text(volume) + " but its case's " +
-                                  role_name(other) + " " + other_file + " is " +
-                                  grid_text(*existing))
-                    .in(path);
-            }
-            if (!same_grid(*existing, volume)) {
-                return make_error("has a different voxel-to-world affine from its case's " +
-                                  std::string(role_name(other)) + " " + other_file)
-                    .in(path);
+            if (Status grid = check_same_grid(
+                    volume, *existing,
+                    "its case's " + std::string(role_name(other)) + " " + other_file);
+                !grid) {
+                return grid.error().in(path);
             }
         }
     }

@@ -91,7 +91,7 @@ void App::restore(std::string_view key, std::string_view text) {
 
 void App::keep_calibration() {
     sync_calibration();
-    const std::optional<Certificate> certificate = session_.certificate(store_);
+    const std::optional<Certificate> certificate = session_.certificate(store_, lesion_.definition());
     if (!certificate) return;
     const Calibration& c = certificate->calibration;
     char label[160];

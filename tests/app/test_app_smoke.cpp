@@ -2,6 +2,8 @@
 // a recording Platform, real frames, real clicks on the real widgets.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstring>
 #include <map>
 #include <nlohmann/json.hpp>
 
@@ -417,5 +419,105 @@ TEST_F(AppSmoke, AVolumeTooLargeForTheMemoryLeftIsRefusedBeforeItIsRead) {
     EXPECT_EQ(s["cases"].size(), 10u);
     EXPECT_EQ(s["tau"].get<double>(), tau);
 }
+
+// A two-channel softmax map (x, y, z, 2), as MONAI-style pipelines save one: channel 0 the
+// background, channel 1 the lesion.
+std::vector<std::uint8_t> softmax_nifti(const Volume& lesion_probability) {
+    std::vector<std::uint8_t> bytes = nifti::write(lesion_probability, {});
+    const std::int16_t rank = 4, channels = 2;
+    std::memcpy(bytes.data() + 40, &rank, 2);              // dim[0]
+    std::memcpy(bytes.data() + 40 + 2 * 4, &channels, 2);  // dim[4]
+    const std::size_t data_bytes = 4 * lesion_probability.voxel_count();
+    const std::size_t offset = bytes.size() - data_bytes;
+    const std::vector<std::uint8_t> lesion(bytes.begin() + static_cast<std::ptrdiff_t>(offset),
+                                           bytes.end());
+    std::vector<float> background(lesion_probability.values());
+    for (float& p : background) p = 1.0f - p;
+    std::memcpy(bytes.data() + offset, background.data(), data_bytes);
+    bytes.insert(bytes.end(), lesion.begin(), lesion.end());
+    return bytes;
+}
+
+TEST_F(AppSmoke, AsksWhichChannelsAndClassesAreLesionAndRecordsTheAnswer) {
+    frames(2);
+    // The same cases as 3D maps with binary labels, for the expected threshold.
+    load_synthetic(12);
+    const double expected_tau = state()["tau"].get<double>();
+    app.clear_cases();
+    frames(2);
+
+    for (int i = 0; i < 12; ++i) {
+        const SynthCase c = synth_case({.size = 16, .seed = 5}, i);
+        app.enqueue_file("probs/" + c.name + ".nii", softmax_nifti(c.probability), "p");
+        // Lesion voxels alternate between classes 1 and 4; cases with lesions have some 3s
+        // (not lesion) beside them.
+        Volume brats = c.label;
+        const bool has_lesion = std::any_of(brats.values().begin(), brats.values().end(),
+                                            [](float v) { return v != 0.0f; });
+        for (std::size_t v = 0; v < brats.voxel_count(); ++v) {
+            const bool three = has_lesion && v % 7 == 0;
+            brats.data()[v] = brats.data()[v] != 0 ? (v % 2 ? 1.0f : 4.0f) : (three ? 3.0f : 0.0f);
+        }
+        app.enqueue_file("labels/" + c.name + ".nii", nifti::write(brats, {}), "l");
+    }
+    frames(3);
+    auto s = state();
+    ASSERT_TRUE(s["lesion"]["question"].is_object()) << s["lesion"].dump();
+    EXPECT_EQ(s["lesion"]["question"]["kind"], "channels");
+    EXPECT_EQ(s["lesion"]["question"]["channel_count"], 2);
+    EXPECT_EQ(s["cases"].size(), 0u);  // loading waits for the answer
+    // The picker starts with every channel but 0 ticked: "Use" is the softmax answer.
+    click_rect(state()["ui_rects"]["lesion_use"]);
+    frames(2);
+    s = state();
+    ASSERT_TRUE(s["lesion"]["question"].is_object()) << s.dump();
+    EXPECT_EQ(s["lesion"]["channels"], nlohmann::json::array({1}));
+    EXPECT_EQ(s["lesion"]["question"]["kind"], "labels");
+    EXPECT_EQ(s["lesion"]["question"]["label_values"], nlohmann::json::array({1, 3, 4}));
+    // Answered as the page would; only 1 and 4 are lesion.
+    ASSERT_TRUE(app.set_lesion_labels({LesionLabels::Kind::classes, {1, 4}}));
+    while (state()["loading"]["pending"].get<int>() > 0) frames(1);
+    frames(2);
+    s = state();
+    EXPECT_TRUE(s["errors"].empty()) << s["errors"].dump();
+    EXPECT_EQ(s["cases"].size(), 12u);
+    EXPECT_EQ(s["n"], 12);
+    EXPECT_EQ(s["tau"].get<double>(), expected_tau);
+    EXPECT_EQ(s["lesion"]["labels"], "1,4");
+
+    app.export_certificate();
+    ASSERT_FALSE(platform.downloads.empty());
+    const auto& bytes = platform.downloads.back().bytes;
+    auto certificate = parse_certificate(std::string(bytes.begin(), bytes.end()));
+    ASSERT_TRUE(certificate);
+    EXPECT_EQ(certificate->lesion.channels, (LesionChannels{{1}, ChannelCombine::sum}));
+    EXPECT_EQ(certificate->lesion.labels, (LesionLabels{LesionLabels::Kind::classes, {1, 4}}));
+
+    // Changing the choice forgets the cases read by it.
+    app.forget_lesion_choice();
+    frames(1);
+    EXPECT_EQ(state()["cases"].size(), 0u);
+    EXPECT_TRUE(state()["lesion"]["channels"].is_null());
+}
+
+TEST_F(AppSmoke, ASkippedLesionQuestionDropsOnlyThatFile) {
+    frames(2);
+    const SynthCase c = synth_case({.size = 16, .seed = 5}, 0);
+    app.enqueue_file("probs/" + c.name + ".nii", softmax_nifti(c.probability), "p");
+    app.enqueue_file("labels/" + c.name + ".nii",
+                     nifti::write(c.label, {.datatype = nifti::DataType::uint8}), "l");
+    frames(3);
+    ASSERT_TRUE(state()["lesion"]["question"].is_object());
+    app.skip_lesion_question();
+    while (state()["loading"]["pending"].get<int>() > 0) frames(1);
+    frames(2);
+    const auto s = state();
+    EXPECT_TRUE(s["lesion"]["question"].is_null());
+    EXPECT_EQ(s["cases"].size(), 1u);  // the label
+    ASSERT_EQ(s["errors"].size(), 1u);
+    EXPECT_EQ(s["errors"][0],
+              "probs/" + c.name + ".nii: not loaded (no answer to which of it is lesion)");
+}
+
 }  // namespace
 }  // namespace cls::app

@@ -308,14 +308,32 @@ test('after the bad files above the demo is whole, calibrated as before, and the
 
 // ---- labels ------------------------------------------------------------------------------
 
-test('a label that is not binary is refused with its values', async () => {
+test('a label with several classes asks which are lesion; skipped, it is not loaded', async () => {
   await page.evaluate(async (bytes) => {
     await window.cls.loadBytes('probs/classes.nii', bytes);
     await window.cls.idle();
   }, [...map()]);
   const values = new Array(64).fill(0);
   values.splice(0, 3, 1, 2, 4);
-  await refuses([['labels/classes.nii', label(values)]], [
-    'labels/classes.nii: label is not binary: besides 0 it holds the values 1, 2, 4; a lesion label holds 0 for background and one lesion value (merge the classes first, e.g. label > 0)',
+  const previous = await state();
+  await page.evaluate(async (bytes) => {
+    await window.cls.loadBytes('labels/classes.nii', bytes);
+    await window.cls.idle();
+  }, [...label(values)]);
+  const asked = await state();
+  assert.deepEqual(asked.lesion.question,
+    { kind: 'labels', file: 'labels/classes.nii', channel_count: 0, label_values: [1, 2, 4] });
+  await page.evaluate(() => window.cls.skipLesionQuestion());
+  const now = await state();
+  assert.equal(now.lesion.question, null);
+  assert.deepEqual(now.errors.slice(previous.errors.length),
+    ['labels/classes.nii: not loaded (no answer to which of it is lesion)']);
+  assert.deepEqual(now.cases, previous.cases, 'the cases already loaded are unchanged');
+  assert.equal(now.tau, previous.tau);
+  // A label that is not whole numbers (resampled with interpolation) is refused as before.
+  const soft = new Array(64).fill(0);
+  soft.splice(0, 2, 0.5, 1);
+  await refuses([['labels/classes.nii', nifti([4, 4, 4], soft)]], [
+    "labels/classes.nii: label is not binary: besides 0 it holds the values 0.5, 1; say which are lesion with --lesion-labels (e.g. --lesion-labels 1,2,4, or nonzero) or the app's lesion-labels setting",
   ]);
 });
