@@ -102,8 +102,8 @@ async function convertFolder(folder, files, hooks) {
     return;
   }
   if (reply.exitCode !== 0) {
-    hooks.reject(`${label}: dcm2niix converted ${series.length} series but reports ` +
-      `${EXIT_MEANINGS[reply.exitCode] ?? `exit code ${reply.exitCode}`}; check the series shown`);
+    hooks.reject(`${label}: dcm2niix converted ${series.length} series but reported ` +
+      `${EXIT_MEANINGS[reply.exitCode] ?? `exit code ${reply.exitCode}`}; check what it loads`);
   }
   hooks.status('');
   const chosen = series.length === 1 ? series : await pickSeries(label, series);
