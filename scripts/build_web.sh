@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Builds the browser app into build/web/: the page (web/), the wasm module, ONNX Runtime Web
-# (from node_modules, served from our own origin), the bundled model, and two demo sets made by
-# the project's own `cls synth` (never committed): scans with labels for the model to segment,
-# and the teaching set's probability maps.
+# Builds the browser app into build/web/: the page (web/), the wasm module, ONNX Runtime Web and
+# dcm2niix (from node_modules, served from our own origin), the bundled model, and two demo sets
+# made by the project's own `cls synth` (never committed): scans with labels for the model to
+# segment, and the teaching set's probability maps.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,12 +11,17 @@ scripts/build.sh wasm-release cls_studio cls_infer
 
 out=build/web
 rm -rf "$out"
-mkdir -p "$out/ort" "$out/models"
-cp web/index.html web/cls_bridge.js web/model_runner.js web/storage.js web/sw.js "$out/"
+mkdir -p "$out/ort" "$out/models" "$out/dcm2niix"
+cp web/index.html web/cls_bridge.js web/dicom.js web/model_runner.js web/storage.js web/sw.js "$out/"
 cp build/wasm/wasm/cls_studio.js build/wasm/wasm/cls_studio.wasm "$out/"
 # ort.min.mjs runs both WebGPU and wasm through its JSEP build; the other builds are not needed.
 ort=node_modules/onnxruntime-web/dist
 cp "$ort/ort.min.mjs" "$ort/ort-wasm-simd-threaded.jsep.mjs" "$ort/ort-wasm-simd-threaded.jsep.wasm" "$out/ort/"
+# dcm2niix for DICOM folders (web/dicom.js): the package's module worker, its Emscripten glue and
+# wasm, served from our origin. The jpeg build (the package's default) also reads JPEG-LS and
+# JPEG 2000 slices.
+dcm=node_modules/@niivue/dcm2niix/dist
+cp "$dcm/worker.jpeg.js" "$dcm/dcm2niix.jpeg.js" "$dcm/dcm2niix.jpeg.wasm" "$out/dcm2niix/"
 cp models/cls_unet.onnx models/cls_unet.json "$out/models/"
 
 # The file list of a demo, so the page can fetch it without a directory listing.

@@ -15,6 +15,8 @@ packages=(
   chromium chromium-driver                 # browser end-to-end tests
   python3-numpy python3-nibabel            # independent golden values and nibabel-written fixtures
   python3-onnx                             # ONNX fixtures written by onnx itself
+  python3-pydicom dcm2niix                 # test-only: DICOM series written by pydicom, and the
+                                           # CLI conversion the README gives (tests/web/dicom.test.mjs)
   clang libclang-rt-14-dev                 # libFuzzer and its sanitizers (scripts/fuzz.sh)
 )
 
@@ -33,11 +35,12 @@ fi
 echo "setup: all dependencies present" >&2
 "$(dirname "$0")/fetch_imgui.sh"
 # From npm, at the versions package-lock.json pins: onnxruntime-web (the page's model runtime,
-# served from our own origin), onnxruntime-node (batch inference and the parity test) and
+# served from our own origin), @niivue/dcm2niix (the page's DICOM converter, likewise),
+# onnxruntime-node (batch inference and the parity test) and
 # playwright-core (browser tests; it drives Debian's Chromium and downloads no browser).
 # onnxruntime-node's post-install would fetch CUDA files, which we neither need nor can reach.
 cd "$(dirname "$0")/.."
-for module in playwright-core onnxruntime-web onnxruntime-node; do
+for module in playwright-core onnxruntime-web onnxruntime-node @niivue/dcm2niix; do
   if [[ ! -d node_modules/$module ]]; then
     ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund --loglevel=error
     break

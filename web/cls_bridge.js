@@ -8,6 +8,7 @@
 // curious users in the console) drive the app through.
 import { ModelRunner, loadOrt, createSession, wasmThreads } from './model_runner.js';
 import * as storage from './storage.js';
+import * as dicom from './dicom.js';
 
 const status = document.getElementById('status');
 const canvas = document.getElementById('canvas');
@@ -172,10 +173,17 @@ async function loadEach(items, read) {
 }
 
 async function loadFiles(files) {
-  await loadEach(files, async (file) => ({
+  // DICOM slices become one .nii per chosen series (web/dicom.js), loaded as any .nii.
+  const { others, converting } = await dicom.splitDicom(files, {
+    load: (series) => loadEach(series, async (s) => ({ path: s.path, stream: new Blob([s.bytes]).stream() })),
+    reject: (message) => withString(message, (pointer) => module._cls_reject_file(pointer)),
+    status: (text) => { status.textContent = text; },
+  });
+  await loadEach(others, async (file) => ({
     path: file.webkitRelativePath || file.relativePath || file.name,
     stream: file.stream(),
   }));
+  await converting;
 }
 
 // Dropped folders arrive as entries; walk them, keeping the relative path.
@@ -359,8 +367,24 @@ async function start() {
       }
       return out;
     },
+    // A case's volume converted from DICOM, as the app loaded it: the .nii bytes handed over,
+    // parsed by the reader the app's load path calls: {dims, affine (4x4 rows), data}.
+    volume: (name, role = 'image') => {
+      const path = state().cases.find((c) => c.name === name)?.files?.[role];
+      const bytes = path && dicom.convertedNifti(path);
+      if (!bytes) throw new Error(`case ${name} has no ${role} converted from DICOM in the last drop`);
+      return withHeapCopy(bytes, (pointer) => {
+        if (!module._cls_read_volume(pointer, bytes.length)) throw new Error(module.UTF8ToString(module._cls_last_error()));
+        const g = new Float64Array(module.HEAPU8.buffer, module._cls_volume_geometry(), 19).slice();
+        const data = new Float32Array(module.HEAPU8.buffer, module._cls_volume_data(), g[0] * g[1] * g[2]).slice();
+        module._cls_read_volume(0, 0); // frees it
+        const affine = [0, 1, 2, 3].map((r) => [...g.subarray(3 + 4 * r, 7 + 4 * r)]);
+        return { path, dims: [...g.subarray(0, 3)], affine, data };
+      });
+    },
+    dicomStats: () => structuredClone(dicom.stats),
     // True while files are being read, decompressed or loaded.
-    busy: () => filesInFlight > 0 || state().loading.pending > 0,
+    busy: () => filesInFlight > 0 || dicom.busy() || state().loading.pending > 0,
     // Resolves once everything handed to the page so far is loaded.
     idle: async () => {
       while (window.cls.busy()) await new Promise((r) => setTimeout(r, 20));
