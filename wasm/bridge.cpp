@@ -31,7 +31,7 @@ std::string g_state;                   // keeps the JSON alive until the next ca
 std::vector<std::uint8_t> g_staged;    // the file being handed over (cls_file_buffer)
 std::vector<float> g_network_output;   // the answer being handed over (cls_network_output_buffer)
 std::vector<std::uint8_t> g_exported;  // keeps cls_probability_nifti's bytes alive
-cls::Volume g_volume;                  // cls_read_volume's, for the tests
+const cls::Volume* g_volume = nullptr;  // cls_select_volume's, until the next call
 
 int fail(std::string message) {
     g_last_error = std::move(message);
@@ -173,25 +173,27 @@ EMSCRIPTEN_KEEPALIVE int cls_probability_nifti_size() {
     return static_cast<int>(g_exported.size());
 }
 
-// For the tests' window.cls.volume: parses a .nii with the reader App::load_one calls (which
-// stores its volume unchanged) and keeps it for the two getters; cls_read_volume(0, 0) frees it.
-EMSCRIPTEN_KEEPALIVE int cls_read_volume(const std::uint8_t* bytes, int size) {
-    g_volume = {};
-    if (bytes == nullptr) return 1;
-    auto image = cls::nifti::read({bytes, static_cast<std::size_t>(size)});
-    if (!image) return fail(image.error().message);
-    g_volume = std::move(image->volume);
+// For the tests' window.cls.volume: a loaded case's volume of one role ("image", "label",
+// "probability map") as the app holds it, for the two getters below; 0 when there is none.
+EMSCRIPTEN_KEEPALIVE int cls_select_volume(const char* case_name, const char* role) {
+    g_volume = nullptr;
+    const cls::app::LoadedCase* loaded = cls::web::app().find_case(case_name);
+    if (!loaded) return fail(std::string("no case '") + case_name + "'");
+    for (cls::app::Role r : cls::app::kRoles) {
+        if (std::string_view(cls::app::role_name(r)) == role) g_volume = loaded->volume(r);
+    }
+    if (!g_volume) return fail(std::string("case '") + case_name + "' has no " + role);
     return 1;
 }
 // dims (3), then the voxel-to-world affine's 16 entries, row by row.
 EMSCRIPTEN_KEEPALIVE const double* cls_volume_geometry() {
     static double geometry[19];
-    for (int i = 0; i < 3; ++i) geometry[i] = static_cast<double>(g_volume.dims()[i]);
+    for (int i = 0; i < 3; ++i) geometry[i] = static_cast<double>(g_volume->dims()[i]);
     for (int r = 0; r < 4; ++r)
-        for (int c = 0; c < 4; ++c) geometry[3 + 4 * r + c] = g_volume.affine()(r, c);
+        for (int c = 0; c < 4; ++c) geometry[3 + 4 * r + c] = g_volume->affine()(r, c);
     return geometry;
 }
-EMSCRIPTEN_KEEPALIVE const float* cls_volume_data() { return g_volume.data(); }
+EMSCRIPTEN_KEEPALIVE const float* cls_volume_data() { return g_volume->data(); }
 
 EMSCRIPTEN_KEEPALIVE const char* cls_state_json() {
     g_state = cls::web::app().state_json();

@@ -367,20 +367,15 @@ async function start() {
       }
       return out;
     },
-    // A case's volume converted from DICOM, as the app loaded it: the .nii bytes handed over,
-    // parsed by the reader the app's load path calls: {dims, affine (4x4 rows), data}.
+    // A loaded case's volume as the app holds it: {path, dims, affine (4x4 rows), data}.
     volume: (name, role = 'image') => {
+      const ok = withString(name, (n) => withString(role, (r) => module._cls_select_volume(n, r)));
+      if (!ok) throw new Error(module.UTF8ToString(module._cls_last_error()));
+      const g = new Float64Array(module.HEAPU8.buffer, module._cls_volume_geometry(), 19).slice();
+      const data = new Float32Array(module.HEAPU8.buffer, module._cls_volume_data(), g[0] * g[1] * g[2]).slice();
+      const affine = [0, 1, 2, 3].map((r) => [...g.subarray(3 + 4 * r, 7 + 4 * r)]);
       const path = state().cases.find((c) => c.name === name)?.files?.[role];
-      const bytes = path && dicom.convertedNifti(path);
-      if (!bytes) throw new Error(`case ${name} has no ${role} converted from DICOM in the last drop`);
-      return withHeapCopy(bytes, (pointer) => {
-        if (!module._cls_read_volume(pointer, bytes.length)) throw new Error(module.UTF8ToString(module._cls_last_error()));
-        const g = new Float64Array(module.HEAPU8.buffer, module._cls_volume_geometry(), 19).slice();
-        const data = new Float32Array(module.HEAPU8.buffer, module._cls_volume_data(), g[0] * g[1] * g[2]).slice();
-        module._cls_read_volume(0, 0); // frees it
-        const affine = [0, 1, 2, 3].map((r) => [...g.subarray(3 + 4 * r, 7 + 4 * r)]);
-        return { path, dims: [...g.subarray(0, 3)], affine, data };
-      });
+      return { path, dims: [...g.subarray(0, 3)], affine, data };
     },
     dicomStats: () => structuredClone(dicom.stats),
     // True while files are being read, decompressed or loaded.

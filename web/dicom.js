@@ -36,12 +36,9 @@ const EXIT_MEANINGS = {
 };
 
 let pending = 0; // folders being read, converted or waiting on the picker
-let converted = new Map(); // path -> the .nii bytes handed to the app, from the last drop
 export const stats = { conversions: [] }; // {folder, files, series, ms} per folder
 
 export const busy = () => pending > 0;
-// The .nii bytes a converted series was loaded from (the last drop's only), or undefined.
-export const convertedNifti = (path) => converted.get(path);
 
 const pathOf = (file) => file.webkitRelativePath || file.relativePath || file.name;
 
@@ -69,7 +66,6 @@ export async function splitDicom(files, hooks) {
     folders.get(folder).push(file);
   });
   if (folders.size === 0) return { others, converting: Promise.resolve() };
-  converted = new Map();
   pending += 1;
   const converting = (async () => {
     try {
@@ -114,7 +110,6 @@ async function convertFolder(folder, files, hooks) {
     path: `${prefix}${chosen.length === 1 ? name : `${name}_s${s.tag}`}_image.nii`,
     bytes: s.nifti,
   }));
-  for (const item of items) converted.set(item.path, item.bytes);
   await hooks.load(items);
 }
 

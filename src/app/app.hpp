@@ -58,6 +58,10 @@ public:
     // Forgets the session's lesion choice, and so the cases read by it.
     void forget_lesion_choice();
     [[nodiscard]] const LesionChoice& lesion_choice() const { return lesion_; }
+    // A loaded case, as the store holds it (tests read its volumes through the bridge).
+    [[nodiscard]] const LoadedCase* find_case(std::string_view name) const {
+        return store_.find(name);
+    }
     // Everything a test or the page needs to know, as JSON.
     [[nodiscard]] std::string state_json();
 

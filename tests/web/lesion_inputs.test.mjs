@@ -109,7 +109,8 @@ test('a softmax map and multi-class labels: asked once, then tau equals the CLI 
 
   const out = join(work, 'cli.json');
   execFileSync(cls, ['calibrate', '--probs', join(work, 'set/probs'), '--labels', join(work, 'set/labels'),
-    '--epsilon', '0.2', '--alpha', '0.2', '--lesion-channels', '1', '--lesion-labels', '1,4', '--out', out]);
+    '--epsilon', '0.2', '--alpha', '0.2', '--lesion-channels', '1', '--lesion-labels', '1,4', '--out', out],
+    { stdio: ['ignore', 'pipe', 'pipe'] });
   const cli = JSON.parse(await readFile(out, 'utf8'));
   assert.ok(Object.is(s.tau, cli.threshold), `browser tau ${s.tau} vs CLI ${cli.threshold}`);
 
