@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <iterator>
 #include <map>
 
 namespace cls {
@@ -102,13 +103,16 @@ std::optional<FileNaming> bids_naming(std::string_view stem) {
         const std::size_t dash = part.find('-');
         const bool entity = dash != std::string_view::npos && dash > 0 && dash + 1 < part.size();
         if (entity) {
-            if (lower(part.substr(0, dash)) == "ses") naming.case_name += "_" + std::string(part);
+            if (lower(part.substr(0, dash)) == "ses") {
+                naming.case_name += '_';
+                naming.case_name += part;
+            }
         } else if (i + 1 == parts.size() && !part.empty()) {
             naming.role = FileRole::image;
             naming.modality = std::string(part);
-            const std::string suffix = "_" + lower(part);
+            const std::string suffix = lower(part);
             for (const RoleWord& w : kSuffixWords) {
-                if (suffix == w.word) {
+                if (w.word.substr(1) == suffix) {  // the word without its '_'
                     naming.role = w.role;
                     naming.modality.clear();
                 }
@@ -152,15 +156,9 @@ std::string list_some(const std::vector<std::string>& names) {
 }  // namespace
 
 const char* role_name(FileRole role) {
-    switch (role) {
-        case FileRole::image:
-            return "image";
-        case FileRole::label:
-            return "label";
-        case FileRole::probability:
-            return "probability map";
-    }
-    return "?";
+    constexpr const char* kNames[] = {"image", "label", "probability map"};  // by FileRole
+    static_assert(std::size(kNames) == kFileRoles.size());
+    return kNames[static_cast<std::size_t>(role)];
 }
 
 bool is_nifti_name(std::string_view file_name) {
