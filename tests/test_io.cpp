@@ -129,12 +129,18 @@ TEST_F(TempDir, AFailedWriteLeavesTheEarlierOutputByteForByte) {
     EXPECT_EQ(read_text(target), old_bytes);
     fs::remove(blocker);
     EXPECT_EQ(entries_in(dir_), 1u);
+}
+
+TEST_F(TempDir, AReadOnlyFolderKeepsTheEarlierOutput) {
     if (::geteuid() == 0) GTEST_SKIP() << "root writes into read-only folders";
+    const fs::path target = dir_ / "keep.bin";
+    std::ofstream(target, std::ios::binary) << "old";
     fs::permissions(dir_, fs::perms::owner_read | fs::perms::owner_exec);
     auto read_only = write_file_atomic(target, text_bytes("new bytes"));
     fs::permissions(dir_, fs::perms::owner_all);
     ASSERT_FALSE(read_only);
-    EXPECT_EQ(read_text(target), old_bytes);
+    EXPECT_NE(read_only.error().message.find("keep.bin: cannot be written"), std::string::npos);
+    EXPECT_EQ(read_text(target), "old");
     EXPECT_EQ(entries_in(dir_), 1u);
 }
 
