@@ -2,7 +2,9 @@
 // Batch inference outside the browser: every .nii / .nii.gz image in a folder through the same
 // C++ sliding window as the app (build/wasm/wasm/cls_infer.js), with onnxruntime-node running
 // the network on the CPU. Writes one float32 probability map per case, <case>.nii.gz, which
-// `cls calibrate --probs OUT --labels LABELS` reads (an nnU-Net "_0000" suffix is dropped).
+// `cls calibrate --probs OUT --labels LABELS` reads: <case> comes from the core's pairing rule
+// (an nnU-Net "_0000" channel and BIDS entities other than sub and ses are dropped).
+// Links to images, and a linked folder, are followed; a dangling link is refused by name.
 // Needs: scripts/build.sh wasm-release cls_infer, and npm's onnxruntime-node (scripts/setup.sh).
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -15,7 +17,7 @@ import {
 const usage = `usage: node scripts/infer.mjs --model MODEL.json --images DIR --out DIR
                             [--overlap 0.5] [--mirror] [--threads N]
   --model    a model manifest (cls-model/1); its .onnx sits beside it (models/cls_unet.json)
-  --images   a folder of .nii / .nii.gz images, one channel each
+  --images   a folder of .nii / .nii.gz images (or links to them), one channel each
   --out      where <case>.nii.gz probability maps go (created if missing)
   --overlap  fraction of a patch shared with its neighbour, in [0, 1) (default 0.5)
   --mirror   test-time augmentation: every patch under all 8 axis flips (8x slower)
@@ -50,8 +52,8 @@ function parse(argv) {
 
 async function main() {
   const options = parse(process.argv.slice(2));
-  const images = await listImages(options.images);
   const infer = await ClsInfer.load();
+  const images = await listImages(infer, options.images);
   const model = await loadModel(infer, options.model);
   const run = await createNodeRunner(model, { threads: options.threads });
   await mkdir(options.out, { recursive: true });

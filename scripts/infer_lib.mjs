@@ -5,8 +5,8 @@
 // gzip belong here, at the edge: C++ only sees bytes. Every error names the file it concerns.
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
-import { readFile, readdir } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { readFile, readdir, readlink, stat } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 
@@ -21,11 +21,8 @@ export function fileError(file, message) {
   return new Error(file ? `${file}: ${message}` : message);
 }
 
-// The case a file belongs to: extension removed, and an nnU-Net channel suffix "_0000" too, so
-// "case_003_0000.nii.gz" writes "case_003.nii.gz", which `cls calibrate` pairs with its label.
-export function caseName(fileName) {
-  return basename(fileName).replace(/\.nii(\.gz)?$/i, '').replace(/_0000$/, '');
-}
+// Roles as cls_infer_case_name takes them (cls::FileRole).
+export const Role = Object.freeze({ image: 0, label: 1, probability: 2 });
 
 export function isNiftiName(fileName) {
   return /\.nii(\.gz)?$/i.test(fileName);
@@ -90,6 +87,13 @@ export class ClsInfer {
     } finally {
       m._free(pointer);
     }
+  }
+
+  // The case a file belongs to, by the core's pairing rule, the CLI's and the app's: so
+  // "imagesTs/case_003_0000.nii.gz" writes "case_003.nii.gz" and "sub-01_ses-01_FLAIR.nii.gz"
+  // writes "sub-01_ses-01.nii.gz", which `cls calibrate` pairs with their labels.
+  caseName(path, role = Role.image) {
+    return this.withString(path, (text) => this.module.UTF8ToString(this.module._cls_infer_case_name(text, role)));
   }
 
   // Throws unless the .onnx bytes match the manifest's SHA-256 and fit its tensors.
@@ -249,22 +253,47 @@ export async function inferImage(infer, model, niftiBytes, run, { overlap = 0.5,
   }
 }
 
-// Every .nii / .nii.gz directly in `dir`, sorted, with the case names they write; two files
-// of one case are refused.
-export async function listImages(dir) {
+// Every .nii / .nii.gz directly in `dir` (itself possibly a link), links to files included,
+// sorted, with the case names (from `infer`) they write; two files of one case are refused,
+// and so is a link whose target is missing, naming both.
+export async function listImages(infer, dir) {
   let entries;
   try {
     entries = await readdir(dir, { withFileTypes: true });
   } catch (error) {
+    if (error.code === 'ENOENT') await refuseDanglingLink(dir);
     throw fileError(dir, `cannot list the folder (${error.code ?? error.message})`);
   }
-  const files = entries.filter((e) => e.isFile() && isNiftiName(e.name)).map((e) => e.name).sort();
+  const files = [];
+  for (const entry of entries) {
+    if (!isNiftiName(entry.name)) continue;
+    const path = join(dir, entry.name);
+    // Dirent.isFile() is false for a link; stat follows it.
+    if (entry.isSymbolicLink()) await refuseDanglingLink(path);
+    if (entry.isFile() || (entry.isSymbolicLink() && (await stat(path)).isFile())) files.push(entry.name);
+  }
+  files.sort();
   const seen = new Map();
   for (const file of files) {
-    const name = caseName(file);
+    const name = infer.caseName(file);
     if (seen.has(name)) throw fileError(join(dir, file), `case ${name} already comes from ${seen.get(name)}`);
     seen.set(name, file);
   }
   if (files.length === 0) throw fileError(dir, 'no .nii or .nii.gz images in the folder');
-  return files.map((file) => ({ file, path: join(dir, file), name: caseName(file) }));
+  return files.map((file) => ({ file, path: join(dir, file), name: infer.caseName(file) }));
+}
+
+// Throws, naming the link and its target, when `path` is a link to nothing (as the CLI does).
+async function refuseDanglingLink(path) {
+  let target;
+  try {
+    target = await readlink(path);
+  } catch {
+    return; // not a link
+  }
+  try {
+    await stat(path);
+  } catch (error) {
+    if (error.code === 'ENOENT') throw fileError(path, `is a link to ${target}, which does not exist`);
+  }
 }

@@ -1,7 +1,11 @@
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
+#include <sstream>
+#include <thread>
 
 #include "cls/io/file.hpp"
 #include "cls/io/gzip.hpp"
@@ -73,6 +77,136 @@ TEST_F(TempDir, AtomicWriteLeavesNoTemporaryFile) {
     auto missing_dir = write_file_atomic(dir_ / "no" / "such" / "x.bin", text_bytes("x"));
     ASSERT_FALSE(missing_dir);
     EXPECT_NE(missing_dir.error().message.find("x.bin: cannot be written"), std::string::npos);
+}
+
+std::string read_text(const fs::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
+std::size_t entries_in(const fs::path& dir) {
+    return static_cast<std::size_t>(
+        std::distance(fs::directory_iterator(dir), fs::directory_iterator()));
+}
+
+TEST_F(TempDir, AFifoIsWrittenThroughAndStaysAFifo) {
+    const fs::path fifo = dir_ / "out.fifo";
+    ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+    std::string received;
+    std::thread reader([&] { received = read_text(fifo); });
+    const Status written = write_file_atomic(fifo, text_bytes("certificate bytes"));
+    reader.join();
+    ASSERT_TRUE(written) << written.error().message;
+    EXPECT_EQ(received, "certificate bytes");
+    EXPECT_TRUE(fs::is_fifo(fs::symlink_status(fifo)));
+    EXPECT_EQ(entries_in(dir_), 1u);  // no temporary beside it
+}
+
+TEST_F(TempDir, ALinkToAFileStaysALinkAndItsTargetIsReplaced) {
+    fs::create_directories(dir_ / "real");
+    std::ofstream(dir_ / "real" / "cert.json") << "old";
+    fs::create_symlink("real/cert.json", dir_ / "cert.json");
+    ASSERT_TRUE(write_file_atomic(dir_ / "cert.json", text_bytes("new")));
+    EXPECT_TRUE(fs::is_symlink(fs::symlink_status(dir_ / "cert.json")));
+    EXPECT_EQ(fs::read_symlink(dir_ / "cert.json"), "real/cert.json");
+    EXPECT_EQ(read_text(dir_ / "real" / "cert.json"), "new");
+    EXPECT_EQ(entries_in(dir_), 2u);
+    EXPECT_EQ(entries_in(dir_ / "real"), 1u);
+}
+
+TEST_F(TempDir, AFailedWriteLeavesTheEarlierOutputByteForByte) {
+    const fs::path target = dir_ / "keep.bin";
+    const std::string old_bytes = std::string("old\0bytes\n", 10);
+    std::ofstream(target, std::ios::binary) << old_bytes;
+    // A folder where the temporary must go makes the write fail, even as root.
+    const fs::path blocker = dir_ / ("keep.bin.tmp-" + std::to_string(::getpid()));
+    fs::create_directory(blocker);
+    auto failed = write_file_atomic(target, text_bytes("new bytes"));
+    ASSERT_FALSE(failed);
+    EXPECT_NE(failed.error().message.find("keep.bin: cannot be written"), std::string::npos);
+    EXPECT_EQ(read_text(target), old_bytes);
+    fs::remove(blocker);
+    EXPECT_EQ(entries_in(dir_), 1u);
+}
+
+TEST_F(TempDir, AReadOnlyFolderKeepsTheEarlierOutput) {
+    if (::geteuid() == 0) GTEST_SKIP() << "root writes into read-only folders";
+    const fs::path target = dir_ / "keep.bin";
+    std::ofstream(target, std::ios::binary) << "old";
+    fs::permissions(dir_, fs::perms::owner_read | fs::perms::owner_exec);
+    auto read_only = write_file_atomic(target, text_bytes("new bytes"));
+    fs::permissions(dir_, fs::perms::owner_all);
+    ASSERT_FALSE(read_only);
+    EXPECT_NE(read_only.error().message.find("keep.bin: cannot be written"), std::string::npos);
+    EXPECT_EQ(read_text(target), "old");
+    EXPECT_EQ(entries_in(dir_), 1u);
+}
+
+TEST_F(TempDir, FoldersAndDanglingLinksAreRefusedByName) {
+    auto folder = write_file_atomic(dir_, text_bytes("x"));
+    ASSERT_FALSE(folder);
+    EXPECT_EQ(folder.error().message, dir_.string() + ": is a folder, not a file to write to");
+    fs::create_symlink("missing.json", dir_ / "dangling.json");
+    auto dangling = write_file_atomic(dir_ / "dangling.json", text_bytes("x"));
+    ASSERT_FALSE(dangling);
+    EXPECT_EQ(dangling.error().message, (dir_ / "dangling.json").string() +
+                                            ": is a link to missing.json, which does not exist");
+    EXPECT_TRUE(fs::is_symlink(fs::symlink_status(dir_ / "dangling.json")));
+    EXPECT_EQ(entries_in(dir_), 1u);
+}
+
+TEST_F(TempDir, DescriptorsAndStandardOutputAreWrittenThrough) {
+    int fds[2];
+    ASSERT_EQ(::pipe(fds), 0);
+    ASSERT_TRUE(write_file_atomic("/dev/fd/" + std::to_string(fds[1]), text_bytes("piped")));
+    ::close(fds[1]);
+    char buffer[16] = {};
+    EXPECT_EQ(::read(fds[0], buffer, sizeof buffer), 5);
+    ::close(fds[0]);
+    EXPECT_EQ(std::string(buffer), "piped");
+    ::testing::internal::CaptureStdout();
+    std::printf("before ");
+    const Status dash = write_file_atomic("-", text_bytes("to stdout"));
+    const std::string out = ::testing::internal::GetCapturedStdout();
+    ASSERT_TRUE(dash);
+    EXPECT_EQ(out, "before to stdout");
+    if (fs::is_character_file("/dev/full")) {  // a device that always fails: ENOSPC
+        auto full = write_file_atomic("/dev/full", text_bytes("x"));
+        ASSERT_FALSE(full);
+        EXPECT_NE(full.error().message.find("/dev/full: write failed after 0 of 1 bytes"),
+                  std::string::npos);
+        EXPECT_TRUE(fs::is_character_file(fs::symlink_status("/dev/full")));
+    }
+}
+
+TEST_F(TempDir, ListingFollowsLinksAndNamesADanglingOne) {
+    fs::create_directories(dir_ / "real");
+    fs::create_directories(dir_ / "links");
+    std::ofstream(dir_ / "real" / "a.nii") << "a";
+    std::ofstream(dir_ / "real" / "b.nii.gz") << "b";
+    fs::create_symlink("../real/a.nii", dir_ / "links" / "case_a.nii");
+    fs::create_symlink(dir_ / "real" / "b.nii.gz", dir_ / "links" / "case_b.nii.gz");
+    fs::create_directory_symlink("real", dir_ / "linked_folder");
+    auto links = list_nifti_files(dir_ / "links");
+    ASSERT_TRUE(links) << links.error().message;
+    EXPECT_EQ(*links, (std::vector<std::string>{"case_a.nii", "case_b.nii.gz"}));
+    auto folder = list_nifti_files(dir_ / "linked_folder");
+    ASSERT_TRUE(folder) << folder.error().message;
+    EXPECT_EQ(*folder, (std::vector<std::string>{"a.nii", "b.nii.gz"}));
+    EXPECT_TRUE(read_file(dir_ / "links" / "case_a.nii"));
+    fs::create_symlink("../real/gone.nii", dir_ / "links" / "case_c.nii");
+    auto dangling = list_nifti_files(dir_ / "links");
+    ASSERT_FALSE(dangling);
+    EXPECT_EQ(dangling.error().message,
+              (dir_ / "links" / "case_c.nii").string() +
+                  ": is a link to ../real/gone.nii, which does not exist");
+    fs::create_directory_symlink("nowhere", dir_ / "gone_folder");
+    auto gone = list_nifti_files(dir_ / "gone_folder");
+    ASSERT_FALSE(gone);
+    EXPECT_EQ(gone.error().message,
+              (dir_ / "gone_folder").string() + ": is a link to nowhere, which does not exist");
 }
 
 TEST_F(TempDir, ReadErrorsNameTheFile) {

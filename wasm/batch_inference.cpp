@@ -7,16 +7,19 @@
 // return 0 (or a null pointer) and leave a message for cls_infer_last_error().
 // [X] uncompressed NIfTI in (the caller inflates .nii.gz), float32 NIfTI probability map out
 // [X] model checks before a run: SHA-256 against the manifest, inputs and outputs that fit
+// [X] case names by the core's pairing rule (cls_infer_case_name), so maps pair as the CLI does
 // [ ] resampling to the manifest's spacing (as in the core: not yet)
 #include <emscripten.h>
 
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
 
+#include "cls/case_pairing.hpp"
 #include "cls/inference/model_manifest.hpp"
 #include "cls/inference/onnx_model_info.hpp"
 #include "cls/inference/sliding_window.hpp"
@@ -33,6 +36,7 @@ struct Job {
 };
 
 std::string g_last_error;
+std::string g_case_name;
 std::map<int, std::unique_ptr<Job>> g_jobs;
 int g_next_handle = 1;
 
@@ -59,6 +63,19 @@ std::span<const std::uint8_t> bytes_of(const std::uint8_t* bytes, int size) {
 extern "C" {
 
 EMSCRIPTEN_KEEPALIVE const char* cls_infer_last_error() { return g_last_error.c_str(); }
+
+// The case a file belongs to, by the one pairing rule of the CLI and the app (name_file in
+// cls/case_pairing.hpp): "imagesTs/case_003_0000.nii.gz" -> "case_003",
+// "sub-01_ses-01_FLAIR.nii.gz" -> "sub-01_ses-01". `role` is what the caller knows the file
+// is: 0 image, 1 label, 2 probability map, anything else unknown. Valid until the next call.
+EMSCRIPTEN_KEEPALIVE const char* cls_infer_case_name(const char* path, int role) {
+    std::optional<cls::FileRole> known;
+    if (role >= 0 && role < static_cast<int>(cls::kFileRoles.size())) {
+        known = cls::kFileRoles[static_cast<std::size_t>(role)];
+    }
+    g_case_name = cls::name_file(path == nullptr ? "" : path, known).case_name;
+    return g_case_name.c_str();
+}
 
 // Whether the model in `onnx` is the one the manifest describes and can run: its SHA-256
 // (when the manifest has one), then its inputs and outputs. 1 when it fits.

@@ -285,10 +285,15 @@ async function start() {
     event.preventDefault();
     document.body.classList.remove('dragging');
     const files = [];
-    for (const item of [...event.dataTransfer.items]) {
-      const entry = item.webkitGetAsEntry && item.webkitGetAsEntry();
+    // Every item is taken before the first await: after it the drop's data is gone and each
+    // further item gives null (Chromium 156), so only the first of several folders would load.
+    const dropped = [...event.dataTransfer.items].map((item) => ({
+      entry: item.webkitGetAsEntry && item.webkitGetAsEntry(),
+      file: item.kind === 'file' ? item.getAsFile() : null,
+    }));
+    for (const { entry, file } of dropped) {
       if (entry) await filesFromEntry(entry, '', files);
-      else if (item.kind === 'file') files.push(item.getAsFile());
+      else if (file) files.push(file);
     }
     await loadFiles(files);
   });

@@ -1,8 +1,18 @@
-// Pairs probability maps with labels (and images) by case name, as file names are written by
-// segmentation tools: "case_003.nii.gz" pairs with "case_003.nii.gz" in another folder, and an
-// nnU-Net image "case_003_0000.nii.gz" pairs with the label "case_003.nii.gz".
+// The one policy for how files pair into cases, called by the CLI (`pair_cases`), the app (its
+// folder drop) and Node (`cls_infer_case_name`, for the maps scripts/infer.mjs writes).
+// [X] this project's names: "case_003.nii.gz" in images/, labels/ and probs/
+// [X] role folders ("labels", "labelsTr", "masks", "probs", "imagesTs", ...) and role suffixes
+//     ("_label", "_seg", "_mask", "_gt", "_prob", "_probs", "_pred", "_image")
+// [X] nnU-Net: "imagesTr/case_003_0000.nii.gz" is channel 0000 of case "case_003"
+// [X] BIDS: "sub-01_ses-01_FLAIR.nii.gz" is the FLAIR image of case "sub-01_ses-01"; derivatives
+//     "..._desc-lesion_mask", "..._label-lesion_mask", "..._dseg" are labels, "..._probseg" a
+//     probability map; entities other than sub and ses (acq, run, space, desc, ...) are dropped
+// [ ] sessions as folders only (sub-01/ses-01/anat/FLAIR.nii.gz): the name must carry sub-
+// Role by content (an all-0/1 volume is a label) is the app's fallback, not part of this rule.
 #pragma once
 
+#include <array>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -11,12 +21,28 @@
 
 namespace cls {
 
+enum class FileRole { image = 0, label = 1, probability = 2 };
+inline constexpr std::array<FileRole, 3> kFileRoles{FileRole::image, FileRole::label,
+                                                    FileRole::probability};
+// "image", "label", "probability map": the words messages use.
+[[nodiscard]] const char* role_name(FileRole role);
+
 // True for names ending in .nii or .nii.gz (case-insensitive).
 [[nodiscard]] bool is_nifti_name(std::string_view file_name);
 
-// The case a file name belongs to: extension removed and, when `strip_channel` is set, a
-// trailing nnU-Net channel suffix "_NNNN" too.
-[[nodiscard]] std::string case_name(std::string_view file_name, bool strip_channel = false);
+struct FileNaming {
+    std::string case_name;         // what pairs the file with its case's other files
+    std::optional<FileRole> role;  // what the path says the file is; empty when it says nothing
+    std::string modality;          // BIDS suffix ("FLAIR", "T1w") or nnU-Net channel ("0000")
+};
+
+// Names a file from its path (any folders, '/' or '\\'). `known_role` is the role the caller
+// already has (the CLI's --probs and --labels folders); it is then the role returned.
+// Precedence: BIDS entities; a role suffix; the innermost role folder; an nnU-Net channel
+// "_NNNN", stripped only from files that are images or of unknown role, since nnU-Net puts
+// channels on images alone and a label "patient_0001" must keep its whole name.
+[[nodiscard]] FileNaming name_file(std::string_view path,
+                                   std::optional<FileRole> known_role = std::nullopt);
 
 struct CasePair {
     std::string name;
@@ -24,12 +50,12 @@ struct CasePair {
     std::string second;  // file name in the second list
 };
 
-// Pairs two lists of file names by case name, sorted by name. Refuses duplicate case names and
-// names present in one list only, listing them with `first_role` / `second_role`
-// ("probability map", "label") so the user knows which folder lacks what.
+// Pairs two lists of file names, each of one role, by name_file's case name, sorted by name.
+// Refuses two files of one case in a list and names present in one list only, saying what
+// ("probability map", "label") is missing for which file.
 [[nodiscard]] Result<std::vector<CasePair>> pair_cases(const std::vector<std::string>& first,
-                                                       std::string_view first_role,
+                                                       FileRole first_role,
                                                        const std::vector<std::string>& second,
-                                                       std::string_view second_role);
+                                                       FileRole second_role);
 
 }  // namespace cls

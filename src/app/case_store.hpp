@@ -12,20 +12,22 @@
 #include <vector>
 
 #include "cls/calibration.hpp"
+#include "cls/case_pairing.hpp"
 #include "cls/result.hpp"
 #include "cls/volume.hpp"
 
 namespace cls::app {
 
-enum class Role { image = 0, label = 1, probability = 2 };
-inline constexpr std::array<Role, 3> kRoles{Role::image, Role::label, Role::probability};
-const char* role_name(Role role);
+// Roles and the naming rule are the core's (cls/case_pairing.hpp), shared with the CLI.
+using Role = FileRole;
+inline constexpr std::array<Role, 3> kRoles = kFileRoles;
+using cls::role_name;
 
-// The role a file plays, from its path: a folder such as "labels", "labelsTr", "probs",
-// "images", or a name suffix "_label", "_seg", "_prob", an nnU-Net channel "_0000" (image).
-// Falls back on content: an all-0/1 volume is a label, values in [0, 1] a probability map.
+// The role a file plays: from its path first, by the core's rule (name_file: BIDS suffixes,
+// role suffixes, role folders, an nnU-Net channel); when the path says nothing, from content:
+// an all-0/1 volume is a label, values in [0, 1] a probability map, anything else an image.
 [[nodiscard]] Role guess_role(std::string_view path, const Volume& volume);
-// The case a file belongs to: its base name without extension, role suffix or nnU-Net channel.
+// The case a file belongs to, by the core's rule: name_file(path).case_name.
 [[nodiscard]] std::string case_name_of(std::string_view path);
 
 struct LoadedCase {

@@ -16,7 +16,8 @@ Status for_each_labelled_case(const fs::path& probabilities_dir, const fs::path&
     if (probability_files->empty()) {
         return make_error("holds no .nii or .nii.gz file").in(probabilities_dir.string());
     }
-    auto pairs = pair_cases(*probability_files, "probability map", *label_files, "label");
+    auto pairs =
+        pair_cases(*probability_files, FileRole::probability, *label_files, FileRole::label);
     if (!pairs) return pairs.error().in(probabilities_dir.string() + " and " + labels_dir.string());
 
     Progress progress(task, pairs->size());

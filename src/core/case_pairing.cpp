@@ -2,29 +2,144 @@
 
 #include <algorithm>
 #include <cctype>
+#include <iterator>
 #include <map>
 
 namespace cls {
 namespace {
 
+char lower_char(char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); }
+
+std::string lower(std::string_view text) {
+    std::string out(text);
+    std::transform(out.begin(), out.end(), out.begin(), lower_char);
+    return out;
+}
+
 bool ends_with_ignoring_case(std::string_view text, std::string_view suffix) {
     if (text.size() < suffix.size()) return false;
     return std::equal(suffix.begin(), suffix.end(),
-                      text.end() - static_cast<std::ptrdiff_t>(suffix.size()), [](char a, char b) {
-                          return std::tolower(static_cast<unsigned char>(a)) ==
-                                 std::tolower(static_cast<unsigned char>(b));
-                      });
+                      text.end() - static_cast<std::ptrdiff_t>(suffix.size()),
+                      [](char a, char b) { return lower_char(a) == lower_char(b); });
+}
+
+bool starts_with_ignoring_case(std::string_view text, std::string_view prefix) {
+    return text.size() >= prefix.size() && lower(text.substr(0, prefix.size())) == prefix;
+}
+
+std::string_view base_name(std::string_view path) {
+    const std::size_t slash = path.find_last_of("/\\");
+    return slash == std::string_view::npos ? path : path.substr(slash + 1);
+}
+
+std::string_view without_nifti_extension(std::string_view name) {
+    if (ends_with_ignoring_case(name, ".nii.gz"))
+        name.remove_suffix(7);
+    else if (ends_with_ignoring_case(name, ".nii"))
+        name.remove_suffix(4);
+    return name;
+}
+
+struct RoleWord {
+    std::string_view word;  // lower case
+    FileRole role;
+};
+// Folder names used by nnU-Net, Medical Decathlon, BraTS-style sets and this project's synth.
+constexpr RoleWord kFolderWords[] = {
+    {"labels", FileRole::label},
+    {"labelstr", FileRole::label},
+    {"labelsts", FileRole::label},
+    {"label", FileRole::label},
+    {"masks", FileRole::label},
+    {"gt", FileRole::label},
+    {"segmentations", FileRole::label},
+    {"probs", FileRole::probability},
+    {"probabilities", FileRole::probability},
+    {"probability", FileRole::probability},
+    {"predictions", FileRole::probability},
+    {"images", FileRole::image},
+    {"imagestr", FileRole::image},
+    {"imagests", FileRole::image},
+    {"image", FileRole::image},
+};
+// Name suffixes after the case name; BIDS suffixes are these without the underscore, plus
+// its own "dseg" (a discrete segmentation) and "probseg" (a probabilistic one).
+constexpr RoleWord kSuffixWords[] = {
+    {"_label", FileRole::label},         {"_seg", FileRole::label},
+    {"_mask", FileRole::label},          {"_gt", FileRole::label},
+    {"_dseg", FileRole::label},          {"_prob", FileRole::probability},
+    {"_probs", FileRole::probability},   {"_pred", FileRole::probability},
+    {"_probseg", FileRole::probability}, {"_image", FileRole::image},
+};
+
+// The innermost folder of `path` with a known name decides.
+std::optional<FileRole> role_from_folders(std::string_view path) {
+    std::string_view rest = path.substr(0, path.size() - base_name(path).size());
+    while (!rest.empty()) {
+        while (!rest.empty() && (rest.back() == '/' || rest.back() == '\\')) rest.remove_suffix(1);
+        const std::string folder = lower(base_name(rest));
+        for (const RoleWord& w : kFolderWords) {
+            if (folder == w.word) return w.role;
+        }
+        rest.remove_suffix(base_name(rest).size());
+    }
+    return std::nullopt;
+}
+
+// A BIDS name: "sub-<label>" first, then "key-value" entities, then an optional suffix.
+// Only sub and ses name the case, so an image, its derivatives and its maps pair.
+std::optional<FileNaming> bids_naming(std::string_view stem) {
+    std::vector<std::string_view> parts;
+    for (std::size_t start = 0;;) {
+        const std::size_t end = stem.find('_', start);
+        parts.push_back(stem.substr(start, end == std::string_view::npos ? end : end - start));
+        if (end == std::string_view::npos) break;
+        start = end + 1;
+    }
+    if (!starts_with_ignoring_case(parts[0], "sub-") || parts[0].size() <= 4) return std::nullopt;
+    FileNaming naming{std::string(parts[0]), std::nullopt, ""};
+    for (std::size_t i = 1; i < parts.size(); ++i) {
+        const std::string_view part = parts[i];
+        const std::size_t dash = part.find('-');
+        const bool entity = dash != std::string_view::npos && dash > 0 && dash + 1 < part.size();
+        if (entity) {
+            if (lower(part.substr(0, dash)) == "ses") {
+                naming.case_name += '_';
+                naming.case_name += part;
+            }
+        } else if (i + 1 == parts.size() && !part.empty()) {
+            naming.role = FileRole::image;
+            naming.modality = std::string(part);
+            const std::string suffix = lower(part);
+            for (const RoleWord& w : kSuffixWords) {
+                if (w.word.substr(1) == suffix) {  // the word without its '_'
+                    naming.role = w.role;
+                    naming.modality.clear();
+                }
+            }
+        } else {
+            return std::nullopt;  // "sub-01_something_else": not BIDS after all
+        }
+    }
+    return naming;
+}
+
+// nnU-Net's channel suffix: "_" and four digits.
+bool has_channel(std::string_view stem) {
+    return stem.size() > 5 && stem[stem.size() - 5] == '_' &&
+           std::all_of(stem.end() - 4, stem.end(),
+                       [](char c) { return std::isdigit(static_cast<unsigned char>(c)) != 0; });
 }
 
 // Case name -> file name; the first duplicate found is reported.
 Result<std::map<std::string, std::string>> index_by_case(const std::vector<std::string>& files,
-                                                         std::string_view role) {
+                                                         FileRole role) {
     std::map<std::string, std::string> by_case;
     for (const std::string& file : files) {
-        auto [it, inserted] = by_case.emplace(case_name(file, false), file);
+        auto [it, inserted] = by_case.emplace(name_file(file, role).case_name, file);
         if (!inserted) {
-            return make_error("two " + std::string(role) + " files belong to case '" + it->first +
-                              "': " + it->second + " and " + file);
+            return make_error("two " + std::string(role_name(role)) + " files belong to case '" +
+                              it->first + "': " + it->second + " and " + file);
         }
     }
     return by_case;
@@ -40,30 +155,47 @@ std::string list_some(const std::vector<std::string>& names) {
 
 }  // namespace
 
+const char* role_name(FileRole role) {
+    constexpr const char* kNames[] = {"image", "label", "probability map"};  // by FileRole
+    static_assert(std::size(kNames) == kFileRoles.size());
+    return kNames[static_cast<std::size_t>(role)];
+}
+
 bool is_nifti_name(std::string_view file_name) {
     return ends_with_ignoring_case(file_name, ".nii") ||
            ends_with_ignoring_case(file_name, ".nii.gz");
 }
 
-std::string case_name(std::string_view file_name, bool strip_channel) {
-    std::string_view name = file_name;
-    if (ends_with_ignoring_case(name, ".nii.gz")) {
-        name.remove_suffix(7);
-    } else if (ends_with_ignoring_case(name, ".nii")) {
-        name.remove_suffix(4);
+FileNaming name_file(std::string_view path, std::optional<FileRole> known_role) {
+    std::string_view stem = without_nifti_extension(base_name(path));
+    if (auto bids = bids_naming(stem)) {
+        if (!bids->role) bids->role = role_from_folders(path);
+        if (known_role) bids->role = known_role;
+        return *std::move(bids);
     }
-    const bool has_channel = name.size() > 5 && name[name.size() - 5] == '_' &&
-                             std::all_of(name.end() - 4, name.end(), [](char c) {
-                                 return std::isdigit(static_cast<unsigned char>(c)) != 0;
-                             });
-    if (strip_channel && has_channel) name.remove_suffix(5);
-    return std::string(name);
+    FileNaming naming;
+    for (const RoleWord& w : kSuffixWords) {
+        if (stem.size() > w.word.size() && ends_with_ignoring_case(stem, w.word)) {
+            naming.role = w.role;
+            stem.remove_suffix(w.word.size());
+            break;
+        }
+    }
+    if (!naming.role) naming.role = role_from_folders(path);
+    const std::optional<FileRole> role = known_role ? known_role : naming.role;
+    if ((!role || *role == FileRole::image) && has_channel(stem)) {
+        naming.modality = std::string(stem.substr(stem.size() - 4));
+        stem.remove_suffix(5);
+        naming.role = FileRole::image;
+    }
+    if (known_role) naming.role = known_role;
+    naming.case_name = std::string(stem);
+    return naming;
 }
 
-Result<std::vector<CasePair>> pair_cases(const std::vector<std::string>& first,
-                                         std::string_view first_role,
+Result<std::vector<CasePair>> pair_cases(const std::vector<std::string>& first, FileRole first_role,
                                          const std::vector<std::string>& second,
-                                         std::string_view second_role) {
+                                         FileRole second_role) {
     auto first_cases = index_by_case(first, first_role);
     if (!first_cases) return first_cases.error();
     auto second_cases = index_by_case(second, second_role);
@@ -85,10 +217,12 @@ Result<std::vector<CasePair>> pair_cases(const std::vector<std::string>& first,
     if (!only_first.empty() || !only_second.empty()) {
         std::string message = "cases are not paired by name:";
         if (!only_first.empty()) {
-            message += " no " + std::string(second_role) + " for " + list_some(only_first) + ";";
+            message += " no " + std::string(role_name(second_role)) + " for " +
+                       list_some(only_first) + ";";
         }
         if (!only_second.empty()) {
-            message += " no " + std::string(first_role) + " for " + list_some(only_second) + ";";
+            message += " no " + std::string(role_name(first_role)) + " for " +
+                       list_some(only_second) + ";";
         }
         message.pop_back();
         return make_error(message);

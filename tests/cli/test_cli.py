@@ -9,9 +9,12 @@ import gzip
 import hashlib
 import json
 import math
+import os
 import shutil
+import stat
 import subprocess
 import sys
+import tempfile
 import unittest
 import xml.etree.ElementTree as ElementTree
 from fractions import Fraction
@@ -23,6 +26,9 @@ import scipy.ndimage
 
 CLS = ""
 WORK = Path()
+# Real MS lesion masks (Lesjak et al., Neuroinformatics 2017, DOI 10.1007/s12021-017-9348-7,
+# CC-BY): read from ../shared beside the repository, linked from a temporary folder, never copied.
+OPEN_MS = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "open_ms"
 
 
 def run(*args, expect=0):
@@ -463,6 +469,106 @@ class Cli(unittest.TestCase):
         self.assertIn("option --calibration is required", proc.stderr)
         proc = run("info", WORK / "does_not_exist.nii", expect=1)
         self.assertIn("does_not_exist.nii: no such file", proc.stderr)
+
+    # --- Outputs that never destroy, and inputs through links. ---------------------------
+
+    def calibrate_args(self, probs=None, labels=None, alpha=0.2):
+        return ("calibrate", "--probs", probs or self.data / "probs",
+                "--labels", labels or self.data / "labels", "--epsilon", 0.1, "--alpha", alpha)
+
+    def test_outputs_to_a_fifo_stdout_a_link_and_refusals(self):
+        tmp = Path(tempfile.mkdtemp(prefix="outputs-", dir=WORK))
+        regular = tmp / "regular.json"
+        run(*self.calibrate_args(), "--out", regular)
+        certificate = regular.read_bytes()
+
+        # A FIFO is written through, not replaced: a reader gets the same certificate.
+        fifo = tmp / "cert.fifo"
+        os.mkfifo(fifo)
+        received = tmp / "received.json"
+        with open(received, "wb") as sink:
+            cat = subprocess.Popen(["cat", str(fifo)], stdout=sink)
+            run(*self.calibrate_args(), "--out", fifo)
+            self.assertEqual(cat.wait(timeout=60), 0)
+        self.assertEqual(received.read_bytes(), certificate)
+        self.assertTrue(stat.S_ISFIFO(os.lstat(fifo).st_mode), "the FIFO is still a FIFO")
+
+        # "-" is standard output. calibrate prints its summary there too, after the document.
+        proc = run(*self.calibrate_args(), "--out", "-")
+        self.assertTrue(proc.stdout.startswith(certificate.decode()), proc.stdout[:200])
+        self.assertIn("certificate written to -", proc.stdout[len(certificate):])
+
+        # A link to a regular file stays a link; its target gets the certificate.
+        (tmp / "real").mkdir()
+        (tmp / "real" / "cert.json").write_text("old")
+        (tmp / "link.json").symlink_to("real/cert.json")
+        run(*self.calibrate_args(), "--out", tmp / "link.json")
+        self.assertTrue((tmp / "link.json").is_symlink())
+        self.assertEqual((tmp / "real" / "cert.json").read_bytes(), certificate)
+        self.assertEqual(sorted(p.name for p in (tmp / "real").iterdir()), ["cert.json"])
+
+        # A failed run leaves an earlier output byte for byte (alpha 0.02 needs 49 cases).
+        proc = run(*self.calibrate_args(alpha=0.02), "--out", regular, expect=1)
+        self.assertIn("at least 49 calibration cases", proc.stderr)
+        self.assertEqual(regular.read_bytes(), certificate)
+
+        # A folder, or a link to nothing, is refused by name and left as it was.
+        proc = run(*self.calibrate_args(), "--out", tmp / "real", expect=1)
+        self.assertEqual(proc.stderr.strip().splitlines()[-1],
+                         f"cls calibrate: error: {tmp / 'real'}: is a folder, not a file to write to")
+        (tmp / "dangling.json").symlink_to("missing/cert.json")
+        proc = run(*self.calibrate_args(), "--out", tmp / "dangling.json", expect=1)
+        self.assertEqual(proc.stderr.strip().splitlines()[-1],
+                         f"cls calibrate: error: {tmp / 'dangling.json'}: is a link to "
+                         "missing/cert.json, which does not exist")
+        self.assertTrue((tmp / "dangling.json").is_symlink())
+        self.assertEqual(sorted(p.name for p in tmp.iterdir()),
+                         ["cert.fifo", "dangling.json", "link.json", "real", "received.json",
+                          "regular.json"], "no temporary file is left")
+
+    def test_inputs_through_links(self):
+        tmp = Path(tempfile.mkdtemp(prefix="links-", dir=WORK))
+        direct = tmp / "direct.json"
+        run(*self.calibrate_args(), "--out", direct)
+        # A folder of links to files, and a link to a folder.
+        (tmp / "probs").mkdir()
+        for real in sorted((self.data / "probs").iterdir()):
+            (tmp / "probs" / real.name).symlink_to(real)
+        (tmp / "labels").symlink_to(self.data / "labels", target_is_directory=True)
+        linked = tmp / "linked.json"
+        run(*self.calibrate_args(tmp / "probs", tmp / "labels"), "--out", linked)
+        self.assertEqual(linked.read_bytes(), direct.read_bytes())
+        # A dangling link is an error naming the link and its target.
+        (tmp / "probs" / "case_900.nii.gz").symlink_to(tmp / "gone" / "case_900.nii.gz")
+        proc = run(*self.calibrate_args(tmp / "probs", tmp / "labels"), "--out", tmp / "x.json",
+                   expect=1)
+        self.assertEqual(proc.stderr.strip().splitlines()[-1],
+                         f"cls calibrate: error: {tmp / 'probs' / 'case_900.nii.gz'}: is a link to "
+                         f"{tmp / 'gone' / 'case_900.nii.gz'}, which does not exist")
+        self.assertFalse((tmp / "x.json").exists())
+
+    def test_real_size_bids_names_through_links(self):
+        if not OPEN_MS.is_dir():
+            self.skipTest(f"{OPEN_MS} is absent (the open_ms data sits in ../shared beside the repo)")
+        tmp = Path(tempfile.mkdtemp(prefix="open-ms-", dir=WORK))
+        probs, labels = tmp / "derivatives" / "probs", tmp / "derivatives" / "labels"
+        probs.mkdir(parents=True)
+        labels.mkdir(parents=True)
+        patients = ("07", "19", "26")
+        for p in patients:
+            gold = next((OPEN_MS / f"patient{p}").glob("GOLD_STANDARD*.nii.gz"))
+            # A binary mask is a valid (if sharp) probability map on the same grid.
+            (probs / f"sub-{p}_ses-01_space-MNI_label-lesion_probseg.nii.gz").symlink_to(
+                OPEN_MS / "lesion_masks_MNI" / f"patient{p}_GOLD_STANDARD.nii.gz")
+            (labels / f"sub-{p}_ses-01_space-MNI_desc-lesion_mask.nii.gz").symlink_to(gold)
+        out = tmp / "cert.json"
+        proc = run(*self.calibrate_args(probs, labels, alpha=0.5), "--out", out)
+        self.assertIn("of n = 3 cases", proc.stdout)
+        document = json.loads(out.read_text())
+        self.assertEqual(document["n"], 3)
+        sha = [hashlib.sha256(next((OPEN_MS / f"patient{p}").glob("GOLD_STANDARD*")).read_bytes())
+               .hexdigest() for p in patients]
+        self.assertEqual([c["label_sha256"] for c in document["cases"]], sha)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,9 @@
-// The native file edge: whole-file reads, writes that are complete or absent (temporary
-// name, then rename), directory listings, and NIfTI files with transparent gzip.
+// The native file edge: whole-file reads, writes that never destroy, directory listings that
+// follow links, and NIfTI files with transparent gzip.
 // The core never touches files; the CLI (and native tools) go through here.
+// [X] outputs to new paths, regular files, links to regular files, "-", FIFOs and devices
+// [X] inputs through links to files and folders; a dangling link is an error naming it
+// [ ] SIGPIPE: a reader that leaves a FIFO or pipe early ends the process, as for any tool
 #pragma once
 
 #include <cstdint>
@@ -19,9 +22,19 @@ namespace cls::io {
 using Bytes = std::vector<std::uint8_t>;
 
 [[nodiscard]] Result<Bytes> read_file(const std::filesystem::path& path);
-// Writes to "<path>.tmp-<pid>" and renames over `path`, so readers never see half a file.
+// Writes `bytes` as the path's kind asks, and on failure leaves what was there untouched:
+// - a new path or a regular file: written to "<name>.tmp-<pid>" beside it, then renamed over
+//   it, so readers never see half a file; no temporary is left behind on failure;
+// - a link to a regular file: the same beside the link's final target, which is replaced
+//   (the link stays a link);
+// - "-", "/dev/stdout", "/dev/stderr", "/dev/fd/N": written to that descriptor of this process;
+// - an existing FIFO, character or block device (/dev/null): opened and written through, no
+//   temporary and no rename (a FIFO blocks until a reader opens it);
+// - a folder, or a link whose target is missing: refused, with a message naming the path.
 [[nodiscard]] Status write_file_atomic(const std::filesystem::path& path, const Bytes& bytes);
-// Names of the .nii / .nii.gz files directly inside `dir`, sorted.
+// Names of the .nii / .nii.gz files directly inside `dir` (itself possibly a link), sorted;
+// links to files are listed under the link's name. A dangling link is an error naming it and
+// its target.
 [[nodiscard]] Result<std::vector<std::string>> list_nifti_files(const std::filesystem::path& dir);
 
 struct LoadedNifti {
