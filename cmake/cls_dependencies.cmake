@@ -1,4 +1,5 @@
-# Dependencies as interface targets. Natively they come from Debian's CMake packages.
+# Dependencies as interface targets. Natively they come from Debian's CMake packages (libzip
+# from pkg-config).
 # Under Emscripten the find root excludes /usr, and -I/usr/include would let glibc's headers
 # shadow Emscripten's libc, so Eigen is reached as its own folder and nlohmann_json through a
 # shim folder holding only a link to it.
@@ -15,6 +16,10 @@ else()
   find_package(Eigen3 3.4 REQUIRED NO_MODULE)
   find_package(nlohmann_json 3.10 REQUIRED)
   find_package(ZLIB REQUIRED)
+  # libzip reads nnU-Net's .npz probability files at the native edge (Debian ships no CMake
+  # package for it, only libzip.pc); the browser reads .npz in JS (web/npz.js) instead.
+  find_package(PkgConfig REQUIRED)
+  pkg_check_modules(LIBZIP REQUIRED IMPORTED_TARGET libzip)
   add_library(cls_eigen INTERFACE)
   target_link_libraries(cls_eigen INTERFACE Eigen3::Eigen)
   add_library(cls_json INTERFACE)

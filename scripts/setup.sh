@@ -8,6 +8,7 @@ packages=(
   g++ cmake ninja-build pkg-config         # native toolchain
   libeigen3-dev nlohmann-json3-dev         # header-only core dependencies
   zlib1g-dev                               # .nii.gz at the file edge
+  libzip-dev                               # nnU-Net's .npz probabilities at the native file edge
   libgtest-dev libgmock-dev libbenchmark-dev
   emscripten                               # the core and the app compiled to WebAssembly
   dpkg-dev                                 # apt-get source, for Dear ImGui's sources
