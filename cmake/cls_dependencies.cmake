@@ -1,4 +1,5 @@
-# Dependencies as interface targets. Natively they come from Debian's CMake packages.
+# Dependencies as interface targets. Natively they come from Debian's CMake packages (libzip
+# from pkg-config).
 # Under Emscripten the find root excludes /usr, and -I/usr/include would let glibc's headers
 # shadow Emscripten's libc, so Eigen is reached as its own folder and nlohmann_json through a
 # shim folder holding only a link to it.
@@ -17,6 +18,10 @@ else()
   find_package(ZLIB REQUIRED)
   # The CLI's option parsing and per-command --help (header-only, Debian's libcli11-dev).
   find_package(CLI11 2.1 REQUIRED CONFIG)
+  # libzip reads nnU-Net's .npz probability files at the native edge (Debian ships no CMake
+  # package for it, only libzip.pc); the browser reads .npz in JS (web/npz.js) instead.
+  find_package(PkgConfig REQUIRED)
+  pkg_check_modules(LIBZIP REQUIRED IMPORTED_TARGET libzip)
   add_library(cls_eigen INTERFACE)
   target_link_libraries(cls_eigen INTERFACE Eigen3::Eigen)
   add_library(cls_json INTERFACE)

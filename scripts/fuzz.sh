@@ -12,7 +12,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-60}"
 targets=("${@:2}")
-((${#targets[@]})) || targets=(fuzz_nifti fuzz_nifti_gz fuzz_certificate fuzz_model_manifest fuzz_onnx_model)
+((${#targets[@]})) || targets=(fuzz_nifti fuzz_nifti_gz fuzz_certificate fuzz_model_manifest fuzz_onnx_model
+                                fuzz_npy fuzz_npz)
 
 scripts/setup.sh
 cmake --preset native-fuzz >/dev/null
@@ -21,7 +22,8 @@ cmake --build --preset native-fuzz -j "$(nproc)"
 # Largest input per target: headers with a few voxels; compressed streams a little larger so
 # that gzip bombs stay in reach; certificates with a handful of cases.
 declare -A max_len=([fuzz_nifti]=4096 [fuzz_nifti_gz]=8192 [fuzz_certificate]=4096
-                   [fuzz_model_manifest]=4096 [fuzz_onnx_model]=4096)
+                   [fuzz_model_manifest]=4096 [fuzz_onnx_model]=4096 [fuzz_npy]=4096
+                   [fuzz_npz]=8192)
 
 work=build/fuzz/corpus-work
 findings=0

@@ -9,6 +9,7 @@ packages=(
   libeigen3-dev nlohmann-json3-dev         # header-only core dependencies
   zlib1g-dev                               # .nii.gz at the file edge
   libcli11-dev                             # the CLI's options and per-command --help
+  libzip-dev                               # nnU-Net's .npz probabilities at the native file edge
   libgtest-dev libgmock-dev libbenchmark-dev
   emscripten                               # the core and the app compiled to WebAssembly
   dpkg-dev                                 # apt-get source, for Dear ImGui's sources

@@ -5,8 +5,10 @@ with /usr/bin/python3, which has numpy and nibabel, after changing it).
 Valid NIfTI-1 and NIfTI-2 files of every supported datatype and both byte orders, written by
 nibabel, slightly damaged copies (truncated, bad magic, huge dims, NaN pixdim, qform/sform
 corners), their .nii.gz versions and hostile gzip streams, and valid and damaged calibration
-certificates, model manifests, and small ONNX models written by the onnx package. Small on
-purpose: libFuzzer grows the corpus itself (scripts/fuzz.sh).
+certificates, model manifests, small ONNX models written by the onnx package, and .npy arrays
+and .npz archives written by numpy as nnU-Net writes its probabilities (every float width,
+both byte orders, Fortran order, format 2.0 and 3.0, truncated, bad headers, a zip bomb). Small
+on purpose: libFuzzer grows the corpus itself (scripts/fuzz.sh).
 """
 import gzip
 import io
@@ -14,6 +16,7 @@ import json
 import pathlib
 import shutil
 import struct
+import zipfile
 
 import nibabel as nib
 import numpy as np
@@ -146,6 +149,73 @@ def onnx_seeds():
     return seeds
 
 
+def npy_bytes(array, version=None):
+    buffer = io.BytesIO()
+    if version is None:
+        np.save(buffer, array)
+    else:
+        np.lib.format.write_array(buffer, array, version=version)
+    return buffer.getvalue()
+
+
+def npy_seeds():
+    """Arrays shaped (C, z, y, x) = (C, 4, 3, 2), the fuzz target's reference grid, and others."""
+    rng = np.random.default_rng(11)
+    probabilities = rng.random((2, 4, 3, 2), dtype=np.float32)
+    seeds = {
+        "f4_nnunet.npy": npy_bytes(probabilities),
+        "f2_nnunet.npy": npy_bytes(probabilities.astype(np.float16)),
+        "f8.npy": npy_bytes(probabilities.astype(np.float64)),
+        "f4_big_endian.npy": npy_bytes(probabilities.astype(">f4")),
+        "f2_big_endian.npy": npy_bytes(probabilities.astype(">f2")),
+        "f4_fortran.npy": npy_bytes(np.asfortranarray(probabilities)),
+        "u1.npy": npy_bytes((probabilities * 255).astype(np.uint8)),
+        "v2.npy": npy_bytes(probabilities, version=(2, 0)),
+        "v3.npy": npy_bytes(probabilities, version=(3, 0)),
+        "scalar.npy": npy_bytes(np.float32(0.5)),
+        "wrong_grid.npy": npy_bytes(rng.random((2, 2, 3, 4), dtype=np.float32)),
+        "i4.npy": npy_bytes(np.arange(6, dtype=np.int32)),
+    }
+    base = seeds["f4_nnunet.npy"]
+    seeds["truncated_data.npy"] = base[:-3]
+    seeds["truncated_header.npy"] = base[:40]
+    seeds["bad_magic.npy"] = b"\x93NUMPX" + base[6:]
+    seeds["bad_version.npy"] = base[:6] + b"\x04\x00" + base[8:]
+    seeds["bad_dict.npy"] = base.replace(b"'fortran_order': False", b"'fortran_order': 0    ")
+    seeds["extra_key.npy"] = base.replace(b"'shape'", b"'shapy'")
+    seeds["huge_shape.npy"] = base.replace(b"(2, 4, 3, 2)", b"(9999999999, 99999)")
+    return seeds
+
+
+def npz_bytes(compress=True, **arrays):
+    buffer = io.BytesIO()
+    (np.savez_compressed if compress else np.savez)(buffer, **arrays)
+    return buffer.getvalue()
+
+
+def npz_seeds(npy):
+    rng = np.random.default_rng(12)
+    probabilities = rng.random((2, 4, 3, 2), dtype=np.float32)
+    seeds = {
+        # nnU-Net v2's own call: np.savez_compressed(..., probabilities=...).
+        "nnunet_f4.npz": npz_bytes(probabilities=probabilities),
+        "nnunet_f2.npz": npz_bytes(probabilities=probabilities.astype(np.float16)),
+        "stored.npz": npz_bytes(False, probabilities=probabilities),
+        "other_members.npz": npz_bytes(softmax=probabilities, seg=np.zeros(3, np.uint8)),
+        "bad_npy_member.npz": npz_bytes(probabilities=probabilities),
+    }
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("probabilities.npy", npy["bad_dict.npy"])
+    seeds["bad_npy_member.npz"] = buffer.getvalue()
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("probabilities.npy", bytes(2 << 20))  # past the target's 1 MiB limit
+    seeds["bomb.npz"] = buffer.getvalue()
+    seeds["truncated.npz"] = seeds["nnunet_f4.npz"][:-30]
+    return seeds
+
+
 def main():
     shutil.rmtree(ROOT, ignore_errors=True)
     nifti = nifti_seeds()
@@ -159,6 +229,11 @@ def main():
         write("fuzz_model_manifest", name, data)
     for name, data in onnx_seeds().items():
         write("fuzz_onnx_model", name, data)
+    npy = npy_seeds()
+    for name, data in npy.items():
+        write("fuzz_npy", name, data)
+    for name, data in npz_seeds(npy).items():
+        write("fuzz_npz", name, data)
     files = list(ROOT.rglob("*"))
     total = sum(f.stat().st_size for f in files if f.is_file())
     print(f"make_corpus: {sum(f.is_file() for f in files)} files, {total} bytes in {ROOT}")

@@ -1,0 +1,45 @@
+// nnU-Net v2 probability maps (`nnUNetv2_predict --save_probabilities`): the array saved as
+// `probabilities` in `<case>.npz` split into one Volume per class on the case's own grid. The
+// `<case>.pkl` beside it is a pickle and is never read: the case's image or label gives the
+// grid and the affine instead.
+//
+// What nnU-Net's own code says (MIC-DKFZ/nnUNet, read through the code search):
+// - nnunetv2/inference/export_prediction.py (commit 50694aa), export_prediction_from_logits,
+//   line 89: `np.savez_compressed(output_file_truncated + '.npz',
+//   probabilities=probabilities_final)`: a deflate-compressed zip, one member
+//   `probabilities.npy`. Lines 54-62: cropping and the transpose are undone first
+//   (`transpose([0] + [i + 1 for i in plans_manager.transpose_backward])`), so the array is in
+//   the order the image reader returned, class first.
+// - dtype: float32 today (utilities/label_handling/label_handling.py at 09eef55,
+//   apply_inference_nonlin: `logits = logits.float()` before softmax or sigmoid, and
+//   revert_cropping_on_probabilities keeps that dtype); early versions (export_prediction.py
+//   at commit 0a3c6b2) allocated `np.float16`. Both are read here. With regions (sigmoid)
+//   there is no background channel; with labels (softmax) channel 0 is background.
+// - Axis order: imageio/simpleitk_reader_writer.py (82e825d) line 41 `sitk.GetArrayFromImage`
+//   gives (z, y, x), and imageio/nibabel_reader_writer.py (bbc43bb) line 54 (NibabelIO)
+//   transposes nibabel's (i, j, k) array with `.transpose((2, 1, 0))` "to be consistent with
+//   the way SimpleITk reads images". Either way the saved array is (C, z, y, x) with x = the
+//   NIfTI file's i axis, in C order: voxel (i, j, k) of class c is array[c, k, j, i].
+// [X] (C, z, y, x) arrays in any dtype cls::npy reads (float16 and float32 as nnU-Net writes)
+// [X] the grid checked against the reference, the message naming both shapes
+// [ ] NibabelIOWithReorient: its arrays are on the RAS-reoriented grid, not the file's; a
+//     non-RAS reference then has the wrong axes (permuted dims are refused, flips are not seen)
+// [ ] 2D configurations saved as (C, 1, y, x) of a 2D image: only 3D references are checked
+#pragma once
+
+#include <vector>
+
+#include "cls/npy.hpp"
+#include "cls/result.hpp"
+#include "cls/volume.hpp"
+
+namespace cls {
+
+// One Volume per class with the reference's dims, affine and spacing: voxel (i, j, k) of
+// channel c is probabilities[c, k, j, i]. Refuses an array that is not 4D or whose (x, y, z)
+// differs from the reference's dims. Values are copied as they are (no range check: callers
+// check probabilities in [0, 1] where they need it).
+[[nodiscard]] Result<std::vector<Volume>> nnunet_probability_channels(
+    const npy::Array& probabilities, const Volume& reference);
+
+}  // namespace cls

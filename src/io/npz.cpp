@@ -1,0 +1,137 @@
+#include "cls/io/npz.hpp"
+
+#include <zip.h>
+
+#include <limits>
+#include <memory>
+
+#include "cls/nnunet_probabilities.hpp"
+#include "cls/npy.hpp"
+#include "cls/sha256.hpp"
+
+namespace cls::io {
+namespace {
+
+// Room for a .npy header (numpy caps it at 10000 bytes) beside the data.
+constexpr std::size_t kNpyHeaderAllowance = 16 << 10;
+
+struct ArchiveCloser {
+    void operator()(zip_t* archive) const { zip_discard(archive); }
+};
+struct FileCloser {
+    void operator()(zip_file_t* file) const { zip_fclose(file); }
+};
+
+std::string error_text(zip_error_t* error) {
+    const char* text = zip_error_strerror(error);
+    return text != nullptr ? text : "unknown error";
+}
+
+std::string member_list(zip_t* archive) {
+    const zip_int64_t count = zip_get_num_entries(archive, 0);
+    std::string names;
+    for (zip_int64_t i = 0; i < count; ++i) {
+        const char* name = zip_get_name(archive, static_cast<zip_uint64_t>(i), ZIP_FL_ENC_RAW);
+        if (name == nullptr) continue;
+        if (!names.empty()) names += ", ";
+        names += name;
+    }
+    return names.empty() ? "none" : names;
+}
+
+}  // namespace
+
+Result<Bytes> read_npz_member(std::span<const std::uint8_t> npz, std::string_view member,
+                              std::size_t max_bytes) {
+    zip_error_t error;
+    zip_error_init(&error);
+    // The buffer is borrowed (freep 0): it outlives the archive, which is discarded below.
+    zip_source_t* source = zip_source_buffer_create(npz.data(), npz.size(), 0, &error);
+    if (source == nullptr) {
+        const std::string text = error_text(&error);
+        zip_error_fini(&error);
+        return make_error("cannot read the archive: " + text);
+    }
+    std::unique_ptr<zip_t, ArchiveCloser> archive(zip_open_from_source(source, ZIP_RDONLY, &error));
+    if (!archive) {
+        zip_source_free(source);  // zip_open_from_source takes it only on success
+        const std::string text = error_text(&error);
+        zip_error_fini(&error);
+        return make_error("not a readable .npz (zip) archive: " + text);
+    }
+    zip_error_fini(&error);
+
+    const std::string name(member);
+    const zip_int64_t index = zip_name_locate(archive.get(), name.c_str(), 0);
+    if (index < 0) {
+        return make_error("the archive has no member '" + name +
+                          "'; its members are: " + member_list(archive.get()));
+    }
+    const auto at = static_cast<zip_uint64_t>(index);
+    zip_stat_t stat;
+    zip_stat_init(&stat);
+    if (zip_stat_index(archive.get(), at, 0, &stat) != 0 || (stat.valid & ZIP_STAT_SIZE) == 0) {
+        return make_error("cannot tell the size of the member '" + name +
+                          "': " + error_text(zip_get_error(archive.get())));
+    }
+    if ((stat.valid & ZIP_STAT_ENCRYPTION_METHOD) != 0 && stat.encryption_method != ZIP_EM_NONE) {
+        return make_error("the member '" + name + "' is encrypted, which .npz files never are");
+    }
+    if (stat.size > max_bytes) {
+        return make_error("the member '" + name + "' declares " + std::to_string(stat.size) +
+                          " bytes uncompressed, more than the " + std::to_string(max_bytes) +
+                          " it may hold here; refusing it unread (a zip bomb?)");
+    }
+    std::unique_ptr<zip_file_t, FileCloser> file(zip_fopen_index(archive.get(), at, 0));
+    if (!file) {
+        return make_error("cannot open the member '" + name +
+                          "': " + error_text(zip_get_error(archive.get())));
+    }
+    Bytes bytes(static_cast<std::size_t>(stat.size));
+    std::size_t filled = 0;
+    while (filled < bytes.size()) {
+        const zip_int64_t n = zip_fread(file.get(), bytes.data() + filled, bytes.size() - filled);
+        if (n < 0) {
+            return make_error("the member '" + name +
+                              "' is corrupt: " + error_text(zip_file_get_error(file.get())));
+        }
+        if (n == 0) break;
+        filled += static_cast<std::size_t>(n);
+    }
+    if (filled != bytes.size()) {
+        return make_error("the member '" + name + "' declares " + std::to_string(bytes.size()) +
+                          " bytes but holds only " + std::to_string(filled));
+    }
+    std::uint8_t extra = 0;
+    const zip_int64_t more = zip_fread(file.get(), &extra, 1);
+    if (more != 0) {
+        return make_error(
+            "the member '" + name + "' holds more than the " + std::to_string(bytes.size()) +
+            " bytes it declares" +
+            (more < 0 ? " (" + error_text(zip_file_get_error(file.get())) + ")" : std::string()));
+    }
+    return bytes;
+}
+
+Result<LoadedProbabilities> load_nnunet_npz(const std::filesystem::path& path,
+                                            const Volume& reference) {
+    auto bytes = read_file(path);
+    if (!bytes) return bytes.error();
+    std::string digest = sha256_hex(*bytes);
+    const std::string where = path.string();
+
+    std::size_t limit = std::numeric_limits<std::size_t>::max();
+    const std::size_t voxels = reference.voxel_count();
+    if (voxels <= (limit - kNpyHeaderAllowance) / (kMaxNnunetClasses * sizeof(double))) {
+        limit = kNpyHeaderAllowance + voxels * kMaxNnunetClasses * sizeof(double);
+    }
+    auto member = read_npz_member(*bytes, "probabilities.npy", limit);
+    if (!member) return member.error().in(where);
+    auto array = npy::read(*member);
+    if (!array) return array.error().in(where + " (probabilities.npy)");
+    auto channels = nnunet_probability_channels(*array, reference);
+    if (!channels) return channels.error().in(where);
+    return LoadedProbabilities{std::move(*channels), std::move(digest)};
+}
+
+}  // namespace cls::io
