@@ -53,6 +53,13 @@ def cls_threshold(cases, epsilon, alpha):
     return t[k - 1]
 
 
+def lesion_sum(four):
+    """The map the tool makes of channels 1+2+3: float32 sums, left to right, and sums within
+    1e-4 above 1 read as 1 (float rounding of a softmax)."""
+    combined = (four[..., 1] + four[..., 2]) + four[..., 3]
+    return np.where((combined > 1) & (combined <= 1 + 1e-4), np.float32(1), combined)
+
+
 def save(data, path, affine):
     nib.save(nib.Nifti1Image(data, affine), str(path))
 
@@ -91,9 +98,7 @@ class LesionInputs(unittest.TestCase):
             lesion_classes = p[..., None] * s
             four = np.concatenate([(1 - p)[..., None], lesion_classes], axis=-1).astype(np.float32)
             save(four, cls.dir / "four" / f"{name}.nii", affine)
-            # The 3D map the tool should make of channels 1+2+3: float32 sums, left to right.
-            combined = (four[..., 1] + four[..., 2]) + four[..., 3]
-            combined = np.where((combined > 1) & (combined <= 1 + 1e-4), np.float32(1), combined)
+            combined = lesion_sum(four)
             save(combined.astype(np.float32), cls.dir / "combined" / f"{name}.nii", affine)
             sigmoid = np.stack([p, np.clip(p + 0.3, 0, 1)], axis=-1).astype(np.float32)
             save(sigmoid, cls.dir / "sigmoid" / f"{name}.nii.gz", affine)
@@ -317,8 +322,7 @@ class RealSize(unittest.TestCase):
             label = np.zeros(p.shape, np.float32)
             label[lesion] = np.where(np.broadcast_to(z, p.shape)[lesion] < 0.5, 1, 4)
             save(label, root / "labels" / f"{name}{suffix}", image.affine)
-            combined = (four[..., 1] + four[..., 2]) + four[..., 3]
-            combined = np.where((combined > 1) & (combined <= 1 + 1e-4), np.float32(1), combined)
+            combined = lesion_sum(four)
             cases.append((combined, lesion))
         out = root / "cert.json"
         run("calibrate", "--probs", root / "probs", "--labels", root / "labels", "--epsilon", 0.3,
