@@ -9,8 +9,6 @@
 namespace cls::app {
 namespace {
 
-// Loading work per frame: enough to move fast, little enough to keep the UI responsive.
-constexpr auto kFrameBudget = std::chrono::milliseconds(12);
 constexpr float kSidePanelWidth = 430.0f;
 constexpr std::size_t kMaxErrorsShown = 50;
 constexpr double kMemoryHeadroom = 64.0 * 1024 * 1024;
@@ -189,7 +187,7 @@ void App::advance_loading() {
     const auto start = std::chrono::steady_clock::now();
     const std::uint64_t generation = store_.generation();
     while (!pending_.empty() && !awaiting_ &&
-           std::chrono::steady_clock::now() - start < kFrameBudget) {
+           std::chrono::steady_clock::now() - start < frame_budget_) {
         PendingFile file = std::move(pending_.front());
         pending_.pop_front();
         load_one(file);

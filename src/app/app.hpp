@@ -6,6 +6,7 @@
 // progress and cancel. Everything reaches the platform through `Platform`.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <map>
@@ -30,6 +31,9 @@ public:
     explicit App(Platform& platform) : platform_(platform) {}
 
     void frame();
+    // Loading work per frame (12 ms by default). Tests lift it so that what a frame loads does
+    // not depend on how busy the machine is.
+    void set_frame_budget(std::chrono::milliseconds budget) { frame_budget_ = budget; }
 
     // The bridge's entry points (wasm/bridge.cpp); none of them blocks or throws.
     // Announces `count` files the page is about to read, so progress counts them from the start.
@@ -151,6 +155,8 @@ private:
     std::size_t job_done_ = 0;
     std::size_t job_announced_ = 0;  // announced files not queued yet
     std::uint64_t cancels_ = 0;      // the page stops reading files when this changes
+    // Enough to move fast, little enough to keep the UI responsive.
+    std::chrono::milliseconds frame_budget_{12};
 
     struct KeptCalibration {
         std::string label;
