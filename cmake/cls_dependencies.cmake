@@ -1,5 +1,5 @@
 # Dependencies as interface targets. Natively they come from Debian's CMake packages (libzip
-# from pkg-config).
+# from pkg-config; OpenSSL and zlib through CMake's own find modules).
 # Under Emscripten the find root excludes /usr, and -I/usr/include would let glibc's headers
 # shadow Emscripten's libc, so Eigen is reached as its own folder and nlohmann_json through a
 # shim folder holding only a link to it.
@@ -16,6 +16,8 @@ else()
   find_package(Eigen3 3.4 REQUIRED NO_MODULE)
   find_package(nlohmann_json 3.10 REQUIRED)
   find_package(ZLIB REQUIRED)
+  # SHA-256 of every input file (libcrypto's EVP digests use the CPU's SHA extensions).
+  find_package(OpenSSL 3.0 REQUIRED COMPONENTS Crypto)
   # The CLI's option parsing and per-command --help (header-only, Debian's libcli11-dev).
   find_package(CLI11 2.1 REQUIRED CONFIG)
   # libzip reads nnU-Net's .npz probability files at the native edge (Debian ships no CMake

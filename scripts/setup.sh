@@ -8,6 +8,8 @@ packages=(
   g++ cmake ninja-build pkg-config         # native toolchain
   libeigen3-dev nlohmann-json3-dev         # header-only core dependencies
   zlib1g-dev                               # .nii.gz at the file edge
+  libssl-dev                               # SHA-256 of inputs through libcrypto's EVP: it uses
+                                           # the CPU's SHA extensions, ~8x our portable code
   libcli11-dev                             # the CLI's options and per-command --help
   libzip-dev                               # nnU-Net's .npz probabilities at the native file edge
   libgtest-dev libgmock-dev libbenchmark-dev

@@ -1,3 +1,4 @@
+// The hand-written SHA-256 (FIPS 180-4), and the hex helpers both implementations share.
 #include "cls/sha256.hpp"
 
 #include <algorithm>
@@ -33,9 +34,9 @@ std::uint32_t load_big_endian(const std::uint8_t* bytes) {
 
 }  // namespace
 
-Sha256::Sha256() : state_(kInitialState) {}
+PortableSha256::PortableSha256() : state_(kInitialState) {}
 
-void Sha256::update(std::span<const std::uint8_t> bytes) {
+void PortableSha256::update(std::span<const std::uint8_t> bytes) {
     total_bytes_ += bytes.size();
     // Top up a partial block first, so that whole blocks can then be hashed in place.
     if (buffered_ > 0) {
@@ -52,7 +53,7 @@ void Sha256::update(std::span<const std::uint8_t> bytes) {
     buffered_ = bytes.size();
 }
 
-std::array<std::uint8_t, 32> Sha256::finish() {
+Sha256Digest PortableSha256::finish() {
     // Section 5.1.1: a 1 bit, zeros up to 56 mod 64 bytes, then the length in bits, big-endian.
     const std::uint64_t bit_length = total_bytes_ * 8;
     std::array<std::uint8_t, kBlockBytes + 8> padding{0x80};
@@ -63,14 +64,14 @@ std::array<std::uint8_t, 32> Sha256::finish() {
     update(std::span(padding).first(length_offset + 8));
     assert(buffered_ == 0);
 
-    std::array<std::uint8_t, 32> digest{};
+    Sha256Digest digest{};
     for (std::size_t i = 0; i < digest.size(); ++i) {
         digest[i] = static_cast<std::uint8_t>(state_[i / 4] >> (24 - 8 * (i % 4)));
     }
     return digest;
 }
 
-void Sha256::compress(const std::uint8_t* block) {
+void PortableSha256::compress(const std::uint8_t* block) {
     // Section 6.2.2, with the message schedule kept as a 16-word ring.
     std::array<std::uint32_t, 16> w{};
     for (std::size_t t = 0; t < 16; ++t) w[t] = load_big_endian(block + 4 * t);
@@ -103,16 +104,21 @@ void Sha256::compress(const std::uint8_t* block) {
     for (std::size_t i = 0; i < 8; ++i) state_[i] += working[i];
 }
 
-std::string sha256_hex(std::span<const std::uint8_t> bytes) {
-    Sha256 hasher;
-    hasher.update(bytes);
+std::string to_hex(const Sha256Digest& digest) {
     constexpr char kDigits[] = "0123456789abcdef";
     std::string hex;
-    for (const std::uint8_t byte : hasher.finish()) {
+    hex.reserve(2 * digest.size());
+    for (const std::uint8_t byte : digest) {
         hex += kDigits[byte >> 4];
         hex += kDigits[byte & 0x0f];
     }
     return hex;
+}
+
+std::string sha256_hex(std::span<const std::uint8_t> bytes) {
+    Sha256 hasher;
+    hasher.update(bytes);
+    return to_hex(hasher.finish());
 }
 
 }  // namespace cls
