@@ -1,5 +1,5 @@
 # Dependencies as interface targets. Natively they come from Debian's CMake packages (libzip
-# from pkg-config; OpenSSL and zlib through CMake's own find modules).
+# and libdeflate from pkg-config; OpenSSL and zlib through CMake's own find modules).
 # Under Emscripten the find root excludes /usr, and -I/usr/include would let glibc's headers
 # shadow Emscripten's libc, so Eigen is reached as its own folder and nlohmann_json through a
 # shim folder holding only a link to it.
@@ -24,6 +24,9 @@ else()
   # package for it, only libzip.pc); the browser reads .npz in JS (web/npz.js) instead.
   find_package(PkgConfig REQUIRED)
   pkg_check_modules(LIBZIP REQUIRED IMPORTED_TARGET libzip)
+  # libdeflate inflates a whole .nii.gz in one call into a buffer of the size its header
+  # declares, 2-3x zlib's speed (bench/cli_bench.py); zlib stays for prefixes and compression.
+  pkg_check_modules(LIBDEFLATE REQUIRED IMPORTED_TARGET libdeflate)
   add_library(cls_eigen INTERFACE)
   target_link_libraries(cls_eigen INTERFACE Eigen3::Eigen)
   add_library(cls_json INTERFACE)

@@ -2,6 +2,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -9,6 +10,7 @@
 
 #include "cls/io/file.hpp"
 #include "cls/io/gzip.hpp"
+#include "cls/sha256.hpp"
 
 namespace cls::io {
 namespace {
@@ -28,6 +30,7 @@ protected:
 };
 
 Bytes text_bytes(const std::string& s) { return {s.begin(), s.end()}; }
+Bytes copy_of(const ByteBuffer& buffer) { return {buffer.data(), buffer.data() + buffer.size()}; }
 
 TEST(Gzip, RoundTripsAndBoundsOutput) {
     Bytes data(100000);
@@ -36,7 +39,7 @@ TEST(Gzip, RoundTripsAndBoundsOutput) {
     EXPECT_TRUE(is_gzip(packed));
     auto unpacked = gunzip(packed, data.size());
     ASSERT_TRUE(unpacked) << unpacked.error().message;
-    EXPECT_EQ(*unpacked, data);
+    EXPECT_EQ(copy_of(*unpacked), data);
     auto bomb = gunzip(packed, data.size() - 1);
     ASSERT_FALSE(bomb);
     EXPECT_NE(bomb.error().message.find("inflates past 99999 bytes"), std::string::npos);
@@ -64,7 +67,29 @@ TEST(Gzip, ReadsConcatenatedMembers) {
     joined.insert(joined.end(), second.begin(), second.end());
     auto out = gunzip(joined, 100);
     ASSERT_TRUE(out);
-    EXPECT_EQ(std::string(out->begin(), out->end()), "first second");
+    EXPECT_EQ(std::string(out->data(), out->data() + out->size()), "first second");
+}
+
+// Zero padding after the last member is read as the end (as gzip itself does); anything else
+// there is a corrupt stream.
+TEST(Gzip, TrailingZerosEndTheStreamAndOtherBytesAreRefused) {
+    Bytes padded = gzip(text_bytes("body"));
+    padded.resize(padded.size() + 512, 0);
+    auto out = gunzip(padded, 100);
+    ASSERT_TRUE(out) << out.error().message;
+    EXPECT_EQ(copy_of(*out), text_bytes("body"));
+    padded.back() = 0x17;
+    auto junk = gunzip(padded, 100);
+    ASSERT_FALSE(junk);
+    EXPECT_NE(junk.error().message.find("gzip stream is"), std::string::npos);
+}
+
+// The output buffer is sized by what the stream can hold, not by the limit alone: a limit far
+// beyond memory still inflates a small stream.
+TEST(Gzip, AHugeLimitDoesNotAllocateIt) {
+    auto out = gunzip(gzip(text_bytes("small")), std::size_t{1} << 50);
+    ASSERT_TRUE(out) << out.error().message;
+    EXPECT_EQ(copy_of(*out), text_bytes("small"));
 }
 
 TEST_F(TempDir, AtomicWriteLeavesNoTemporaryFile) {
@@ -244,6 +269,82 @@ TEST_F(TempDir, GzipBombIsRefusedBeforeInflatingIt) {
     EXPECT_NE(loaded.error().message.find("bomb.nii.gz: gzip stream inflates past"),
               std::string::npos)
         << loaded.error().message;
+}
+
+// A .nii of float32 values is read straight into its volume and hashed there, region by
+// region; it must give what the whole-file path gives: the same voxels, the same digest of
+// every byte, the same errors.
+class InPlaceReading : public TempDir {
+protected:
+    // A 5x4x3 float32 map written by the core, with `extension_bytes` between the header and the
+    // voxels (vox_offset moved past them) and `trailing_bytes` of padding after them.
+    fs::path write_map(const std::string& name, std::size_t extension_bytes,
+                       std::size_t trailing_bytes) {
+        Volume v({5, 4, 3}, Affine::Identity());
+        for (std::size_t i = 0; i < v.voxel_count(); ++i) {
+            v.data()[i] = static_cast<float>(i) / 64.0f;
+        }
+        v.data()[7] = -0.0f;
+        Bytes bytes = nifti::write(v, {.datatype = nifti::DataType::float32});
+        constexpr std::size_t kVoxOffsetField = 108;  // NIfTI-1's vox_offset, a float32
+        constexpr std::size_t kDataStart = 352;
+        const float vox_offset = static_cast<float>(kDataStart + extension_bytes);
+        std::memcpy(bytes.data() + kVoxOffsetField, &vox_offset, sizeof vox_offset);
+        Bytes extension(extension_bytes);
+        for (std::size_t i = 0; i < extension.size(); ++i) extension[i] = static_cast<std::uint8_t>(i);
+        bytes.insert(bytes.begin() + kDataStart, extension.begin(), extension.end());
+        bytes.insert(bytes.end(), trailing_bytes, 0xab);
+        const fs::path path = dir_ / name;
+        std::ofstream(path, std::ios::binary)
+            .write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+        return path;
+    }
+
+    static void expect_same_as_whole_file(const fs::path& path) {
+        auto loaded = load_nifti(path);
+        ASSERT_TRUE(loaded) << loaded.error().message;
+        const auto bytes = read_file(path);
+        ASSERT_TRUE(bytes);
+        EXPECT_EQ(loaded->sha256, sha256_hex(*bytes));
+        auto parsed = parse_nifti_file(*bytes);
+        ASSERT_TRUE(parsed) << parsed.error().message;
+        const auto& a = loaded->image.volume.values();
+        const auto& b = parsed->volume.values();
+        ASSERT_EQ(a.size(), b.size());
+        EXPECT_EQ(std::memcmp(a.data(), b.data(), a.size() * sizeof(float)), 0);  // -0.0 too
+        EXPECT_EQ(loaded->image.volume.affine(), parsed->volume.affine());
+        EXPECT_EQ(loaded->image.header.vox_offset, parsed->header.vox_offset);
+    }
+};
+
+TEST_F(InPlaceReading, GivesTheWholeFilesVoxelsAndDigest) {
+    expect_same_as_whole_file(write_map("plain.nii", 0, 0));
+    expect_same_as_whole_file(write_map("extension.nii", 1500, 0));  // vox_offset past 544
+    expect_same_as_whole_file(write_map("padded.nii", 16, (std::size_t{3} << 20) + 5));
+}
+
+TEST_F(InPlaceReading, ATruncatedFileIsRefusedAsBefore) {
+    const fs::path path = write_map("short.nii", 0, 0);
+    fs::resize_file(path, fs::file_size(path) - 4);
+    auto loaded = load_nifti(path);
+    ASSERT_FALSE(loaded);
+    const auto bytes = read_file(path);
+    ASSERT_TRUE(bytes);
+    EXPECT_EQ(loaded.error().message, parse_nifti_file(*bytes).error().in(path.string()).message);
+}
+
+TEST_F(InPlaceReading, MapsAndLabelsFollowTheCoresRules) {
+    const fs::path path = write_map("map.nii", 0, 0);
+    auto map = load_probability_map(path, {});
+    ASSERT_TRUE(map) << map.error().message;
+    auto channel = load_probability_map(path, {{1}, ChannelCombine::sum});
+    ASSERT_FALSE(channel);
+    EXPECT_EQ(channel.error().message,
+              path.string() + ": has 1 probability channel (0 to 0) but --lesion-channels names "
+                              "channel 1");
+    auto label = load_label(path, {});  // 60 distinct values: not a binary label
+    ASSERT_FALSE(label);
+    EXPECT_NE(label.error().message.find(path.string() + ": label is not binary"), std::string::npos);
 }
 
 }  // namespace

@@ -650,6 +650,60 @@ TEST(Nifti, RefusesAbsurdDimensionsBeforeAllocating) {
     EXPECT_TRUE(contains(read_error(widest_nifti1.bytes()), "more than any file holds"));
 }
 
+// The two-step read checks the size the caller gives before it allocates, with read's message.
+TEST(Nifti, ReadGridChecksTheFileSizeBeforeAllocating) {
+    RawNifti huge(Version::nifti2, false);
+    huge.dims({10000, 10000, 10000}).datatype(16, 32);
+    const auto refused = cls::nifti::read_grid(huge.bytes(), 600);
+    ASSERT_FALSE(refused);
+    EXPECT_TRUE(contains(refused.error().message, "truncated: header declares 10000x10000x10000 "
+                                                  "float32 voxels (4000000000000 bytes)"))
+        << refused.error().message;
+}
+
+TEST(Nifti, ReadGridGivesReadsGridAndSaysWhenVoxelsAreValues) {
+    RawNifti raw(Version::nifti1, false);
+    raw.dims({3, 2, 1}).datatype(16, 32).srow(oblique_affine()).codes(0, 1);
+    raw.data(std::vector<float>{0.5f, -0.0f, 1.0f, 2.0f, 3.0f, 4.0f});
+    const Bytes& bytes = raw.bytes();
+    const auto grid = cls::nifti::read_grid(std::span(bytes).first(348), bytes.size());
+    ASSERT_TRUE(grid) << grid.error().message;
+    const auto whole = cls::nifti::read(bytes);
+    ASSERT_TRUE(whole);
+    EXPECT_EQ(grid->volume.dims(), whole->volume.dims());
+    EXPECT_EQ(grid->volume.affine(), whole->volume.affine());
+    EXPECT_EQ(grid->volume.spacing(), whole->volume.spacing());
+    EXPECT_TRUE(cls::nifti::voxels_are_values(grid->header));
+    // Anything else needs decoding: another type, the other byte order, a scale.
+    RawNifti big(Version::nifti1, true);
+    big.dims({1, 1, 1}).datatype(16, 32).data(std::vector<float>{1.0f});
+    RawNifti scaled(Version::nifti1, false);
+    scaled.dims({1, 1, 1}).datatype(16, 32).slope_inter(2.0, 0.0).data(std::vector<float>{1.0f});
+    for (const Bytes& other : {valid_int16().bytes(), big.bytes(), scaled.bytes()}) {
+        EXPECT_FALSE(cls::nifti::voxels_are_values(*cls::nifti::read_header(other)));
+    }
+}
+
+// Unscaled voxels are the stored numbers, as nibabel gives them (-0.0 included); a scale of
+// 1 and 0 written out is no scale.
+TEST(Nifti, UnscaledVoxelsAreTheStoredNumbers) {
+    for (const bool big_endian : {false, true}) {
+        RawNifti raw(Version::nifti1, big_endian);
+        raw.dims({3, 1, 1}).datatype(16, 32).slope_inter(1.0, 0.0);
+        raw.data(std::vector<float>{-0.0f, 0.25f, 3.0e38f});
+        const std::vector<float> values = read_values(raw.bytes());
+        ASSERT_EQ(values.size(), 3u);
+        EXPECT_TRUE(std::signbit(values[0])) << "big-endian " << big_endian;
+        EXPECT_EQ(values[1], 0.25f);
+        EXPECT_EQ(values[2], 3.0e38f);
+    }
+    RawNifti doubles(Version::nifti1, false);
+    doubles.dims({3, 1, 1}).datatype(64, 64).data(std::vector<double>{1e300, -1e300, 0.1});
+    EXPECT_EQ(read_values(doubles.bytes()),
+              (std::vector<float>{std::numeric_limits<float>::infinity(),
+                                  -std::numeric_limits<float>::infinity(), 0.1f}));
+}
+
 TEST(Nifti, RefusesVoxOffsetBeyondTheFile) {
     RawNifti raw = valid_int16();
     raw.vox_offset(100000);

@@ -92,4 +92,10 @@ void binarise_label(std::span<float> labels, const LesionLabels& lesion);
 [[nodiscard]] Result<nifti::Image> read_label(std::span<const std::uint8_t> nii,
                                               const LesionLabels& lesion);
 
+// The same two rules for an image already decoded from a file that holds one volume, e.g. read
+// in two steps (nifti::read_grid, then the voxels read in place); the readers above end in them.
+[[nodiscard]] Result<nifti::Image> checked_probability_map(nifti::Image image,
+                                                           const LesionChannels& choice);
+[[nodiscard]] Result<nifti::Image> checked_label(nifti::Image image, const LesionLabels& lesion);
+
 }  // namespace cls

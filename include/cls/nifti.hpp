@@ -8,6 +8,8 @@
 // [X] 4D files: `read` keeps the first volume (`Volume::source_volumes()` tells how many there
 //     were); `read_volumes` returns every one, e.g. the channels of a softmax map
 // [X] the header-declared data size is checked against the byte count before any allocation
+// [X] reading in two steps (`read_grid`, then the voxels), so an edge that reads files itself
+//     can read float32 voxels straight into the volume it keeps
 // [ ] .hdr/.img pairs, extensions' contents (skipped), datatypes beyond the seven above
 #pragma once
 
@@ -72,6 +74,20 @@ struct Image {
 // Parses a whole uncompressed .nii into every 3D volume it holds, in file order (the volumes
 // along dims 4 to 7, x-fastest as stored): the channels of a (x, y, z, C) or (x, y, z, 1, C) map.
 [[nodiscard]] Result<std::vector<Volume>> read_volumes(std::span<const std::uint8_t> bytes);
+
+// Reading in two steps, for an edge that reads a file itself (cls::io) and wants the voxel
+// data to land once, straight in the volume it keeps, with no whole-file buffer and no copy:
+// `read_grid` parses the header from the file's first bytes (kHeaderBytes, or the whole file if
+// it is shorter), checks that a file of `file_size` bytes holds the data it declares (before
+// allocating anything, with `read`'s message), and returns the image with its first volume's
+// grid, allocated (zero-filled) but not read. When `voxels_are_values(header)`, that volume's
+// bytes, at `vox_offset`, are its float32 values on this host, to be read into `volume.data()`
+// as they are; otherwise the voxels need decoding, and the caller reads the file and calls
+// `read`.
+inline constexpr std::size_t kHeaderBytes = 544;  // a NIfTI-2 header and its extension flag
+[[nodiscard]] Result<Image> read_grid(std::span<const std::uint8_t> header_bytes,
+                                      std::size_t file_size);
+[[nodiscard]] bool voxels_are_values(const Header& header);
 
 struct WriteOptions {
     DataType datatype = DataType::float32;

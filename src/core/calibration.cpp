@@ -98,14 +98,31 @@ Error describe_non_binary(std::span<const float> labels) {
 }  // namespace
 
 Status check_label(std::span<const float> labels) {
+    // The lesion value is the first non-zero one. Blocks are tallied without a branch or a
+    // dependence between voxels, so the tally vectorises; until the lesion value is known it
+    // is 0, and the block where the first non-zero value shows is tallied again with it.
+    constexpr std::size_t kBlock = 4096;
+    float lesion_value = 0.0f;
     std::size_t non_finite = 0;
-    float lesion_value = 0.0f;  // the first non-zero value met
-    bool mixed = false;
-    for (float v : labels) {
-        non_finite += !std::isfinite(v);
-        if (v != 0.0f && lesion_value == 0.0f) lesion_value = v;
-        mixed |= v != 0.0f && v != lesion_value;
+    std::size_t other = 0;  // non-zero values unlike the lesion value
+    const auto tally = [&](std::span<const float> block) {
+        std::size_t unlike = 0;
+        for (float v : block) unlike += (v != 0.0f) & (v != lesion_value);
+        return unlike;
+    };
+    for (std::size_t begin = 0; begin < labels.size(); begin += kBlock) {
+        const std::span<const float> block = labels.subspan(begin, std::min(kBlock, labels.size() - begin));
+        for (float v : block) {
+            non_finite += !(std::abs(v) <= std::numeric_limits<float>::max());  // NaN or infinite
+        }
+        std::size_t unlike = tally(block);
+        if (unlike > 0 && lesion_value == 0.0f) {
+            lesion_value = *std::find_if(block.begin(), block.end(), [](float v) { return v != 0.0f; });
+            unlike = tally(block);
+        }
+        other += unlike;
     }
+    const bool mixed = other > 0;
     if (non_finite > 0) {
         return make_error("label has " + format_count(non_finite, "NaN or infinite value") +
                           "; a lesion label holds 0 for background and one lesion value");

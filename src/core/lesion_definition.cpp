@@ -192,13 +192,38 @@ Status check_label(std::span<const float> labels, const LesionLabels& lesion) {
 }
 
 void binarise_label(std::span<float> labels, const LesionLabels& lesion) {
+    if (lesion.kind != LesionLabels::Kind::classes) {
+        for (float& v : labels) v = v != 0.0f ? 1.0f : 0.0f;  // one vectorised pass
+        return;
+    }
     const auto is_lesion = [&](float v) {
-        if (lesion.kind != LesionLabels::Kind::classes) return v != 0.0f;
         // Compared as doubles: a checked label holds whole numbers, but not always small ones.
         return std::any_of(lesion.classes.begin(), lesion.classes.end(),
                            [v](int c) { return static_cast<double>(c) == static_cast<double>(v); });
     };
     for (float& v : labels) v = is_lesion(v) ? 1.0f : 0.0f;
+}
+
+Result<nifti::Image> checked_probability_map(nifti::Image image, const LesionChannels& choice) {
+    assert(image.volume.source_volumes() == 1);
+    if (choice.single()) {
+        if (Status valid = check_probabilities(image.volume.values()); !valid) {
+            return valid.error();
+        }
+        return image;
+    }
+    std::vector<Volume> channels;
+    channels.push_back(std::move(image.volume));
+    auto map = lesion_probability_map(std::move(channels), choice);
+    if (!map) return map.error();
+    return nifti::Image{std::move(image.header), std::move(*map)};
+}
+
+Result<nifti::Image> checked_label(nifti::Image image, const LesionLabels& lesion) {
+    std::span<float> values(image.volume.data(), image.volume.voxel_count());
+    if (Status valid = check_label(values, lesion); !valid) return valid.error();
+    binarise_label(values, lesion);
+    return image;
 }
 
 Result<nifti::Image> read_probability_map(std::span<const std::uint8_t> nii,
@@ -207,13 +232,10 @@ Result<nifti::Image> read_probability_map(std::span<const std::uint8_t> nii,
     if (!header) return header.error();
     auto channels = probability_channel_count(*header);
     if (!channels) return channels.error();
-    if (*channels == 1 && choice.single()) {
+    if (*channels == 1) {
         auto image = nifti::read(nii);
         if (!image) return image.error();
-        if (Status valid = check_probabilities(image->volume.values()); !valid) {
-            return valid.error();
-        }
-        return image;
+        return checked_probability_map(std::move(*image), choice);
     }
     auto volumes = nifti::read_volumes(nii);
     if (!volumes) return volumes.error();
@@ -225,10 +247,7 @@ Result<nifti::Image> read_probability_map(std::span<const std::uint8_t> nii,
 Result<nifti::Image> read_label(std::span<const std::uint8_t> nii, const LesionLabels& lesion) {
     auto image = nifti::read(nii);
     if (!image) return image.error();
-    std::span<float> values(image->volume.data(), image->volume.voxel_count());
-    if (Status valid = check_label(values, lesion); !valid) return valid.error();
-    binarise_label(values, lesion);
-    return image;
+    return checked_label(std::move(*image), lesion);
 }
 
 }  // namespace cls

@@ -5,14 +5,17 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <limits>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "cls/nifti.hpp"
@@ -315,10 +318,31 @@ float to_float(double value) {
     return static_cast<float>(value);
 }
 
+bool host_byte_order(bool big_endian) {
+    return big_endian == (std::endian::native == std::endian::big);
+}
+
+bool unscaled(Scaling scaling) { return scaling.slope == 1.0 && scaling.inter == 0.0; }
+
 // nibabel scales in float64 (get_fdata); rounding that result once to float32 loses no more.
+// Unscaled voxels skip the arithmetic, as nibabel's apply_read_scaling does (so -0.0 stays
+// -0.0): each value is the stored number rounded once to float32, and float32 stored in the
+// host's byte order is copied as it is.
 template <class T>
 void decode_voxels(const std::uint8_t* source, bool big_endian, Scaling scaling,
                    std::span<float> out) {
+    if (unscaled(scaling)) {
+        if constexpr (std::is_same_v<T, float>) {
+            if (host_byte_order(big_endian)) {
+                std::memcpy(out.data(), source, out.size_bytes());
+                return;
+            }
+        }
+        for (std::size_t i = 0; i < out.size(); ++i) {
+            out[i] = to_float(static_cast<double>(detail::load<T>(source + i * sizeof(T), big_endian)));
+        }
+        return;
+    }
     for (std::size_t i = 0; i < out.size(); ++i) {
         const auto raw = static_cast<double>(detail::load<T>(source + i * sizeof(T), big_endian));
         out[i] = to_float(raw * scaling.slope + scaling.inter);
@@ -368,6 +392,13 @@ struct Volumes {
     std::vector<Volume> volumes;
 };
 
+// The header's image with its first volume's grid, storage allocated, values not yet read.
+Result<Image> image_grid(const Parsed& parsed) {
+    const Result<Affine> affine = best_affine(parsed.fields, parsed.header.version);
+    if (!affine) return affine.error();
+    return Image{parsed.header, first_volume_grid(parsed.header, parsed.fields, *affine)};
+}
+
 // The first `wanted` volumes (at least one) of a whole uncompressed .nii.
 Result<Volumes> read_some_volumes(std::span<const std::uint8_t> bytes, std::int64_t wanted) {
     Result<Parsed> parsed = parse(bytes);
@@ -375,11 +406,10 @@ Result<Volumes> read_some_volumes(std::span<const std::uint8_t> bytes, std::int6
     if (Status present = check_data_present(*parsed, bytes.size()); !present) {
         return present.error();
     }
-    const Header& header = parsed->header;
-    const Fields& f = parsed->fields;
-    const Result<Affine> affine = best_affine(f, header.version);
-    if (!affine) return affine.error();
-    Volume first = first_volume_grid(header, f, *affine);
+    Result<Image> grid = image_grid(*parsed);
+    if (!grid) return grid.error();
+    const Header& header = grid->header;
+    Volume& first = grid->volume;
     const std::int64_t count = std::clamp<std::int64_t>(wanted, 1, first.source_volumes());
     const Scaling scaling{header.scl_slope, header.scl_inter};
     const std::size_t voxels = first.voxel_count();
@@ -417,6 +447,20 @@ Result<Image> read(std::span<const std::uint8_t> bytes) {
     auto volumes = read_some_volumes(bytes, 1);
     if (!volumes) return volumes.error();
     return Image{std::move(volumes->header), std::move(volumes->volumes.front())};
+}
+
+Result<Image> read_grid(std::span<const std::uint8_t> header_bytes, std::size_t file_size) {
+    Result<Parsed> parsed = parse(header_bytes);
+    if (!parsed) return parsed.error();
+    if (Status present = check_data_present(*parsed, file_size); !present) {
+        return present.error();
+    }
+    return image_grid(*parsed);
+}
+
+bool voxels_are_values(const Header& header) {
+    return header.datatype == DataType::float32 && host_byte_order(header.big_endian) &&
+           unscaled({header.scl_slope, header.scl_inter});
 }
 
 Result<std::vector<Volume>> read_volumes(std::span<const std::uint8_t> bytes) {

@@ -1,18 +1,23 @@
 #include "cls/io/file.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
+#include <cassert>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
+#include <functional>
 #include <limits>
 #include <optional>
 #include <system_error>
+#include <utility>
 
 #include "cls/case_pairing.hpp"
+#include "cls/io/byte_buffer.hpp"
 #include "cls/io/gzip.hpp"
 #include "cls/sha256.hpp"
 
@@ -21,8 +26,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// A NIfTI-2 header (the larger) plus the 4-byte extension flag covers every header we read.
-constexpr std::size_t kHeaderPrefixBytes = 544;
 // Tools sometimes leave padding after the voxel data; more than this is not a NIfTI file.
 constexpr std::uint64_t kTrailingSlackBytes = std::uint64_t{1} << 20;
 
@@ -30,8 +33,8 @@ std::string quoted(const fs::path& path) { return path.string(); }
 
 // Inflates a .nii.gz no further than its header says the file can be, so that a small
 // compressed stream cannot exhaust memory.
-Result<Bytes> inflate_nifti(std::span<const std::uint8_t> compressed) {
-    auto prefix = gunzip_prefix(compressed, kHeaderPrefixBytes);
+Result<ByteBuffer> inflate_nifti(std::span<const std::uint8_t> compressed) {
+    auto prefix = gunzip_prefix(compressed, nifti::kHeaderBytes);
     if (!prefix) return prefix.error();
     auto header = nifti::read_header(*prefix);
     if (!header) return header.error();
@@ -118,24 +121,75 @@ Status write_by_rename(const fs::path& path, const fs::path& target, const Bytes
     return written;
 }
 
+// A file open for reading, closed on every path; reads name it in their errors.
+class InputFile {
+public:
+    static Result<InputFile> open(const fs::path& path) {
+        std::error_code ec;
+        const auto status = fs::status(path, ec);
+        if (ec || !fs::exists(status)) return make_error("no such file").in(quoted(path));
+        if (fs::is_directory(status)) return make_error("is a folder, not a file").in(quoted(path));
+        InputFile file(path, ::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+        if (file.fd_ < 0) {
+            return make_error("cannot be opened for reading (permissions?)").in(quoted(path));
+        }
+        struct stat facts {};
+        if (::fstat(file.fd_, &facts) != 0) {
+            return make_error(std::string("cannot tell its size: ") + std::strerror(errno))
+                .in(quoted(path));
+        }
+        file.size_ = static_cast<std::uint64_t>(facts.st_size);
+        return file;
+    }
+    InputFile(InputFile&& other) noexcept
+        : path_(std::move(other.path_)), fd_(std::exchange(other.fd_, -1)), size_(other.size_) {}
+    InputFile& operator=(InputFile&&) = delete;
+    ~InputFile() {
+        if (fd_ >= 0) ::close(fd_);
+    }
+
+    [[nodiscard]] std::uint64_t size() const { return size_; }
+
+    // Exactly `out.size()` bytes from `offset`, straight into `out`.
+    [[nodiscard]] Status read_at(std::uint64_t offset, std::span<std::uint8_t> out) const {
+        std::size_t done = 0;
+        while (done < out.size()) {
+            // Linux moves at most about 2 GiB per call.
+            const std::size_t want = std::min<std::size_t>(out.size() - done, std::size_t{1} << 30);
+            const ssize_t n = ::pread(fd_, out.data() + done, want, static_cast<off_t>(offset + done));
+            if (n < 0 && errno == EINTR) continue;
+            if (n <= 0) {
+                return make_error("read failed after " + std::to_string(offset + done) + " of " +
+                                  std::to_string(size_) + " bytes" +
+                                  (n < 0 ? std::string(": ") + std::strerror(errno) : ""))
+                    .in(quoted(path_));
+            }
+            done += static_cast<std::size_t>(n);
+        }
+        return Done{};
+    }
+
+private:
+    InputFile(fs::path path, int fd) : path_(std::move(path)), fd_(fd) {}
+
+    fs::path path_;
+    int fd_ = -1;
+    std::uint64_t size_ = 0;
+};
+
+Result<ByteBuffer> read_whole(const InputFile& file) {
+    ByteBuffer bytes(static_cast<std::size_t>(file.size()));
+    if (Status read = file.read_at(0, bytes.bytes()); !read) return read.error();
+    return bytes;
+}
+
 }  // namespace
 
 Result<Bytes> read_file(const fs::path& path) {
-    std::error_code ec;
-    const auto status = fs::status(path, ec);
-    if (ec || !fs::exists(status)) return make_error("no such file").in(quoted(path));
-    if (fs::is_directory(status)) return make_error("is a folder, not a file").in(quoted(path));
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return make_error("cannot be opened for reading (permissions?)").in(quoted(path));
-    const std::uintmax_t size = fs::file_size(path, ec);
-    if (ec) return make_error("cannot tell its size: " + ec.message()).in(quoted(path));
-    Bytes bytes(static_cast<std::size_t>(size));
-    in.read(reinterpret_cast<char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
-    if (static_cast<std::size_t>(in.gcount()) != bytes.size()) {
-        return make_error("read failed after " + std::to_string(in.gcount()) + " of " +
-                          std::to_string(size) + " bytes")
-            .in(quoted(path));
-    }
+    auto file = InputFile::open(path);
+    if (!file) return file.error();
+    Bytes bytes(static_cast<std::size_t>(file->size()));
+    if (Status read = file->read_at(0, bytes); !read) return read.error();
     return bytes;
 }
 
@@ -206,31 +260,84 @@ Result<nifti::Image> parse_nifti_file(std::span<const std::uint8_t> bytes) {
     return nifti::read(*inflated);
 }
 
-Result<LoadedNifti> load_nifti(const fs::path& path) {
-    auto bytes = read_file(path);
-    if (!bytes) return bytes.error();
-    std::string digest = sha256_hex(*bytes);
-    auto image = parse_nifti_file(*bytes);
-    if (!image) return image.error().in(quoted(path));
-    return LoadedNifti{std::move(*image), std::move(digest)};
-}
-
 namespace {
 
-// Reads a file and hands `parse` its uncompressed .nii bytes; the result keeps the SHA-256 of
-// the bytes as stored.
-template <class Parse>
-Result<LoadedNifti> load_parsed(const fs::path& path, Parse parse) {
-    auto bytes = read_file(path);
+// How the core reads one kind of NIfTI file, by its rule: from the whole uncompressed file, or
+// from the image of a file with one volume, already read straight into its grid.
+struct NiftiRule {
+    std::function<Result<nifti::Image>(std::span<const std::uint8_t>)> from_bytes;
+    std::function<Result<nifti::Image>(nifti::Image)> from_image;
+};
+
+// The common case read with one copy: an uncompressed file holding one volume of float32 values
+// in this host's byte order goes from the page cache straight into the volume kept, and is
+// hashed there, region by region in file order (so the digest is the whole file's). Nothing
+// when the file is not such a file, or is damaged: the whole-file path then reads it, and
+// words any error.
+std::optional<Result<LoadedNifti>> read_in_place(const InputFile& file,
+                                                 std::span<const std::uint8_t> head,
+                                                 const NiftiRule& rule, const fs::path& path) {
+    // The header alone decides, before a voxel is allocated.
+    const auto facts = nifti::read_header(head);
+    if (!facts || !nifti::voxels_are_values(*facts)) return std::nullopt;
+    const std::vector<std::int64_t>& dims = facts->dims;
+    if (!std::all_of(dims.begin() + std::min<std::size_t>(dims.size(), 3), dims.end(),
+                     [](std::int64_t d) { return d == 1; })) {
+        return std::nullopt;  // several volumes or channels
+    }
+    auto image = nifti::read_grid(head, static_cast<std::size_t>(file.size()));
+    if (!image) return std::nullopt;
+    const nifti::Header& header = image->header;
+    const auto vox_offset = static_cast<std::size_t>(header.vox_offset);
+    const std::uint64_t data_end = static_cast<std::uint64_t>(header.file_bytes());
+    Sha256 hasher;
+    // Before the voxels: the header (already read) and any extensions.
+    hasher.update(head.first(std::min(vox_offset, head.size())));
+    if (vox_offset > head.size()) {
+        ByteBuffer extensions(vox_offset - head.size());
+        if (Status read = file.read_at(head.size(), extensions.bytes()); !read) return read.error();
+        hasher.update(extensions);
+    }
+    std::span<std::uint8_t> voxels(reinterpret_cast<std::uint8_t*>(image->volume.data()),
+                                   image->volume.voxel_count() * sizeof(float));
+    assert(voxels.size() == static_cast<std::size_t>(header.data_bytes));
+    if (Status read = file.read_at(vox_offset, voxels); !read) return read.error();
+    hasher.update(voxels);
+    // After them: padding some tools leave, hashed in pieces.
+    ByteBuffer piece(std::min<std::uint64_t>(file.size() - data_end, std::uint64_t{1} << 20));
+    for (std::uint64_t offset = data_end; offset < file.size(); offset += piece.size()) {
+        const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(piece.size(), file.size() - offset));
+        if (Status read = file.read_at(offset, piece.bytes().first(n)); !read) return read.error();
+        hasher.update(piece.bytes().first(n));
+    }
+    std::string digest = to_hex(hasher.finish());
+    auto checked = rule.from_image(std::move(*image));
+    if (!checked) return checked.error().in(quoted(path));
+    return LoadedNifti{std::move(*checked), std::move(digest)};
+}
+
+// Reads a .nii or .nii.gz (gzip by magic, not by name) by `rule`, with the SHA-256 of the bytes
+// as stored. Errors name the file.
+Result<LoadedNifti> load_by_rule(const fs::path& path, const NiftiRule& rule) {
+    auto file = InputFile::open(path);
+    if (!file) return file.error();
+    std::array<std::uint8_t, nifti::kHeaderBytes> head_bytes{};
+    const std::span<std::uint8_t> head = std::span(head_bytes).first(
+        static_cast<std::size_t>(std::min<std::uint64_t>(file->size(), head_bytes.size())));
+    if (Status read = file->read_at(0, head); !read) return read.error();
+    if (!is_gzip(head)) {
+        if (auto in_place = read_in_place(*file, head, rule, path)) return std::move(*in_place);
+    }
+    auto bytes = read_whole(*file);
     if (!bytes) return bytes.error();
     std::string digest = sha256_hex(*bytes);
     Result<nifti::Image> image = make_error("");
     if (is_gzip(*bytes)) {
         auto inflated = inflate_nifti(*bytes);
         if (!inflated) return inflated.error().in(quoted(path));
-        image = parse(std::span<const std::uint8_t>(*inflated));
+        image = rule.from_bytes(*inflated);
     } else {
-        image = parse(std::span<const std::uint8_t>(*bytes));
+        image = rule.from_bytes(*bytes);
     }
     if (!image) return image.error().in(quoted(path));
     return LoadedNifti{std::move(*image), std::move(digest)};
@@ -238,14 +345,21 @@ Result<LoadedNifti> load_parsed(const fs::path& path, Parse parse) {
 
 }  // namespace
 
+Result<LoadedNifti> load_nifti(const fs::path& path) {
+    return load_by_rule(path, {[](std::span<const std::uint8_t> nii) { return nifti::read(nii); },
+                               [](nifti::Image image) -> Result<nifti::Image> { return image; }});
+}
+
 Result<LoadedNifti> load_probability_map(const fs::path& path, const LesionChannels& choice) {
-    return load_parsed(
-        path, [&](std::span<const std::uint8_t> nii) { return read_probability_map(nii, choice); });
+    return load_by_rule(
+        path, {[&](std::span<const std::uint8_t> nii) { return read_probability_map(nii, choice); },
+               [&](nifti::Image image) { return checked_probability_map(std::move(image), choice); }});
 }
 
 Result<LoadedNifti> load_label(const fs::path& path, const LesionLabels& lesion) {
-    return load_parsed(path,
-                       [&](std::span<const std::uint8_t> nii) { return read_label(nii, lesion); });
+    return load_by_rule(
+        path, {[&](std::span<const std::uint8_t> nii) { return read_label(nii, lesion); },
+               [&](nifti::Image image) { return checked_label(std::move(image), lesion); }});
 }
 
 Status save_nifti(const fs::path& path, const Volume& volume, const nifti::WriteOptions& options) {
