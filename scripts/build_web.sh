@@ -3,11 +3,21 @@
 # dcm2niix (from node_modules, served from our own origin), the bundled model, and two demo sets
 # made by the project's own `cls synth` (never committed): scans with labels for the model to
 # segment, and the teaching set's probability maps.
+# With CLS_SERVE_ONLY=1 (scripts/start.sh) it sets up and builds only what the page needs: `cls`
+# from the native-cli preset (no test or benchmark libraries to install) and the app's wasm,
+# not Node's cls_infer; the page it assembles is the same.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-scripts/build.sh native-release cls
-scripts/build.sh wasm-release cls_studio cls_infer
+if [[ -n ${CLS_SERVE_ONLY:-} ]]; then
+  scripts/build.sh native-cli cls
+  cls=build/native-cli/cls
+  scripts/build.sh wasm-release cls_studio
+else
+  scripts/build.sh native-release cls
+  cls=build/native/cls
+  scripts/build.sh wasm-release cls_studio cls_infer
+fi
 
 out=build/web
 rm -rf "$out"
@@ -31,14 +41,14 @@ list_files() {
 
 # Scans: 24 labelled calibration cases and 4 new, unlabelled ones, all 48^3 (seed 7; the model
 # never saw them), plus the bundled model: Load demo runs inference, then calibration.
-build/native/cls synth --kind scans --cases 28 --size 48 --seed 7 --out "$out/demo" 2>/dev/null
+"$cls" synth --kind scans --cases 28 --size 48 --seed 7 --out "$out/demo" 2>/dev/null
 for i in 024 025 026 027; do rm "$out/demo/labels/case_$i.nii.gz"; done
 (cd "$out" && { find demo/images demo/labels -name '*.nii.gz' | sort;
                 echo models/cls_unet.json; echo models/cls_unet.onnx; } | list_files) \
   > "$out/demo/manifest.json"
 
 # The teaching set: a simulated model's probability maps with labels (no inference needed).
-build/native/cls synth --cases 24 --size 48 --seed 7 --out "$out/demo_probs" 2>/dev/null
+"$cls" synth --cases 24 --size 48 --seed 7 --out "$out/demo_probs" 2>/dev/null
 (cd "$out" && find demo_probs/images demo_probs/labels demo_probs/probs -name '*.nii.gz' | sort |
   list_files) > "$out/demo_probs/manifest.json"
 # What the service worker caches for offline use: everything built here.

@@ -1,10 +1,17 @@
 #!/usr/bin/env bash
-# Installs every build and test dependency of CLS Studio on Debian 12, from Debian's packages.
+# Installs CLS Studio's dependencies on Debian 12, from Debian's packages and npm:
+#   scripts/setup.sh          everything to build, test, benchmark and fuzz (scripts/test.sh, CI)
+#   scripts/setup.sh serve    only what scripts/start.sh needs to build and serve the app: no
+#                             browser, test libraries, Python packages, fuzzing clang or test-only
+#                             npm modules (a fresh machine's first start is minutes shorter)
 # Idempotent: when everything is already present it only checks and returns in about a second.
 # Run as root (CI and the developer machines are root); otherwise it re-runs itself through sudo.
 set -euo pipefail
+mode="${1:-all}"
+[[ $mode == all || $mode == serve ]] || { echo "usage: scripts/setup.sh [serve]" >&2; exit 2; }
 
-packages=(
+# What building the app and its demo cases needs (`cls synth` makes them natively).
+serve_packages=(
   g++ cmake ninja-build pkg-config         # native toolchain
   libeigen3-dev nlohmann-json3-dev         # header-only core dependencies
   zlib1g-dev libdeflate-dev                # .nii.gz at the file edge: libdeflate inflates whole
@@ -13,9 +20,12 @@ packages=(
                                            # the CPU's SHA extensions, ~8x our portable code
   libcli11-dev                             # the CLI's options and per-command --help
   libzip-dev                               # nnU-Net's .npz probabilities at the native file edge
-  libgtest-dev libgmock-dev libbenchmark-dev
   emscripten                               # the core and the app compiled to WebAssembly
   dpkg-dev                                 # apt-get source, for Dear ImGui's sources
+)
+# Only tests, benchmarks and fuzzing need these.
+test_packages=(
+  libgtest-dev libgmock-dev libbenchmark-dev
   chromium chromium-driver                 # browser end-to-end tests
   python3-numpy python3-nibabel            # independent golden values and nibabel-written fixtures
   python3-onnx                             # ONNX fixtures written by onnx itself
@@ -23,6 +33,8 @@ packages=(
                                            # CLI conversion the README gives (tests/web/dicom.test.mjs)
   clang libclang-rt-14-dev                 # libFuzzer and its sanitizers (scripts/fuzz.sh)
 )
+packages=("${serve_packages[@]}")
+[[ $mode == all ]] && packages+=("${test_packages[@]}")
 
 missing=()
 for p in "${packages[@]}"; do
@@ -36,17 +48,29 @@ if ((${#missing[@]})); then
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
-echo "setup: all dependencies present" >&2
+echo "setup: all dependencies present ($mode)" >&2
 "$(dirname "$0")/fetch_imgui.sh"
-# From npm, at the versions package-lock.json pins: onnxruntime-web (the page's model runtime,
-# served from our own origin), @niivue/dcm2niix (the page's DICOM converter, likewise),
-# onnxruntime-node (batch inference and the parity test) and
-# playwright-core (browser tests; it drives Debian's Chromium and downloads no browser).
+# From npm, at the versions package-lock.json pins. The page serves two from our own origin
+# (package.json's dependencies): onnxruntime-web (the model runtime) and @niivue/dcm2niix (the
+# DICOM converter). The rest are devDependencies: onnxruntime-node (batch inference and the
+# parity test), playwright-core (browser tests; it drives Debian's Chromium and downloads no
+# browser) and @niivue/niivue (the viewer benchmark's peer).
 # onnxruntime-node's post-install would fetch CUDA files, which we neither need nor can reach.
 cd "$(dirname "$0")/.."
-for module in playwright-core onnxruntime-web onnxruntime-node @niivue/dcm2niix; do
-  if [[ ! -d node_modules/$module ]]; then
-    ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund --loglevel=error
-    break
-  fi
-done
+serve_modules=(onnxruntime-web @niivue/dcm2niix)
+test_modules=(playwright-core onnxruntime-node @niivue/niivue)
+if [[ $mode == serve ]]; then
+  for module in "${serve_modules[@]}"; do
+    if [[ ! -d node_modules/$module ]]; then
+      npm ci --omit=dev --no-audit --no-fund --loglevel=error
+      break
+    fi
+  done
+else
+  for module in "${serve_modules[@]}" "${test_modules[@]}"; do
+    if [[ ! -d node_modules/$module ]]; then
+      ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund --loglevel=error
+      break
+    fi
+  done
+fi
