@@ -131,17 +131,20 @@ TEST(LesionProbabilityMap, RefusesSumsAboveOneAndReadsRoundingAsOne) {
     // A float32 softmax whose classes sum to 1 + 1.2e-7 (one ulp above 1): rounding, read as 1.
     const float a = 0.5f, b = std::nextafter(std::nextafter(0.5f, 1.0f), 1.0f);
     ASSERT_GT(a + b, 1.0f);
-    auto rounding = lesion_probability_map(channels({{a}, {b}}), {{0, 1}, ChannelCombine::sum}, kAxis);
+    auto rounding =
+        lesion_probability_map(channels({{a}, {b}}), {{0, 1}, ChannelCombine::sum}, kAxis);
     ASSERT_TRUE(rounding) << rounding.error().message;
     EXPECT_EQ(rounding->values()[0], 1.0f);
 }
 
 TEST(LesionProbabilityMap, RefusesMissingChannelsAndBadValues) {
-    auto missing = lesion_probability_map(channels({{0.5f}, {0.5f}}), {{2}, ChannelCombine::sum}, kAxis);
+    auto missing =
+        lesion_probability_map(channels({{0.5f}, {0.5f}}), {{2}, ChannelCombine::sum}, kAxis);
     ASSERT_FALSE(missing);
     EXPECT_EQ(missing.error().message,
               "has 2 probability channels (0 to 1) but --lesion-channels names channel 2");
-    auto logits = lesion_probability_map(channels({{0.5f}, {3.5f}}), {{1}, ChannelCombine::sum}, kAxis);
+    auto logits =
+        lesion_probability_map(channels({{0.5f}, {3.5f}}), {{1}, ChannelCombine::sum}, kAxis);
     ASSERT_FALSE(logits);
     EXPECT_EQ(logits.error().message.rfind("channel 1: ", 0), 0u) << logits.error().message;
 }
@@ -178,8 +181,8 @@ TEST(ReadProbabilityMap, ReadsFourAndFiveDimensionalFiles) {
 TEST(ReadProbabilityMap, RefusesASegmentationStoredAsIntegers) {
     Volume mask({2, 2, 1}, Affine::Identity());
     mask.values() = {0, 1, 1, 0};
-    auto refused = read_probability_map(nifti::write(mask, {.datatype = nifti::DataType::uint8}),
-                                        {});
+    auto refused =
+        read_probability_map(nifti::write(mask, {.datatype = nifti::DataType::uint8}), {});
     ASSERT_FALSE(refused);
     EXPECT_EQ(refused.error().message.rfind(
                   "is stored as uint8 integers without scaling, so as a probability map it could "

@@ -108,8 +108,8 @@ TEST(NnunetNpz, ACaseMapIsTheChosenClassesOnTheReferenceGrid) {
     REQUIRE_FIXTURES();
     const cls::Volume reference = reference_volume();
     const fs::path path = fixture_dir() / "case.npz";
-    const auto map = cls::io::load_case_probability_map(
-        path, {{1, 2}, cls::ChannelCombine::sum}, &reference);
+    const auto map =
+        cls::io::load_case_probability_map(path, {{1, 2}, cls::ChannelCombine::sum}, &reference);
     ASSERT_TRUE(map) << map.error().message;
     EXPECT_TRUE(cls::same_grid(map->image.volume, reference, 1e-9));
     const auto one = cls::io::load_nifti(fixture_dir() / "case_class1.nii");
@@ -134,8 +134,8 @@ TEST(NnunetNpz, ACaseMapIsTheChosenClassesOnTheReferenceGrid) {
                   ": is nnU-Net's probabilities, which hold no grid or affine; give the case's "
                   "image or label as well (--reference for cls apply)");
     // A NIfTI map goes the NIfTI way, reference or not.
-    const auto nifti = cls::io::load_case_probability_map(fixture_dir() / "case_class1.nii",
-                                                          {}, nullptr);
+    const auto nifti =
+        cls::io::load_case_probability_map(fixture_dir() / "case_class1.nii", {}, nullptr);
     ASSERT_TRUE(nifti) << nifti.error().message;
     EXPECT_EQ(nifti->image.volume.values(), one->image.volume.values());
 }

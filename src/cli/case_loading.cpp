@@ -24,11 +24,12 @@ Status for_each_labelled_case(const fs::path& probabilities_dir, const fs::path&
         const std::string message =
             std::to_string(aside.size()) + " file(s) in " + probabilities_dir.string() +
             " set aside as nnU-Net's segmentations beside their .npz probabilities, which are "
-            "read instead (" + aside.front() + (aside.size() > 1 ? ", ...)" : ")");
+            "read instead (" +
+            aside.front() + (aside.size() > 1 ? ", ...)" : ")");
         std::fprintf(stderr, "cls: note: %s\n", message.c_str());
     }
-    auto pairs = pair_cases(probability_files.maps, FileRole::probability, *label_files,
-                            FileRole::label);
+    auto pairs =
+        pair_cases(probability_files.maps, FileRole::probability, *label_files, FileRole::label);
     if (!pairs) return pairs.error().in(probabilities_dir.string() + " and " + labels_dir.string());
 
     Progress progress(task, pairs->size());

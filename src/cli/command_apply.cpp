@@ -66,12 +66,13 @@ int run_apply(Words words) {
         if (!loaded) return fail(command, loaded.error().message);
         reference = std::move(*loaded);
     }
-    auto probs = io::load_case_probability_map(
-        *probs_path, lesion->channels, reference ? &reference->image.volume : nullptr);
+    auto probs = io::load_case_probability_map(*probs_path, lesion->channels,
+                                               reference ? &reference->image.volume : nullptr);
     if (!probs) return fail(command, probs.error().message);
     const Volume& p = probs->image.volume;
     if (reference) {
-        if (Status grid = check_same_grid(p, reference->image.volume, "the reference " + reference_path);
+        if (Status grid =
+                check_same_grid(p, reference->image.volume, "the reference " + reference_path);
             !grid) {
             return fail(command, grid.error().in(*probs_path).message);
         }

@@ -167,9 +167,7 @@ bool is_nifti_name(std::string_view file_name) {
            ends_with_ignoring_case(file_name, ".nii.gz");
 }
 
-bool is_npz_name(std::string_view file_name) {
-    return ends_with_ignoring_case(file_name, ".npz");
-}
+bool is_npz_name(std::string_view file_name) { return ends_with_ignoring_case(file_name, ".npz"); }
 
 FileNaming name_file(std::string_view path, std::optional<FileRole> known_role) {
     // nnU-Net's .npz files hold class probabilities, whatever their folder or name says.

@@ -112,8 +112,8 @@ Result<std::int64_t> probability_channel_count(const nifti::Header& header) {
 }
 
 Status check_not_a_segmentation(const nifti::Header& header) {
-    const bool integers = header.datatype != nifti::DataType::float32 &&
-                          header.datatype != nifti::DataType::float64;
+    const bool integers =
+        header.datatype != nifti::DataType::float32 && header.datatype != nifti::DataType::float64;
     if (!integers || header.scl_slope != 1.0 || header.scl_inter != 0.0) return Done{};
     return make_error("is stored as " + nifti::datatype_name(header.datatype) +
                       " integers without scaling, so as a probability map it could hold only 0 "

@@ -210,9 +210,8 @@ Result<std::vector<std::string>> list_nifti_files(const fs::path& dir) {
 }
 
 Result<std::vector<std::string>> list_probability_files(const fs::path& dir) {
-    return list_files(dir, [](const std::string& name) {
-        return is_nifti_name(name) || is_npz_name(name);
-    });
+    return list_files(
+        dir, [](const std::string& name) { return is_nifti_name(name) || is_npz_name(name); });
 }
 
 Result<nifti::Image> parse_nifti_file(std::span<const std::uint8_t> bytes) {
