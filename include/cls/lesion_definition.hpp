@@ -19,6 +19,7 @@
 #include <string_view>
 #include <vector>
 
+#include "cls/enum_names.hpp"
 #include "cls/nifti.hpp"
 #include "cls/result.hpp"
 #include "cls/volume.hpp"
@@ -26,6 +27,8 @@
 namespace cls {
 
 enum class ChannelCombine { sum, max };
+inline constexpr EnumTable<ChannelCombine, 2> kChannelCombineNames{
+    {{ChannelCombine::sum, "sum"}, {ChannelCombine::max, "max"}}};
 
 // The lesion channels of a probability map, counted from 0 (0 is the background of a softmax).
 // Empty means "a single-channel map": a map with several channels is then refused.

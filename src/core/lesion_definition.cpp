@@ -52,13 +52,13 @@ std::string count_text(std::size_t count, const char* noun) {
 }  // namespace
 
 Result<ChannelCombine> parse_channel_combine(std::string_view text) {
-    if (text == "sum") return ChannelCombine::sum;
-    if (text == "max") return ChannelCombine::max;
-    return make_error("--combine must be sum or max, got '" + std::string(text) + "'");
+    if (auto combine = value_named(kChannelCombineNames, text)) return *combine;
+    return make_error("--combine must be " + names_text(kChannelCombineNames) + ", got '" +
+                      std::string(text) + "'");
 }
 
 std::string_view to_string(ChannelCombine combine) {
-    return combine == ChannelCombine::sum ? "sum" : "max";
+    return name_of(kChannelCombineNames, combine);
 }
 
 Result<LesionChannels> parse_lesion_channels(std::string_view text, ChannelCombine combine) {

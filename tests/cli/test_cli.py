@@ -288,7 +288,7 @@ class Cli(unittest.TestCase):
         self.assertEqual((cert["method"], cert["n"], cert["k"]), ("cls", 24, k))
         self.assertEqual(cert["threshold"], t[k - 1])
         self.assertEqual(cert["empty_mask_policy"], "satisfied")
-        self.assertEqual(cert["empty_masks"], sum(1 for _, l in cases.values() if not l.any()))
+        self.assertEqual(cert["empty_mask_count"], sum(1 for _, l in cases.values() if not l.any()))
         for entry in cert["cases"]:
             p, label = cases[entry["name"]]
             self.assertEqual(entry["lesion_voxels"], int(label.sum()))
@@ -335,7 +335,7 @@ class Cli(unittest.TestCase):
         run("calibrate", "--probs", self.data / "probs", "--labels", self.data / "labels",
             "--epsilon", 0.2, "--alpha", 0.1, "--empty-masks", "exclude", "--out", excluded)
         cert = json.loads(excluded.read_text())
-        self.assertEqual(cert["n"], 24 - cert["empty_masks"])
+        self.assertEqual(cert["n"], 24 - cert["empty_mask_count"])
 
 
     def test_evaluate_matches_an_independent_reference(self):
