@@ -122,7 +122,7 @@ TEST(Calibrate, EmptyMaskPolicies) {
     auto satisfied = calibrate(cases, {.method = Method::cls, .epsilon = 0.0, .alpha = 0.5});
     ASSERT_TRUE(satisfied);
     EXPECT_EQ(satisfied->n, 10u);
-    EXPECT_EQ(satisfied->empty_masks, 6u);
+    EXPECT_EQ(satisfied->empty_mask_count, 6u);
     EXPECT_EQ(satisfied->k, 5u);                 // floor(11 * 0.5)
     EXPECT_EQ(satisfied->threshold, kInfinity);  // six t_i = +inf fill ranks 5..10
 
@@ -132,7 +132,7 @@ TEST(Calibrate, EmptyMaskPolicies) {
                                       .empty_masks = EmptyMaskPolicy::exclude});
     ASSERT_TRUE(excluded);
     EXPECT_EQ(excluded->n, 4u);
-    EXPECT_EQ(excluded->empty_masks, 6u);
+    EXPECT_EQ(excluded->empty_mask_count, 6u);
     EXPECT_EQ(excluded->k, 2u);
     EXPECT_EQ(excluded->threshold, 0.2f);
     EXPECT_EQ(std::count_if(excluded->cases.begin(), excluded->cases.end(),

@@ -123,7 +123,7 @@ TEST_F(CalibrationGolden, CalibrateMatchesReference) {
 
             EXPECT_EQ(result->k, check.at("k").get<std::size_t>());
             const auto empty = std::ranges::count_if(cases, &cls::LesionScores::empty_mask);
-            EXPECT_EQ(result->empty_masks, static_cast<std::size_t>(empty));
+            EXPECT_EQ(result->empty_mask_count, static_cast<std::size_t>(empty));
             // The per-case report (what a certificate lists) agrees with the reference too.
             ASSERT_EQ(result->cases.size(), cases.size());
             const auto& expected = critical.at(settings.epsilon);

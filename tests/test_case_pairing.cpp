@@ -115,6 +115,25 @@ TEST(Pairing, PairsAnNnUnetLayout) {
     EXPECT_EQ((*maps)[1].name, "patient_0001");
 }
 
+TEST(Pairing, ReadsAnNnUnetPredictionsFolderByItsProbabilities) {
+    // nnUNetv2_predict --save_probabilities: <case>.npz beside <case>.nii.gz, its segmentation.
+    EXPECT_TRUE(is_npz_name("case_003.NPZ"));
+    EXPECT_EQ(name_file("predictions/case_003.npz").role, FileRole::probability);
+    EXPECT_EQ(name_file("anywhere/patient_0001.npz").case_name, "patient_0001");
+    const ProbabilityFiles files = set_aside_nnunet_segmentations(
+        {"case_003.nii.gz", "case_003.npz", "case_004.nii.gz", "Case_005.NII", "case_005.npz"});
+    EXPECT_EQ(files.maps,
+              (std::vector<std::string>{"case_003.npz", "case_004.nii.gz", "case_005.npz"}));
+    EXPECT_EQ(files.set_aside, (std::vector<std::string>{"case_003.nii.gz", "Case_005.NII"}));
+    // Only a .npz of the same folder sets a segmentation aside.
+    EXPECT_TRUE(set_aside_nnunet_segmentations({"a/x.nii.gz", "b/x.npz"}).set_aside.empty());
+    auto pairs =
+        pair_cases(files.maps, FileRole::probability,
+                   {"case_003.nii.gz", "case_004.nii.gz", "case_005.nii.gz"}, FileRole::label);
+    ASSERT_TRUE(pairs) << pairs.error().message;
+    EXPECT_EQ((*pairs)[0].first, "case_003.npz");
+}
+
 TEST(Pairing, PairsABidsLayout) {
     auto pairs = pair_cases(
         {"sub-01_ses-01_space-orig_label-lesion_probseg.nii.gz",

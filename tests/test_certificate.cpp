@@ -14,7 +14,7 @@ Certificate sample() {
     c.calibration.settings = {.method = Method::cls, .epsilon = 0.1, .alpha = 0.2};
     c.calibration.n = 2;
     c.calibration.k = 1;
-    c.calibration.empty_masks = 1;
+    c.calibration.empty_mask_count = 1;
     c.calibration.threshold = static_cast<double>(0.123456789f);  // a float32 data value
     c.calibration.cases = {{"a", 12, static_cast<double>(0.123456789f), false},
                            {"b", 0, kInfinity, false}};
@@ -33,10 +33,21 @@ TEST(Certificate, RoundTripsTheThresholdBitForBit) {
     EXPECT_EQ(parsed->inputs[1].label_sha256, "bb");
 }
 
+TEST(Certificate, ReadsTheEmptyMaskCountUnderItsOlderName) {
+    // Versions 1 and 2 wrote the count as "empty_masks", the name the policy has elsewhere.
+    auto j = nlohmann::json::parse(to_json(sample()));
+    j["format_version"] = 2;
+    j["empty_masks"] = j["empty_mask_count"];
+    j.erase("empty_mask_count");
+    auto parsed = parse_certificate(j.dump());
+    ASSERT_TRUE(parsed) << parsed.error().message;
+    EXPECT_EQ(parsed->calibration.empty_mask_count, 1u);
+}
+
 TEST(Certificate, HasTheDocumentedFields) {
     const auto j = nlohmann::json::parse(to_json(sample()));
     for (const char* key : {"method", "epsilon", "alpha", "n", "k", "threshold",
-                            "empty_mask_policy", "empty_masks", "cases", "tool_version"}) {
+                            "empty_mask_policy", "empty_mask_count", "cases", "tool_version"}) {
         EXPECT_TRUE(j.contains(key)) << key;
     }
     EXPECT_TRUE(j["cases"][1]["critical_threshold"].is_null());  // +inf
@@ -84,7 +95,7 @@ TEST(Certificate, RefusesMalformedDocumentsWithTheReason) {
     refuse(j.dump(), "case 'a': field 'critical_threshold' must be in [0, 1], or null");
     j = nlohmann::json::parse(to_json(sample()));
     j["cases"][0].erase("name");
-    refuse(j.dump(), "field 'name' must be a string");
+    refuse(j.dump(), "field 'name' is missing");
 }
 
 TEST(Certificate, FindsTheCalibrationCaseByItsHashes) {

@@ -87,30 +87,34 @@ TEST(ProbabilityChannels, CountsTheFourthOrFifthAxis) {
     EXPECT_NE(both.error().message.find("is 4x4x4x2x3"), std::string::npos);
 }
 
+constexpr std::string_view kAxis = "along its 4th dimension";
+
 TEST(LesionProbabilityMap, RefusesSeveralChannelsWithoutAChoice) {
-    auto refused = lesion_probability_map(channels({{0.9f, 0.2f}, {0.1f, 0.8f}}), {});
+    auto refused = lesion_probability_map(channels({{0.9f, 0.2f}, {0.1f, 0.8f}}), {}, kAxis);
     ASSERT_FALSE(refused);
     EXPECT_EQ(refused.error().message,
-              "holds 2 probability channels (a 4th dimension of 2); say which are lesion with "
+              "holds 2 probability channels (along its 4th dimension); say which are lesion with "
               "--lesion-channels (counted from 0, e.g. --lesion-channels 1 for a two-class "
               "softmax) or the app's channel picker");
-    auto single = lesion_probability_map(channels({{0.9f, 0.2f}}), {});
+    auto single = lesion_probability_map(channels({{0.9f, 0.2f}}), {}, kAxis);
     ASSERT_TRUE(single);
     EXPECT_EQ(single->values(), (std::vector<float>{0.9f, 0.2f}));
+    auto logit = lesion_probability_map(channels({{0.9f, 1.5f}}), {}, kAxis);
+    EXPECT_FALSE(logit);  // one channel is checked as well as several
 }
 
 TEST(LesionProbabilityMap, PicksSumsAndMaxes) {
     const std::vector<std::vector<float>> softmax = {
         {0.7f, 0.1f, 0.25f}, {0.1f, 0.6f, 0.25f}, {0.2f, 0.3f, 0.5f}};
-    auto picked = lesion_probability_map(channels(softmax), {{1}, ChannelCombine::sum});
+    auto picked = lesion_probability_map(channels(softmax), {{1}, ChannelCombine::sum}, kAxis);
     ASSERT_TRUE(picked);
     EXPECT_EQ(picked->values(), softmax[1]);
-    auto summed = lesion_probability_map(channels(softmax), {{1, 2}, ChannelCombine::sum});
+    auto summed = lesion_probability_map(channels(softmax), {{1, 2}, ChannelCombine::sum}, kAxis);
     ASSERT_TRUE(summed);
     for (std::size_t i = 0; i < 3; ++i) {
         EXPECT_EQ(summed->values()[i], softmax[1][i] + softmax[2][i]) << i;
     }
-    auto maxed = lesion_probability_map(channels(softmax), {{1, 2}, ChannelCombine::max});
+    auto maxed = lesion_probability_map(channels(softmax), {{1, 2}, ChannelCombine::max}, kAxis);
     ASSERT_TRUE(maxed);
     EXPECT_EQ(maxed->values(), (std::vector<float>{0.2f, 0.6f, 0.5f}));
 }
@@ -118,7 +122,7 @@ TEST(LesionProbabilityMap, PicksSumsAndMaxes) {
 TEST(LesionProbabilityMap, RefusesSumsAboveOneAndReadsRoundingAsOne) {
     // Independent sigmoids: summing them is not a probability.
     auto over = lesion_probability_map(channels({{0.9f, 0.1f, 0.6f}, {0.8f, 0.1f, 0.6f}}),
-                                       {{0, 1}, ChannelCombine::sum});
+                                       {{0, 1}, ChannelCombine::sum}, kAxis);
     ASSERT_FALSE(over);
     EXPECT_EQ(over.error().message,
               "channels 0+1 sum to more than 1 (by over 1e-4) at 2 voxels, so they are not "
@@ -127,17 +131,20 @@ TEST(LesionProbabilityMap, RefusesSumsAboveOneAndReadsRoundingAsOne) {
     // A float32 softmax whose classes sum to 1 + 1.2e-7 (one ulp above 1): rounding, read as 1.
     const float a = 0.5f, b = std::nextafter(std::nextafter(0.5f, 1.0f), 1.0f);
     ASSERT_GT(a + b, 1.0f);
-    auto rounding = lesion_probability_map(channels({{a}, {b}}), {{0, 1}, ChannelCombine::sum});
+    auto rounding =
+        lesion_probability_map(channels({{a}, {b}}), {{0, 1}, ChannelCombine::sum}, kAxis);
     ASSERT_TRUE(rounding) << rounding.error().message;
     EXPECT_EQ(rounding->values()[0], 1.0f);
 }
 
 TEST(LesionProbabilityMap, RefusesMissingChannelsAndBadValues) {
-    auto missing = lesion_probability_map(channels({{0.5f}, {0.5f}}), {{2}, ChannelCombine::sum});
+    auto missing =
+        lesion_probability_map(channels({{0.5f}, {0.5f}}), {{2}, ChannelCombine::sum}, kAxis);
     ASSERT_FALSE(missing);
     EXPECT_EQ(missing.error().message,
               "has 2 probability channels (0 to 1) but --lesion-channels names channel 2");
-    auto logits = lesion_probability_map(channels({{0.5f}, {3.5f}}), {{1}, ChannelCombine::sum});
+    auto logits =
+        lesion_probability_map(channels({{0.5f}, {3.5f}}), {{1}, ChannelCombine::sum}, kAxis);
     ASSERT_FALSE(logits);
     EXPECT_EQ(logits.error().message.rfind("channel 1: ", 0), 0u) << logits.error().message;
 }
@@ -149,7 +156,13 @@ TEST(ReadProbabilityMap, ReadsFourAndFiveDimensionalFiles) {
         const auto bytes = multi_volume_nifti(softmax, {2, 2, 1}, fifth);
         auto refused = read_probability_map(bytes, {});
         ASSERT_FALSE(refused);
-        EXPECT_NE(refused.error().message.find("holds 2 probability channels"), std::string::npos);
+        // The refusal says where the channels are: ITK keeps them on the 5th axis.
+        EXPECT_NE(refused.error().message.find(
+                      fifth ? "holds 2 probability channels (along its 5th dimension, as ITK and "
+                              "MONAI store vector images)"
+                            : "holds 2 probability channels (along its 4th dimension)"),
+                  std::string::npos)
+            << refused.error().message;
         auto lesion = read_probability_map(bytes, {{1}, ChannelCombine::sum});
         ASSERT_TRUE(lesion) << lesion.error().message;
         EXPECT_EQ(lesion->volume.values(), softmax[1]) << "fifth axis: " << fifth;
@@ -163,6 +176,28 @@ TEST(ReadProbabilityMap, ReadsFourAndFiveDimensionalFiles) {
     EXPECT_EQ(read_probability_map(plain, {{0}, ChannelCombine::sum})->volume.values(),
               map.values());
     EXPECT_FALSE(read_probability_map(plain, {{1}, ChannelCombine::sum}));
+}
+
+TEST(ReadProbabilityMap, RefusesASegmentationStoredAsIntegers) {
+    Volume mask({2, 2, 1}, Affine::Identity());
+    mask.values() = {0, 1, 1, 0};
+    auto refused =
+        read_probability_map(nifti::write(mask, {.datatype = nifti::DataType::uint8}), {});
+    ASSERT_FALSE(refused);
+    EXPECT_EQ(refused.error().message.rfind(
+                  "is stored as uint8 integers without scaling, so as a probability map it could "
+                  "hold only 0 and 1: it is a segmentation",
+                  0),
+              0u)
+        << refused.error().message;
+    // The same values stored as float are a (sharp) map; integers with a scale are probabilities.
+    EXPECT_TRUE(read_probability_map(nifti::write(mask, {}), {}));
+    nifti::Header scaled;
+    scaled.datatype = nifti::DataType::uint8;
+    scaled.scl_slope = 1.0 / 255;
+    EXPECT_TRUE(check_not_a_segmentation(scaled));
+    scaled.scl_slope = 1.0;
+    EXPECT_FALSE(check_not_a_segmentation(scaled));
 }
 
 TEST(LesionLabelsCheck, ClassesNeedWholeNumbers) {
@@ -199,14 +234,14 @@ TEST(LesionCertificate, RecordsTheDefinitionAndReadsVersionOne) {
     certificate.lesion = {{{1, 2, 3}, ChannelCombine::max},
                           {LesionLabels::Kind::classes, {1, 2, 4}}};
     const std::string json = to_json(certificate);
-    EXPECT_NE(json.find("\"format_version\": 2"), std::string::npos);
+    EXPECT_NE(json.find("\"format_version\": 3"), std::string::npos);
     auto read = parse_certificate(json);
     ASSERT_TRUE(read) << read.error().message;
     EXPECT_EQ(read->lesion, certificate.lesion);
 
     // Version 1 had neither field: single-channel maps, binary labels.
     std::string old = json;
-    old.replace(old.find("\"format_version\": 2"), 19, "\"format_version\": 1");
+    old.replace(old.find("\"format_version\": 3"), 19, "\"format_version\": 1");
     const auto strip = [&](const std::string& key) {
         const std::size_t at = old.find("\"" + key + "\"");
         const std::size_t end = old.find("\n", old.find(key == "lesion_channels" ? "}" : "]", at));
@@ -219,9 +254,9 @@ TEST(LesionCertificate, RecordsTheDefinitionAndReadsVersionOne) {
     EXPECT_EQ(legacy->lesion, LesionDefinition{});
 
     std::string newer = json;
-    newer.replace(newer.find("\"format_version\": 2"), 19, "\"format_version\": 9");
+    newer.replace(newer.find("\"format_version\": 3"), 19, "\"format_version\": 9");
     EXPECT_EQ(parse_certificate(newer).error().message,
-              "format_version 9 is newer than this tool reads (2); use a newer cls");
+              "format_version 9 is newer than this tool reads (3); use a newer cls");
     std::string bad = json;
     bad.replace(bad.find("\"combine\": \"max\""), 16, "\"combine\": \"avg\"");
     EXPECT_FALSE(parse_certificate(bad));

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
@@ -101,6 +102,42 @@ TEST(NnunetNpz, MemberBytesEqualWhatPythonsZipfileReads) {
     const auto member = cls::io::read_npz_member(*npz, "probabilities.npy", 1 << 20);
     ASSERT_TRUE(member) << member.error().message;
     EXPECT_EQ(*member, *expected);
+}
+
+TEST(NnunetNpz, ACaseMapIsTheChosenClassesOnTheReferenceGrid) {
+    REQUIRE_FIXTURES();
+    const cls::Volume reference = reference_volume();
+    const fs::path path = fixture_dir() / "case.npz";
+    const auto map =
+        cls::io::load_case_probability_map(path, {{1, 2}, cls::ChannelCombine::sum}, &reference);
+    ASSERT_TRUE(map) << map.error().message;
+    EXPECT_TRUE(cls::same_grid(map->image.volume, reference, 1e-9));
+    const auto one = cls::io::load_nifti(fixture_dir() / "case_class1.nii");
+    const auto two = cls::io::load_nifti(fixture_dir() / "case_class2.nii");
+    ASSERT_TRUE(one && two);
+    for (std::size_t i = 0; i < reference.voxel_count(); ++i) {
+        const float sum = one->image.volume.values()[i] + two->image.volume.values()[i];
+        ASSERT_EQ(map->image.volume.values()[i], std::min(sum, 1.0f)) << "voxel " << i;
+    }
+    // Its classes must be named, and it has no grid of its own.
+    const auto unnamed = cls::io::load_case_probability_map(path, {}, &reference);
+    ASSERT_FALSE(unnamed);
+    EXPECT_EQ(unnamed.error().message.rfind(path.string() + ": holds 3 probability channels "
+                                                            "(nnU-Net's classes); say which",
+                                            0),
+              0u)
+        << unnamed.error().message;
+    const auto alone = cls::io::load_case_probability_map(path, {{1}}, nullptr);
+    ASSERT_FALSE(alone);
+    EXPECT_EQ(alone.error().message,
+              path.string() +
+                  ": is nnU-Net's probabilities, which hold no grid or affine; give the case's "
+                  "image or label as well (--reference for cls apply)");
+    // A NIfTI map goes the NIfTI way, reference or not.
+    const auto nifti =
+        cls::io::load_case_probability_map(fixture_dir() / "case_class1.nii", {}, nullptr);
+    ASSERT_TRUE(nifti) << nifti.error().message;
+    EXPECT_EQ(nifti->image.volume.values(), one->image.volume.values());
 }
 
 TEST(NnunetNpz, RefusesAWrongShapeNamingTheFileAndBothShapes) {

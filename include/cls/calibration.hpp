@@ -23,6 +23,7 @@
 #include <string_view>
 #include <vector>
 
+#include "cls/enum_names.hpp"
 #include "cls/result.hpp"
 
 namespace cls {
@@ -76,6 +77,10 @@ struct LesionScores {
 
 enum class Method { cls, crc, fixed };
 enum class EmptyMaskPolicy { satisfied, exclude };
+inline constexpr EnumTable<Method, 3> kMethodNames{
+    {{Method::cls, "cls"}, {Method::crc, "crc"}, {Method::fixed, "fixed"}}};
+inline constexpr EnumTable<EmptyMaskPolicy, 2> kEmptyMaskPolicyNames{
+    {{EmptyMaskPolicy::satisfied, "satisfied"}, {EmptyMaskPolicy::exclude, "exclude"}}};
 
 [[nodiscard]] std::string_view to_string(Method method);
 [[nodiscard]] std::string_view to_string(EmptyMaskPolicy policy);
@@ -102,10 +107,10 @@ struct CaseCalibration {
 
 struct Calibration {
     CalibrationSettings settings;
-    std::size_t n = 0;            // cases that count after the empty-mask policy
-    std::size_t k = 0;            // the order statistic used by CLS (0 for CRC and fixed)
-    std::size_t empty_masks = 0;  // cases with no lesion voxel, counted or excluded
-    double threshold = 0.5;       // tau; +inf means "predict nothing"
+    std::size_t n = 0;                 // cases that count after the empty-mask policy
+    std::size_t k = 0;                 // the order statistic used by CLS (0 for CRC and fixed)
+    std::size_t empty_mask_count = 0;  // cases with no lesion voxel, counted or excluded
+    double threshold = 0.5;            // tau; +inf means "predict nothing"
     std::vector<CaseCalibration> cases;
 };
 

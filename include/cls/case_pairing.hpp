@@ -7,6 +7,8 @@
 // [X] BIDS: "sub-01_ses-01_FLAIR.nii.gz" is the FLAIR image of case "sub-01_ses-01"; derivatives
 //     "..._desc-lesion_mask", "..._label-lesion_mask", "..._dseg" are labels, "..._probseg" a
 //     probability map; entities other than sub and ses (acq, run, space, desc, ...) are dropped
+// [X] nnU-Net's predictions folder: "<case>.npz" (probabilities) beside "<case>.nii.gz" (its
+//     hard segmentation), where the .npz is the map and the segmentation is set aside
 // [ ] sessions as folders only (sub-01/ses-01/anat/FLAIR.nii.gz): the name must carry sub-
 // Role by content (an all-0/1 volume is a label) is the app's fallback, not part of this rule.
 #pragma once
@@ -30,6 +32,9 @@ inline constexpr std::array<FileRole, 3> kFileRoles{FileRole::image, FileRole::l
 // True for names ending in .nii or .nii.gz (case-insensitive).
 [[nodiscard]] bool is_nifti_name(std::string_view file_name);
 
+// True for names ending in .npz (case-insensitive): nnU-Net's saved class probabilities.
+[[nodiscard]] bool is_npz_name(std::string_view file_name);
+
 struct FileNaming {
     std::string case_name;         // what pairs the file with its case's other files
     std::optional<FileRole> role;  // what the path says the file is; empty when it says nothing
@@ -38,6 +43,7 @@ struct FileNaming {
 
 // Names a file from its path (any folders, '/' or '\\'). `known_role` is the role the caller
 // already has (the CLI's --probs and --labels folders); it is then the role returned.
+// A .npz is a probability map unless `known_role` says otherwise.
 // Precedence: BIDS entities; a role suffix; the innermost role folder; an nnU-Net channel
 // "_NNNN", stripped only from files that are images or of unknown role, since nnU-Net puts
 // channels on images alone and a label "patient_0001" must keep its whole name.
@@ -49,6 +55,16 @@ struct CasePair {
     std::string first;   // file name in the first list
     std::string second;  // file name in the second list
 };
+
+// nnU-Net writes "<case>.nii.gz", its hard segmentation, beside "<case>.npz" when asked to
+// save probabilities. Read as a probability map, a 0/1 segmentation would certify nonsense, so
+// of the files a probability folder holds, every .nii/.nii.gz with a .npz of the same path
+// and stem is set aside (the comparison ignores case, as the extensions' do).
+struct ProbabilityFiles {
+    std::vector<std::string> maps;       // what to read as probability maps, in the given order
+    std::vector<std::string> set_aside;  // the segmentations beside their .npz
+};
+[[nodiscard]] ProbabilityFiles set_aside_nnunet_segmentations(std::vector<std::string> paths);
 
 // Pairs two lists of file names, each of one role, by name_file's case name, sorted by name.
 // Refuses two files of one case in a list and names present in one list only, saying what

@@ -33,6 +33,7 @@
 #include <vector>
 
 #include "cls/calibration.hpp"
+#include "cls/enum_names.hpp"
 #include "cls/evaluation_case.hpp"
 #include "cls/mondrian.hpp"
 #include "cls/random.hpp"
@@ -41,6 +42,13 @@
 namespace cls {
 
 enum class EvaluationMethod { fixed, cls, crc, lesion_cls, pac, mondrian };
+inline constexpr EnumTable<EvaluationMethod, 6> kEvaluationMethodNames{
+    {{EvaluationMethod::fixed, "fixed"},
+     {EvaluationMethod::cls, "cls"},
+     {EvaluationMethod::crc, "crc"},
+     {EvaluationMethod::lesion_cls, "lesion-cls"},
+     {EvaluationMethod::pac, "pac"},
+     {EvaluationMethod::mondrian, "mondrian"}}};
 
 [[nodiscard]] std::string_view to_string(EvaluationMethod method);
 [[nodiscard]] Result<EvaluationMethod> parse_evaluation_method(std::string_view text);

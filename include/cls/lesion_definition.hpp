@@ -6,7 +6,8 @@
 // certifies nonsense. So a map with several channels is refused until the user names the lesion
 // channels, and a label with several classes until the user names the lesion classes; the
 // choice travels in the certificate, so `apply` uses what calibration used.
-// [X] channels along NIfTI's 4th dimension, or its 5th where the 4th is 1
+// [X] channels along NIfTI's 4th dimension, or its 5th where the 4th is 1, or nnU-Net's class
+//     axis (cls/nnunet_probabilities.hpp)
 // [X] several lesion channels summed (softmax classes) or maxed (independent sigmoids)
 // [X] label classes by value ("1,2,4") or "nonzero"; float labels holding whole numbers
 // [ ] channels given by class name (needs a model manifest or a dataset.json to name them)
@@ -18,6 +19,7 @@
 #include <string_view>
 #include <vector>
 
+#include "cls/enum_names.hpp"
 #include "cls/nifti.hpp"
 #include "cls/result.hpp"
 #include "cls/volume.hpp"
@@ -25,6 +27,8 @@
 namespace cls {
 
 enum class ChannelCombine { sum, max };
+inline constexpr EnumTable<ChannelCombine, 2> kChannelCombineNames{
+    {{ChannelCombine::sum, "sum"}, {ChannelCombine::max, "max"}}};
 
 // The lesion channels of a probability map, counted from 0 (0 is the background of a softmax).
 // Empty means "a single-channel map": a map with several channels is then refused.
@@ -68,14 +72,22 @@ struct LesionDefinition {
 // of those axes above 1 (a time series of maps is not a set of channels).
 [[nodiscard]] Result<std::int64_t> probability_channel_count(const nifti::Header& header);
 
-// The lesion-probability map from a map's channels (one Volume each, on one grid): the channel
-// itself for a single-channel map; otherwise the chosen channels, each checked to lie in
-// [0, 1], summed or maxed. A map with several channels and no choice is refused naming the
-// count and how to choose; a sum above 1 + 1e-4 anywhere is refused with the voxel count (the
-// channels are not one softmax); sums within that tolerance of 1 are float rounding and read
-// as 1. Errors do not name the file: callers add it.
+// The lesion-probability map from a map's channels (one Volume each, on one grid), every value
+// it reads checked to lie in [0, 1]: the channel itself for a single-channel map; otherwise the
+// chosen channels, summed or maxed. A map with several channels and no choice is refused naming
+// the count, `channel_axis` (where the file keeps them, e.g. "along its 4th dimension") and
+// how to choose; a sum above 1 + 1e-4 anywhere is refused with the voxel count (the channels
+// are not one softmax); sums within that tolerance of 1 are float rounding and read as 1.
+// Errors do not name the file: callers add it.
 [[nodiscard]] Result<Volume> lesion_probability_map(std::vector<Volume> channels,
-                                                    const LesionChannels& choice);
+                                                    const LesionChannels& choice,
+                                                    std::string_view channel_axis);
+// A probability map stored as integers without scaling holds 0 and 1 only: a segmentation
+// (nnU-Net writes "<case>.nii.gz" so beside its probabilities), never read as probabilities.
+[[nodiscard]] Status check_not_a_segmentation(const nifti::Header& header);
+// Where a NIfTI header keeps its channels, for the message above: "along its 4th dimension",
+// or its 5th where the 4th is 1 (ITK and MONAI vector images).
+[[nodiscard]] std::string channel_axis_text(const nifti::Header& header);
 
 // Checks a label against the lesion definition: finite values only; `binary` as check_label;
 // `nonzero` and `classes` need whole numbers (a label resampled with interpolation is not one).
@@ -83,7 +95,8 @@ struct LesionDefinition {
 // Rewrites a checked label as 0 (background) and 1 (lesion), which everything downstream reads.
 void binarise_label(std::span<float> labels, const LesionLabels& lesion);
 
-// A probability map from its uncompressed .nii bytes, by the one rule: parsed, its channels
+// A probability map from its uncompressed .nii bytes, by the one rule: refused if it is a
+// segmentation (check_not_a_segmentation), else parsed, its channels
 // chosen and combined as above, every value checked to lie in [0, 1]. `volume` is the lesion
 // probability map; `header` is the file's.
 [[nodiscard]] Result<nifti::Image> read_probability_map(std::span<const std::uint8_t> nii,

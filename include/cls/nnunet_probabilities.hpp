@@ -27,8 +27,11 @@
 // [ ] 2D configurations saved as (C, 1, y, x) of a 2D image: only 3D references are checked
 #pragma once
 
+#include <cstdint>
+#include <span>
 #include <vector>
 
+#include "cls/lesion_definition.hpp"
 #include "cls/npy.hpp"
 #include "cls/result.hpp"
 #include "cls/volume.hpp"
@@ -41,5 +44,13 @@ namespace cls {
 // check probabilities in [0, 1] where they need it).
 [[nodiscard]] Result<std::vector<Volume>> nnunet_probability_channels(
     const npy::Array& probabilities, const Volume& reference);
+
+// The one rule for an nnU-Net probability map, whoever extracted `probabilities.npy` from the
+// .npz (libzip natively, web/npz.js in the page): parsed, split into classes on the
+// reference's grid, the lesion classes chosen and combined and every value they hold checked
+// to lie in [0, 1] (cls/lesion_definition.hpp). Errors do not name the file.
+[[nodiscard]] Result<Volume> read_nnunet_probability_map(std::span<const std::uint8_t> npy_bytes,
+                                                         const Volume& reference,
+                                                         const LesionChannels& choice);
 
 }  // namespace cls

@@ -1,6 +1,9 @@
 #include "case_loading.hpp"
 
+#include <cstdio>
+
 #include "cls/case_pairing.hpp"
+#include "cls/io/npz.hpp"
 #include "progress.hpp"
 
 namespace cls::cli {
@@ -9,25 +12,36 @@ namespace fs = std::filesystem;
 Status for_each_labelled_case(const fs::path& probabilities_dir, const fs::path& labels_dir,
                               const LesionDefinition& lesion, const std::string& task,
                               const std::function<Status(LabelledCase&)>& visit) {
-    auto probability_files = io::list_nifti_files(probabilities_dir);
-    if (!probability_files) return probability_files.error();
+    auto listed = io::list_probability_files(probabilities_dir);
+    if (!listed) return listed.error();
     auto label_files = io::list_nifti_files(labels_dir);
     if (!label_files) return label_files.error();
-    if (probability_files->empty()) {
-        return make_error("holds no .nii or .nii.gz file").in(probabilities_dir.string());
+    if (listed->empty()) {
+        return make_error("holds no .nii, .nii.gz or .npz file").in(probabilities_dir.string());
+    }
+    ProbabilityFiles probability_files = set_aside_nnunet_segmentations(std::move(*listed));
+    if (const std::vector<std::string>& aside = probability_files.set_aside; !aside.empty()) {
+        const std::string message =
+            std::to_string(aside.size()) + " file(s) in " + probabilities_dir.string() +
+            " set aside as nnU-Net's segmentations beside their .npz probabilities, which are "
+            "read instead (" +
+            aside.front() + (aside.size() > 1 ? ", ...)" : ")");
+        std::fprintf(stderr, "cls: note: %s\n", message.c_str());
     }
     auto pairs =
-        pair_cases(*probability_files, FileRole::probability, *label_files, FileRole::label);
+        pair_cases(probability_files.maps, FileRole::probability, *label_files, FileRole::label);
     if (!pairs) return pairs.error().in(probabilities_dir.string() + " and " + labels_dir.string());
 
     Progress progress(task, pairs->size());
     for (const CasePair& pair : *pairs) {
         const fs::path probabilities_path = probabilities_dir / pair.first;
         const fs::path label_path = labels_dir / pair.second;
-        auto probabilities = io::load_probability_map(probabilities_path, lesion.channels);
-        if (!probabilities) return probabilities.error();
         auto label = io::load_label(label_path, lesion.labels);
         if (!label) return label.error();
+        // The label is the reference grid of an nnU-Net .npz, which has none of its own.
+        auto probabilities = io::load_case_probability_map(probabilities_path, lesion.channels,
+                                                           &label->image.volume);
+        if (!probabilities) return probabilities.error();
         if (Status grid = check_same_grid(label->image.volume, probabilities->image.volume,
                                           "its probability map " + probabilities_path.string());
             !grid) {

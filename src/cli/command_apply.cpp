@@ -1,13 +1,16 @@
-// `cls apply --calibration CERT.json --probs P.nii[.gz] --out MASK.nii.gz`: the mask p >= tau
-// as uint8, in the probability map's grid and affine, the map read as the certificate's
-// calibration cases were (its lesion channels). Warns when the map is one the certificate was
-// calibrated on.
+// `cls apply --calibration CERT.json --probs P.nii[.gz]|P.npz [--reference IMG] --out MASK.nii.gz`:
+// the mask p >= tau as uint8, in the probability map's grid and affine, the map read as the
+// certificate's calibration cases were (its lesion channels). nnU-Net's .npz has no grid of its
+// own: the case's image or label given as --reference lends it one. Warns when the map is one
+// the certificate was calibrated on.
 #include <cstdio>
+#include <optional>
 
 #include "arguments.hpp"
 #include "case_loading.hpp"
 #include "cls/certificate.hpp"
 #include "cls/io/file.hpp"
+#include "cls/io/npz.hpp"
 #include "commands.hpp"
 
 namespace cls::cli {
@@ -23,7 +26,10 @@ CommandSpec spec() {
         .options =
             {
                 {"--calibration", "CERT.json", "the certificate cls calibrate wrote"},
-                {"--probs", "P.nii[.gz]", "the new case's probability map"},
+                {"--probs", "P.nii[.gz]|P.npz", "the new case's probability map"},
+                {"--reference", "IMG.nii[.gz]",
+                 "the case's image or label: the grid of an nnU-Net .npz map (needed for "
+                 ".npz; checked against a NIfTI map)"},
                 {"--out", "MASK.nii.gz", "the mask (.nii or .nii.gz)"},
             },
         .positional = "",
@@ -53,9 +59,24 @@ int run_apply(Words words) {
     if (!certificate) return fail(command, certificate.error().message);
     auto lesion = certificate_lesion_definition(*args, certificate->lesion, *certificate_path);
     if (!lesion) return fail(command, lesion.error().message, kUsage);
-    auto probs = io::load_probability_map(*probs_path, lesion->channels);
+    const std::string reference_path = args->text_or("--reference", "");
+    std::optional<io::LoadedNifti> reference;
+    if (!reference_path.empty()) {
+        auto loaded = io::load_nifti(reference_path);
+        if (!loaded) return fail(command, loaded.error().message);
+        reference = std::move(*loaded);
+    }
+    auto probs = io::load_case_probability_map(*probs_path, lesion->channels,
+                                               reference ? &reference->image.volume : nullptr);
     if (!probs) return fail(command, probs.error().message);
     const Volume& p = probs->image.volume;
+    if (reference) {
+        if (Status grid =
+                check_same_grid(p, reference->image.volume, "the reference " + reference_path);
+            !grid) {
+            return fail(command, grid.error().in(*probs_path).message);
+        }
+    }
 
     // A calibration case's mask is a fair thing to want (to look at it), but it is not a new
     // case, which is what the guarantee speaks of: warned, not refused.

@@ -119,7 +119,7 @@ int run_calibrate(Words words) {
     if (c.settings.method == Method::cls) {
         std::fprintf(
             summary, "k = floor((n+1)*alpha) = %zu of n = %zu cases (%zu with empty masks, %s)\n",
-            c.k, c.n, c.empty_masks, std::string(to_string(c.settings.empty_masks)).c_str());
+            c.k, c.n, c.empty_mask_count, std::string(to_string(c.settings.empty_masks)).c_str());
     }
     if (!certificate.lesion.channels.single()) {
         std::fprintf(summary, "lesion channels %s (%s), lesion labels %s\n",

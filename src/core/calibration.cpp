@@ -205,35 +205,18 @@ std::size_t minimum_calibration_cases(double alpha) {
     return static_cast<std::size_t>((kDecimalScale + units - 1) / units - 1);
 }
 
-std::string_view to_string(Method method) {
-    switch (method) {
-        case Method::cls:
-            return "cls";
-        case Method::crc:
-            return "crc";
-        case Method::fixed:
-            return "fixed";
-    }
-    return "unknown";
-}
+std::string_view to_string(Method method) { return name_of(kMethodNames, method); }
 
 std::string_view to_string(EmptyMaskPolicy policy) {
-    return policy == EmptyMaskPolicy::satisfied ? "satisfied" : "exclude";
+    return name_of(kEmptyMaskPolicyNames, policy);
 }
 
 Result<Method> parse_method(std::string_view text) {
-    for (Method m : {Method::cls, Method::crc, Method::fixed}) {
-        if (text == to_string(m)) return m;
-    }
-    return make_error("unknown method '" + std::string(text) + "' (expected cls, crc or fixed)");
+    return parse_name(kMethodNames, text, "method");
 }
 
 Result<EmptyMaskPolicy> parse_empty_mask_policy(std::string_view text) {
-    for (EmptyMaskPolicy p : {EmptyMaskPolicy::satisfied, EmptyMaskPolicy::exclude}) {
-        if (text == to_string(p)) return p;
-    }
-    return make_error("unknown empty-mask policy '" + std::string(text) +
-                      "' (expected satisfied or exclude)");
+    return parse_name(kEmptyMaskPolicyNames, text, "empty-mask policy");
 }
 
 Status validate(const CalibrationSettings& settings) {
@@ -352,7 +335,7 @@ Result<Calibration> calibrate(std::span<const LesionScores> cases,
     std::vector<const LesionScores*> counted;
     for (const LesionScores& c : cases) {
         const bool excluded = c.empty_mask() && settings.empty_masks == EmptyMaskPolicy::exclude;
-        result.empty_masks += c.empty_mask();
+        result.empty_mask_count += c.empty_mask();
         result.cases.push_back({c.name, c.lesion_voxels(),
                                 critical_threshold(c.sorted_lesion_probabilities, settings.epsilon),
                                 excluded});
@@ -383,8 +366,8 @@ Result<Calibration> calibrate(std::span<const LesionScores> cases,
             std::to_string(minimum_calibration_cases(settings.alpha)) +
             " calibration cases (k = floor((n+1)*alpha) must be >= 1), and " +
             format_count(result.n, "case") + " count" +
-            (result.empty_masks > 0 && settings.empty_masks == EmptyMaskPolicy::exclude
-                 ? " after excluding " + format_count(result.empty_masks, "empty mask")
+            (result.empty_mask_count > 0 && settings.empty_masks == EmptyMaskPolicy::exclude
+                 ? " after excluding " + format_count(result.empty_mask_count, "empty mask")
                  : ""));
     }
     std::vector<double> thresholds;

@@ -4,6 +4,7 @@
 #include <cctype>
 #include <iterator>
 #include <map>
+#include <set>
 
 namespace cls {
 namespace {
@@ -32,10 +33,10 @@ std::string_view base_name(std::string_view path) {
     return slash == std::string_view::npos ? path : path.substr(slash + 1);
 }
 
-std::string_view without_nifti_extension(std::string_view name) {
+std::string_view without_extension(std::string_view name) {
     if (ends_with_ignoring_case(name, ".nii.gz"))
         name.remove_suffix(7);
-    else if (ends_with_ignoring_case(name, ".nii"))
+    else if (ends_with_ignoring_case(name, ".nii") || ends_with_ignoring_case(name, ".npz"))
         name.remove_suffix(4);
     return name;
 }
@@ -166,8 +167,12 @@ bool is_nifti_name(std::string_view file_name) {
            ends_with_ignoring_case(file_name, ".nii.gz");
 }
 
+bool is_npz_name(std::string_view file_name) { return ends_with_ignoring_case(file_name, ".npz"); }
+
 FileNaming name_file(std::string_view path, std::optional<FileRole> known_role) {
-    std::string_view stem = without_nifti_extension(base_name(path));
+    // nnU-Net's .npz files hold class probabilities, whatever their folder or name says.
+    if (!known_role && is_npz_name(path)) known_role = FileRole::probability;
+    std::string_view stem = without_extension(base_name(path));
     if (auto bids = bids_naming(stem)) {
         if (!bids->role) bids->role = role_from_folders(path);
         if (known_role) bids->role = known_role;
@@ -191,6 +196,20 @@ FileNaming name_file(std::string_view path, std::optional<FileRole> known_role) 
     if (known_role) naming.role = known_role;
     naming.case_name = std::string(stem);
     return naming;
+}
+
+ProbabilityFiles set_aside_nnunet_segmentations(std::vector<std::string> paths) {
+    std::set<std::string> npz_stems;
+    for (const std::string& path : paths) {
+        if (is_npz_name(path)) npz_stems.insert(lower(path.substr(0, path.size() - 4)));
+    }
+    ProbabilityFiles files;
+    for (std::string& path : paths) {
+        const bool segmentation =
+            is_nifti_name(path) && npz_stems.contains(lower(without_extension(path)));
+        (segmentation ? files.set_aside : files.maps).push_back(std::move(path));
+    }
+    return files;
 }
 
 Result<std::vector<CasePair>> pair_cases(const std::vector<std::string>& first, FileRole first_role,

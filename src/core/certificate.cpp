@@ -4,54 +4,20 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "cls/json_fields.hpp"
+#include "cls/settings_codec.hpp"
+
 namespace cls {
 namespace {
 
 using nlohmann::json;
 
 constexpr std::string_view kFormat = "cls-calibration-certificate";
-constexpr int kFormatVersion = 2;  // 2: lesion_channels and lesion_labels
+// 2: lesion_channels and lesion_labels; 3: the empty-mask count is "empty_mask_count".
+constexpr int kFormatVersion = 3;
 
 // JSON has no infinity: +inf (an empty mask's critical threshold, or "predict nothing") is null.
 json threshold_to_json(double t) { return t == kInfinity ? json(nullptr) : json(t); }
-
-// Reading is written without exceptions (they are off in the WebAssembly build): every field
-// is type-checked before it is read.
-class Reader {
-public:
-    explicit Reader(const json& object) : object_(object) {}
-
-    Result<double> number(const char* key) const {
-        auto it = object_.find(key);
-        if (it == object_.end() || !it->is_number()) return missing(key, "a number");
-        return it->get<double>();
-    }
-    Result<double> threshold(const char* key) const {
-        auto it = object_.find(key);
-        if (it != object_.end() && it->is_null()) return kInfinity;
-        return number(key);
-    }
-    Result<std::size_t> count(const char* key) const {
-        auto it = object_.find(key);
-        if (it == object_.end() || !it->is_number_unsigned()) return missing(key, "a count");
-        return it->get<std::size_t>();
-    }
-    Result<std::string> text(const char* key) const {
-        auto it = object_.find(key);
-        if (it == object_.end() || !it->is_string()) return missing(key, "a string");
-        return it->get<std::string>();
-    }
-    std::string optional_text(const char* key) const {
-        auto it = object_.find(key);
-        return it != object_.end() && it->is_string() ? it->get<std::string>() : std::string();
-    }
-
-private:
-    static Error missing(const char* key, const char* kind) {
-        return make_error(std::string("field '") + key + "' must be " + kind);
-    }
-    const json& object_;
-};
 
 // Every threshold is a probability (an order statistic, a breakpoint or the fixed cut) or
 // +inf; anything else was written by hand, and p >= 1.5 would silently predict nothing.
@@ -65,7 +31,7 @@ Status check_threshold(const char* key, double t) {
 
 Result<CaseCalibration> parse_case(const json& item, InputHashes& hashes) {
     if (!item.is_object()) return make_error("each entry of 'cases' must be an object");
-    Reader r(item);
+    const FieldReader r(item);
     CaseCalibration c;
     CLS_TRY_ASSIGN(c.name, r.text("name"));
     CLS_TRY_ASSIGN(c.lesion_voxels, r.count("lesion_voxels"));
@@ -163,20 +129,15 @@ std::string to_json(const Certificate& certificate) {
         {"format", kFormat},
         {"format_version", kFormatVersion},
         {"tool_version", certificate.tool_version},
-        {"method", to_string(c.settings.method)},
-        {"epsilon", c.settings.epsilon},
-        {"alpha", c.settings.alpha},
         {"n", c.n},
         {"k", c.settings.method == Method::cls ? json(c.k) : json(nullptr)},
         {"threshold", threshold_to_json(c.threshold)},
-        {"empty_mask_policy", to_string(c.settings.empty_masks)},
-        {"empty_masks", c.empty_masks},
+        {"empty_mask_count", c.empty_mask_count},
         {"lesion_channels", lesion_channels_to_json(certificate.lesion.channels)},
         {"lesion_labels", lesion_labels_to_json(certificate.lesion.labels)},
         {"cases", std::move(cases)},
     };
-    if (c.settings.method == Method::fixed)
-        document["fixed_threshold"] = c.settings.fixed_threshold;
+    write_settings(document, c.settings);
     // nlohmann prints doubles with round-trip precision, so the threshold reads back bit for bit.
     return document.dump(2) + "\n";
 }
@@ -185,7 +146,7 @@ Result<Certificate> parse_certificate(std::string_view json_text) {
     const json document = json::parse(json_text, nullptr, /*allow_exceptions=*/false);
     if (document.is_discarded()) return make_error("not valid JSON");
     if (!document.is_object()) return make_error("a certificate must be a JSON object");
-    Reader r(document);
+    const FieldReader r(document);
     if (r.optional_text("format") != kFormat) {
         return make_error("not a calibration certificate (field 'format' is not '" +
                           std::string(kFormat) + "')");
@@ -202,20 +163,13 @@ Result<Certificate> parse_certificate(std::string_view json_text) {
     CLS_TRY_ASSIGN(certificate.lesion, parse_lesion_definition(document));
     Calibration& c = certificate.calibration;
 
-    std::string text;
-    CLS_TRY_ASSIGN(text, r.text("method"));
-    CLS_TRY_ASSIGN(c.settings.method, parse_method(text));
-    CLS_TRY_ASSIGN(text, r.text("empty_mask_policy"));
-    CLS_TRY_ASSIGN(c.settings.empty_masks, parse_empty_mask_policy(text));
-    CLS_TRY_ASSIGN(c.settings.epsilon, r.number("epsilon"));
-    CLS_TRY_ASSIGN(c.settings.alpha, r.number("alpha"));
-    if (c.settings.method == Method::fixed) {
-        CLS_TRY_ASSIGN(c.settings.fixed_threshold, r.number("fixed_threshold"));
-    }
-    if (Status valid = validate(c.settings); !valid) return valid.error();
+    CLS_TRY_ASSIGN(c.settings, read_settings(r));
     CLS_TRY_ASSIGN(c.n, r.count("n"));
     if (c.settings.method == Method::cls) CLS_TRY_ASSIGN(c.k, r.count("k"));
-    CLS_TRY_ASSIGN(c.empty_masks, r.count("empty_masks"));
+    // Versions 1 and 2 called the count "empty_masks", the name the policy has elsewhere.
+    CLS_TRY_ASSIGN(
+        c.empty_mask_count,
+        r.count(document.contains("empty_mask_count") ? "empty_mask_count" : "empty_masks"));
     CLS_TRY_ASSIGN(c.threshold, r.threshold("threshold"));
     if (Status valid = check_threshold("threshold", c.threshold); !valid) return valid.error();
 

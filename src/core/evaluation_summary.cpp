@@ -11,10 +11,6 @@
 namespace cls {
 namespace {
 
-constexpr std::array kMethods = {EvaluationMethod::fixed, EvaluationMethod::cls,
-                                 EvaluationMethod::crc,   EvaluationMethod::lesion_cls,
-                                 EvaluationMethod::pac,   EvaluationMethod::mondrian};
-
 constexpr std::array kFields = {
     MetricField{"threshold", &SplitMetrics::threshold},
     MetricField{"coverage", &SplitMetrics::coverage},
@@ -43,29 +39,11 @@ double percentile(const std::vector<double>& sorted, double q) {
 }  // namespace
 
 std::string_view to_string(EvaluationMethod method) {
-    switch (method) {
-        case EvaluationMethod::fixed:
-            return "fixed";
-        case EvaluationMethod::cls:
-            return "cls";
-        case EvaluationMethod::crc:
-            return "crc";
-        case EvaluationMethod::lesion_cls:
-            return "lesion-cls";
-        case EvaluationMethod::pac:
-            return "pac";
-        case EvaluationMethod::mondrian:
-            return "mondrian";
-    }
-    return "unknown";
+    return name_of(kEvaluationMethodNames, method);
 }
 
 Result<EvaluationMethod> parse_evaluation_method(std::string_view text) {
-    for (EvaluationMethod m : kMethods) {
-        if (text == to_string(m)) return m;
-    }
-    return make_error("unknown method '" + std::string(text) +
-                      "' (expected fixed, cls, crc, lesion-cls, pac or mondrian)");
+    return parse_name(kEvaluationMethodNames, text, "method");
 }
 
 Result<std::vector<EvaluationMethod>> parse_evaluation_methods(std::string_view text) {

@@ -52,13 +52,13 @@ std::string count_text(std::size_t count, const char* noun) {
 }  // namespace
 
 Result<ChannelCombine> parse_channel_combine(std::string_view text) {
-    if (text == "sum") return ChannelCombine::sum;
-    if (text == "max") return ChannelCombine::max;
-    return make_error("--combine must be sum or max, got '" + std::string(text) + "'");
+    if (auto combine = value_named(kChannelCombineNames, text)) return *combine;
+    return make_error("--combine must be " + names_text(kChannelCombineNames) + ", got '" +
+                      std::string(text) + "'");
 }
 
 std::string_view to_string(ChannelCombine combine) {
-    return combine == ChannelCombine::sum ? "sum" : "max";
+    return name_of(kChannelCombineNames, combine);
 }
 
 Result<LesionChannels> parse_lesion_channels(std::string_view text, ChannelCombine combine) {
@@ -111,13 +111,40 @@ Result<std::int64_t> probability_channel_count(const nifti::Header& header) {
     return channels;
 }
 
-Result<Volume> lesion_probability_map(std::vector<Volume> channels, const LesionChannels& choice) {
+Status check_not_a_segmentation(const nifti::Header& header) {
+    const bool integers =
+        header.datatype != nifti::DataType::float32 && header.datatype != nifti::DataType::float64;
+    if (!integers || header.scl_slope != 1.0 || header.scl_inter != 0.0) return Done{};
+    return make_error("is stored as " + nifti::datatype_name(header.datatype) +
+                      " integers without scaling, so as a probability map it could hold only 0 "
+                      "and 1: it is a segmentation, and calibrating on it would certify nothing; "
+                      "give the network's probabilities (nnU-Net writes them as <case>.npz with "
+                      "--save_probabilities; MONAI as its softmax or sigmoid output in float)");
+}
+
+std::string channel_axis_text(const nifti::Header& header) {
+    const std::vector<std::int64_t>& dims = header.dims;
+    for (std::size_t axis = 3; axis < dims.size(); ++axis) {
+        if (dims[axis] <= 1) continue;
+        if (axis == 3) return "along its 4th dimension";
+        if (axis == 4) return "along its 5th dimension, as ITK and MONAI store vector images";
+        return "along its " + std::to_string(axis + 1) + "th dimension";
+    }
+    return "in one volume";
+}
+
+Result<Volume> lesion_probability_map(std::vector<Volume> channels, const LesionChannels& choice,
+                                      std::string_view channel_axis) {
     assert(!channels.empty());
     const std::size_t count = channels.size();
     if (choice.single()) {
-        if (count == 1) return std::move(channels.front());
-        return make_error("holds " + std::to_string(count) +
-                          " probability channels (a 4th dimension of " + std::to_string(count) +
+        if (count == 1) {
+            if (Status valid = check_probabilities(channels.front().values()); !valid)
+                return valid.error();
+            return std::move(channels.front());
+        }
+        return make_error("holds " + std::to_string(count) + " probability channels (" +
+                          std::string(channel_axis) +
                           "); say which are lesion with --lesion-channels (counted from 0, e.g. "
                           "--lesion-channels 1 for a two-class softmax) or the app's channel "
                           "picker");
@@ -230,6 +257,7 @@ Result<nifti::Image> read_probability_map(std::span<const std::uint8_t> nii,
                                           const LesionChannels& choice) {
     auto header = nifti::read_header(nii);
     if (!header) return header.error();
+    if (Status stored = check_not_a_segmentation(*header); !stored) return stored.error();
     auto channels = probability_channel_count(*header);
     if (!channels) return channels.error();
     if (*channels == 1) {
@@ -239,7 +267,7 @@ Result<nifti::Image> read_probability_map(std::span<const std::uint8_t> nii,
     }
     auto volumes = nifti::read_volumes(nii);
     if (!volumes) return volumes.error();
-    auto map = lesion_probability_map(std::move(*volumes), choice);
+    auto map = lesion_probability_map(std::move(*volumes), choice, channel_axis_text(*header));
     if (!map) return map.error();
     return nifti::Image{std::move(*header), std::move(*map)};
 }

@@ -44,4 +44,13 @@ Result<std::vector<Volume>> nnunet_probability_channels(const npy::Array& probab
     return channels;
 }
 
+Result<Volume> read_nnunet_probability_map(std::span<const std::uint8_t> npy_bytes,
+                                           const Volume& reference, const LesionChannels& choice) {
+    auto array = npy::read(npy_bytes);
+    if (!array) return array.error().in("probabilities.npy");
+    auto channels = nnunet_probability_channels(*array, reference);
+    if (!channels) return channels.error();
+    return lesion_probability_map(std::move(*channels), choice, "nnU-Net's classes");
+}
+
 }  // namespace cls

@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cls/json_fields.hpp"
+
 namespace cls::inference {
 namespace {
 
@@ -9,89 +11,28 @@ using nlohmann::json;
 
 constexpr std::string_view kFormat = "cls-model/1";
 constexpr std::int64_t kMaxPatchSide = 512;
+constexpr const char* kFieldPrefix = "manifest field";
 
-Error field_error(const std::string& key, const std::string& problem) {
-    return make_error("manifest field '" + key + "' " + problem);
-}
-
-// Reading is written without exceptions (they are off in the WebAssembly build): every value
-// is type-checked before it is read.
-Result<const json*> member(const json& object, const std::string& key) {
-    auto it = object.find(key);
-    if (it == object.end()) return field_error(key, "is missing");
-    return &*it;
-}
-
-Result<std::string> text(const json& object, const std::string& key) {
-    auto value = member(object, key);
-    if (!value) return value.error();
-    if (!(*value)->is_string()) return field_error(key, "must be a string");
-    return (*value)->get<std::string>();
-}
-
-std::string optional_text(const json& object, const std::string& key) {
-    auto it = object.find(key);
-    return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
-
-Result<std::int64_t> integer(const json& object, const std::string& key, std::int64_t lo,
-                             std::int64_t hi) {
-    auto value = member(object, key);
-    if (!value) return value.error();
-    if (!(*value)->is_number_integer()) return field_error(key, "must be an integer");
-    const auto v = (*value)->get<std::int64_t>();
-    if (v < lo || v > hi) {
-        return field_error(key, "must be in " + std::to_string(lo) + ".." + std::to_string(hi) +
-                                    " (it is " + std::to_string(v) + ")");
-    }
-    return v;
-}
-
-template <class T>
-Result<std::array<T, 3>> triple(const json& object, const std::string& key) {
-    auto value = member(object, key);
-    if (!value) return value.error();
-    const json& list = **value;
-    if (!list.is_array() || list.size() != 3) return field_error(key, "must be a list of 3");
-    std::array<T, 3> out{};
-    for (std::size_t i = 0; i < 3; ++i) {
-        if constexpr (std::is_integral_v<T>) {
-            if (!list[i].is_number_integer()) return field_error(key, "must hold integers");
-        } else {
-            if (!list[i].is_number()) return field_error(key, "must hold numbers");
-        }
-        out[i] = list[i].get<T>();
-    }
-    return out;
-}
-
-Result<const json*> object_member(const json& object, const std::string& key) {
-    auto value = member(object, key);
-    if (value && !(*value)->is_object()) return field_error(key, "must be an object");
-    return value;
-}
-
-Result<Normalisation> parse_normalisation(const json& object) {
+Result<Normalisation> parse_normalisation(const FieldReader& fields) {
     Normalisation n;
-    auto scheme_text = text(object, "scheme");
+    auto scheme_text = fields.text("scheme");
     if (!scheme_text) return scheme_text.error().in("normalisation");
-    auto scheme = parse_normalisation_scheme(*scheme_text);
-    if (!scheme) return scheme.error();
-    n.scheme = *scheme;
+    CLS_TRY_ASSIGN(n.scheme, parse_normalisation_scheme(*scheme_text));
     if (n.scheme == NormalisationScheme::zscore) {
-        const std::string region = optional_text(object, "region");
+        const std::string region = fields.optional_text("region");
         if (region != "all" && region != "nonzero")
-            return field_error("normalisation.region", "must be \"all\" or \"nonzero\"");
+            return fields.error("normalisation.region", "must be \"all\" or \"nonzero\"");
         n.nonzero_only = region == "nonzero";
     } else if (n.scheme == NormalisationScheme::ct || n.scheme == NormalisationScheme::percentile) {
         const char* key = n.scheme == NormalisationScheme::ct ? "window" : "percentiles";
-        auto it = object.find(key);
-        if (it == object.end() || !it->is_array() || it->size() != 2 || !(*it)[0].is_number() ||
-            !(*it)[1].is_number()) {
-            return field_error(std::string("normalisation.") + key, "must be [low, high]");
+        auto range = fields.member(key);
+        const json* list = range ? *range : nullptr;
+        if (list == nullptr || !list->is_array() || list->size() != 2 || !(*list)[0].is_number() ||
+            !(*list)[1].is_number()) {
+            return fields.error(std::string("normalisation.") + key, "must be [low, high]");
         }
-        n.low = (*it)[0].get<double>();
-        n.high = (*it)[1].get<double>();
+        n.low = (*list)[0].get<double>();
+        n.high = (*list)[1].get<double>();
     }
     if (Status valid = validate(n); !valid) return valid.error().in("manifest normalisation");
     return n;
@@ -107,23 +48,10 @@ json normalisation_to_json(const Normalisation& n) {
 
 }  // namespace
 
-const char* to_string(Activation activation) {
-    switch (activation) {
-        case Activation::none:
-            return "none";
-        case Activation::sigmoid:
-            return "sigmoid";
-        case Activation::softmax:
-            return "softmax";
-    }
-    return "?";
-}
+std::string_view to_string(Activation activation) { return name_of(kActivationNames, activation); }
 
-Result<Activation> parse_activation(const std::string& text) {
-    for (auto a : {Activation::none, Activation::sigmoid, Activation::softmax})
-        if (text == to_string(a)) return a;
-    return make_error("unknown output activation '" + text +
-                      "' (expected none, sigmoid or softmax)");
+Result<Activation> parse_activation(std::string_view text) {
+    return parse_name(kActivationNames, text, "output activation");
 }
 
 Status validate(const ModelManifest& m) {
@@ -151,37 +79,39 @@ Status validate(const ModelManifest& m) {
 Result<ModelManifest> parse_model_manifest(std::string_view json_text) {
     const json document = json::parse(json_text, nullptr, /*allow_exceptions=*/false);
     if (document.is_discarded()) return make_error("not valid JSON");
-    if (!document.is_object() || optional_text(document, "format") != kFormat) {
+    if (!document.is_object() || FieldReader(document).optional_text("format") != kFormat) {
         return make_error("not a model manifest (field 'format' is not '" + std::string(kFormat) +
                           "')");
     }
+    const FieldReader fields(document, kFieldPrefix);
     ModelManifest m;
-    CLS_TRY_ASSIGN(m.name, text(document, "name"));
-    m.description = optional_text(document, "description");
-    CLS_TRY_ASSIGN(m.model_file, text(document, "model_file"));
-    m.sha256 = optional_text(document, "sha256");
+    CLS_TRY_ASSIGN(m.name, fields.text("name"));
+    m.description = fields.optional_text("description");
+    CLS_TRY_ASSIGN(m.model_file, fields.text("model_file"));
+    m.sha256 = fields.optional_text("sha256");
 
-    const json* input = nullptr;
-    const json* output = nullptr;
-    CLS_TRY_ASSIGN(input, object_member(document, "input"));
-    CLS_TRY_ASSIGN(output, object_member(document, "output"));
-    CLS_TRY_ASSIGN(m.input_name, text(*input, "name"));
-    CLS_TRY_ASSIGN(m.input_channels, integer(*input, "channels", 1, 64));
-    CLS_TRY_ASSIGN(m.output_name, text(*output, "name"));
-    CLS_TRY_ASSIGN(m.output_channels, integer(*output, "channels", 1, 64));
+    const json* input_object = nullptr;
+    const json* output_object = nullptr;
+    CLS_TRY_ASSIGN(input_object, fields.object("input"));
+    CLS_TRY_ASSIGN(output_object, fields.object("output"));
+    const FieldReader input(*input_object, kFieldPrefix), output(*output_object, kFieldPrefix);
+    CLS_TRY_ASSIGN(m.input_name, input.text("name"));
+    CLS_TRY_ASSIGN(m.input_channels, input.integer("channels", 1, 64));
+    CLS_TRY_ASSIGN(m.output_name, output.text("name"));
+    CLS_TRY_ASSIGN(m.output_channels, output.integer("channels", 1, 64));
     std::string activation;
-    CLS_TRY_ASSIGN(activation, text(*output, "activation"));
+    CLS_TRY_ASSIGN(activation, output.text("activation"));
     CLS_TRY_ASSIGN(m.activation, parse_activation(activation));
     if (m.activation == Activation::softmax)
-        CLS_TRY_ASSIGN(m.lesion_class, integer(*output, "lesion_class", 0, 63));
+        CLS_TRY_ASSIGN(m.lesion_class, output.integer("lesion_class", 0, 63));
 
-    CLS_TRY_ASSIGN(m.patch_size, triple<std::int64_t>(document, "patch_size"));
+    CLS_TRY_ASSIGN(m.patch_size, fields.triple<std::int64_t>("patch_size"));
     if (document.contains("spatial_divisor"))
-        CLS_TRY_ASSIGN(m.spatial_divisor, integer(document, "spatial_divisor", 1, 64));
-    CLS_TRY_ASSIGN(m.spacing_mm, triple<double>(document, "spacing_mm"));
+        CLS_TRY_ASSIGN(m.spatial_divisor, fields.integer("spatial_divisor", 1, 64));
+    CLS_TRY_ASSIGN(m.spacing_mm, fields.triple<double>("spacing_mm"));
     const json* normalisation = nullptr;
-    CLS_TRY_ASSIGN(normalisation, object_member(document, "normalisation"));
-    CLS_TRY_ASSIGN(m.normalisation, parse_normalisation(*normalisation));
+    CLS_TRY_ASSIGN(normalisation, fields.object("normalisation"));
+    CLS_TRY_ASSIGN(m.normalisation, parse_normalisation(FieldReader(*normalisation, kFieldPrefix)));
     if (auto provenance = document.find("provenance"); provenance != document.end())
         m.provenance_json = provenance->dump(2);
     if (Status valid = validate(m); !valid) return valid.error();

@@ -52,27 +52,12 @@ void zscore(std::vector<float>& values, bool nonzero_only) {
 
 }  // namespace
 
-const char* to_string(NormalisationScheme scheme) {
-    switch (scheme) {
-        case NormalisationScheme::none:
-            return "none";
-        case NormalisationScheme::zscore:
-            return "zscore";
-        case NormalisationScheme::ct:
-            return "ct";
-        case NormalisationScheme::percentile:
-            return "percentile";
-    }
-    return "?";
+std::string_view to_string(NormalisationScheme scheme) {
+    return name_of(kNormalisationSchemeNames, scheme);
 }
 
-Result<NormalisationScheme> parse_normalisation_scheme(const std::string& text) {
-    for (auto scheme : {NormalisationScheme::none, NormalisationScheme::zscore,
-                        NormalisationScheme::ct, NormalisationScheme::percentile}) {
-        if (text == to_string(scheme)) return scheme;
-    }
-    return make_error("unknown normalisation scheme '" + text +
-                      "' (expected none, zscore, ct or percentile)");
+Result<NormalisationScheme> parse_normalisation_scheme(std::string_view text) {
+    return parse_name(kNormalisationSchemeNames, text, "normalisation scheme");
 }
 
 Status validate(const Normalisation& n) {

@@ -231,7 +231,11 @@ Status write_file_atomic(const fs::path& path, const Bytes& bytes) {
     return written;
 }
 
-Result<std::vector<std::string>> list_nifti_files(const fs::path& dir) {
+namespace {
+
+// Names of the files directly inside `dir` that `wanted` accepts, as list_nifti_files says.
+template <class Wanted>
+Result<std::vector<std::string>> list_files(const fs::path& dir, Wanted wanted) {
     std::error_code ec;
     if (fs::is_symlink(fs::symlink_status(dir, ec))) {
         if (Status target = check_link_target(dir); !target) return target.error();
@@ -240,7 +244,7 @@ Result<std::vector<std::string>> list_nifti_files(const fs::path& dir) {
     std::vector<std::string> names;
     for (const fs::directory_entry& entry : fs::directory_iterator(dir, ec)) {
         const std::string name = entry.path().filename().string();
-        if (!is_nifti_name(name)) continue;
+        if (!wanted(name)) continue;
         std::error_code entry_ec;
         if (entry.is_symlink(entry_ec)) {
             if (Status target = check_link_target(entry.path()); !target) return target.error();
@@ -251,6 +255,17 @@ Result<std::vector<std::string>> list_nifti_files(const fs::path& dir) {
     if (ec) return make_error("cannot be listed: " + ec.message()).in(quoted(dir));
     std::sort(names.begin(), names.end());
     return names;
+}
+
+}  // namespace
+
+Result<std::vector<std::string>> list_nifti_files(const fs::path& dir) {
+    return list_files(dir, [](const std::string& name) { return is_nifti_name(name); });
+}
+
+Result<std::vector<std::string>> list_probability_files(const fs::path& dir) {
+    return list_files(
+        dir, [](const std::string& name) { return is_nifti_name(name) || is_npz_name(name); });
 }
 
 Result<nifti::Image> parse_nifti_file(std::span<const std::uint8_t> bytes) {

@@ -5,6 +5,7 @@
 #include <limits>
 #include <memory>
 
+#include "cls/case_pairing.hpp"
 #include "cls/nnunet_probabilities.hpp"
 #include "cls/npy.hpp"
 #include "cls/sha256.hpp"
@@ -113,25 +114,59 @@ Result<Bytes> read_npz_member(std::span<const std::uint8_t> npz, std::string_vie
     return bytes;
 }
 
-Result<LoadedProbabilities> load_nnunet_npz(const std::filesystem::path& path,
+namespace {
+
+struct NpyMember {
+    Bytes npy;           // probabilities.npy, inflated
+    std::string sha256;  // of the .npz as stored
+};
+
+// nnU-Net's probabilities.npy from `path`, refused unread when it declares more than
+// kMaxNnunetClasses float64 channels of the reference's voxels could take.
+Result<NpyMember> read_probabilities_member(const std::filesystem::path& path,
                                             const Volume& reference) {
     auto bytes = read_file(path);
     if (!bytes) return bytes.error();
     std::string digest = sha256_hex(*bytes);
-    const std::string where = path.string();
-
     std::size_t limit = std::numeric_limits<std::size_t>::max();
     const std::size_t voxels = reference.voxel_count();
     if (voxels <= (limit - kNpyHeaderAllowance) / (kMaxNnunetClasses * sizeof(double))) {
         limit = kNpyHeaderAllowance + voxels * kMaxNnunetClasses * sizeof(double);
     }
     auto member = read_npz_member(*bytes, "probabilities.npy", limit);
-    if (!member) return member.error().in(where);
-    auto array = npy::read(*member);
+    if (!member) return member.error().in(path.string());
+    return NpyMember{std::move(*member), std::move(digest)};
+}
+
+}  // namespace
+
+Result<LoadedProbabilities> load_nnunet_npz(const std::filesystem::path& path,
+                                            const Volume& reference) {
+    auto member = read_probabilities_member(path, reference);
+    if (!member) return member.error();
+    const std::string where = path.string();
+    auto array = npy::read(member->npy);
     if (!array) return array.error().in(where + " (probabilities.npy)");
     auto channels = nnunet_probability_channels(*array, reference);
     if (!channels) return channels.error().in(where);
-    return LoadedProbabilities{std::move(*channels), std::move(digest)};
+    return LoadedProbabilities{std::move(*channels), std::move(member->sha256)};
+}
+
+Result<LoadedNifti> load_case_probability_map(const std::filesystem::path& path,
+                                              const LesionChannels& choice,
+                                              const Volume* reference) {
+    if (!is_npz_name(path.filename().string())) return load_probability_map(path, choice);
+    if (reference == nullptr) {
+        return make_error(
+                   "is nnU-Net's probabilities, which hold no grid or affine; give the case's "
+                   "image or label as well (--reference for cls apply)")
+            .in(path.string());
+    }
+    auto member = read_probabilities_member(path, *reference);
+    if (!member) return member.error();
+    auto map = read_nnunet_probability_map(member->npy, *reference, choice);
+    if (!map) return map.error().in(path.string());
+    return LoadedNifti{{.header = {}, .volume = std::move(*map)}, std::move(member->sha256)};
 }
 
 }  // namespace cls::io

@@ -331,7 +331,7 @@ class BadInputs(unittest.TestCase):
         proc = run("calibrate", "--probs", empty, "--labels", root / "labels", "--epsilon", 0.2,
                    "--alpha", 0.5, "--out", self.dir / "never.json", expect=1)
         self.assertEqual(last_line(proc.stderr),
-                         f"cls calibrate: error: {empty}: holds no .nii or .nii.gz file")
+                         f"cls calibrate: error: {empty}: holds no .nii, .nii.gz or .npz file")
 
     # ---- certificates ------------------------------------------------------------------------
 

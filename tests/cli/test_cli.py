@@ -288,7 +288,7 @@ class Cli(unittest.TestCase):
         self.assertEqual((cert["method"], cert["n"], cert["k"]), ("cls", 24, k))
         self.assertEqual(cert["threshold"], t[k - 1])
         self.assertEqual(cert["empty_mask_policy"], "satisfied")
-        self.assertEqual(cert["empty_masks"], sum(1 for _, l in cases.values() if not l.any()))
+        self.assertEqual(cert["empty_mask_count"], sum(1 for _, l in cases.values() if not l.any()))
         for entry in cert["cases"]:
             p, label = cases[entry["name"]]
             self.assertEqual(entry["lesion_voxels"], int(label.sum()))
@@ -335,7 +335,7 @@ class Cli(unittest.TestCase):
         run("calibrate", "--probs", self.data / "probs", "--labels", self.data / "labels",
             "--epsilon", 0.2, "--alpha", 0.1, "--empty-masks", "exclude", "--out", excluded)
         cert = json.loads(excluded.read_text())
-        self.assertEqual(cert["n"], 24 - cert["empty_masks"])
+        self.assertEqual(cert["n"], 24 - cert["empty_mask_count"])
 
 
     def test_evaluate_matches_an_independent_reference(self):
@@ -557,11 +557,23 @@ class Cli(unittest.TestCase):
         patients = ("07", "19", "26")
         for p in patients:
             gold = next((OPEN_MS / f"patient{p}").glob("GOLD_STANDARD*.nii.gz"))
-            # A binary mask is a valid (if sharp) probability map on the same grid.
             (probs / f"sub-{p}_ses-01_space-MNI_label-lesion_probseg.nii.gz").symlink_to(
                 OPEN_MS / "lesion_masks_MNI" / f"patient{p}_GOLD_STANDARD.nii.gz")
             (labels / f"sub-{p}_ses-01_space-MNI_desc-lesion_mask.nii.gz").symlink_to(gold)
         out = tmp / "cert.json"
+        # A binary uint8 mask is a segmentation, never read as probabilities.
+        proc = run(*self.calibrate_args(probs, labels, alpha=0.5), "--out", out, expect=1)
+        self.assertIn("is stored as uint8 integers without scaling", proc.stderr)
+        # Float maps made from the masks (a sharp but valid map), linked under the same names.
+        maps = tmp / "maps"
+        maps.mkdir()
+        for p in patients:
+            mask = nib.load(OPEN_MS / "lesion_masks_MNI" / f"patient{p}_GOLD_STANDARD.nii.gz")
+            data = (np.asanyarray(mask.dataobj) != 0).astype(np.float32) * np.float32(0.75)
+            nib.save(nib.Nifti1Image(data, mask.affine), str(maps / f"patient{p}.nii"))
+            link = probs / f"sub-{p}_ses-01_space-MNI_label-lesion_probseg.nii.gz"
+            link.unlink()
+            link.with_name(link.name[: -len(".gz")]).symlink_to(maps / f"patient{p}.nii")
         proc = run(*self.calibrate_args(probs, labels, alpha=0.5), "--out", out)
         self.assertIn("of n = 3 cases", proc.stdout)
         document = json.loads(out.read_text())

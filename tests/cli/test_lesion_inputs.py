@@ -9,6 +9,7 @@ The real-size test builds 4-class softmax maps and BraTS-style labels from the r
 lesion masks of ../shared/data/open_ms (Lesjak et al., Neuroinformatics 2017, CC-BY); it is
 skipped, saying so, when that folder is absent.
 """
+import hashlib
 import json
 import math
 import shutil
@@ -118,7 +119,7 @@ class LesionInputs(unittest.TestCase):
         self.assertEqual(
             last_line(proc.stderr),
             f"cls calibrate: error: {self.dir / 'two' / (first + '.nii.gz')}: holds 2 probability "
-            "channels (a 4th dimension of 2); say which are lesion with --lesion-channels "
+            "channels (along its 4th dimension); say which are lesion with --lesion-channels "
             "(counted from 0, e.g. --lesion-channels 1 for a two-class softmax) or the app's "
             "channel picker")
         self.assertFalse((self.dir / "no.json").exists())
@@ -134,7 +135,7 @@ class LesionInputs(unittest.TestCase):
             recorded = json.loads(out.read_text())
             self.assertEqual(recorded["lesion_channels"], {"channels": [1], "combine": "sum"})
             self.assertEqual(recorded["lesion_labels"], "binary")
-            self.assertEqual(recorded["format_version"], 2)
+            self.assertEqual(recorded["format_version"], 3)
 
     def test_softmax_classes_summed(self):
         cases = []
@@ -289,6 +290,122 @@ class LesionInputs(unittest.TestCase):
         proc = run("apply", "--calibration", expect=2)
         self.assertEqual(last_line(proc.stderr),
                          "cls apply: error: option --calibration needs a value")
+
+
+def sha256_of(path):
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+class NnunetPredictions(unittest.TestCase):
+    """An nnU-Net v2 predictions folder as `nnUNetv2_predict --save_probabilities` leaves it:
+    <case>.npz (class probabilities, (C, z, y, x), np.savez_compressed as nnU-Net calls it),
+    its hard segmentation <case>.nii.gz, <case>.pkl and the run's JSON files."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = WORK / "nnunet_inputs"
+        shutil.rmtree(cls.dir, ignore_errors=True)
+        cls.set = cls.dir / "set"
+        cls.predictions = cls.dir / "predictions"
+        cls.segmentations = cls.dir / "segmentations"
+        for folder in (cls.predictions, cls.segmentations):
+            folder.mkdir(parents=True)
+        run("synth", "--cases", 10, "--size", 12, "--seed", 11, "--out", cls.set)
+        rng = np.random.default_rng(12)
+        cls.cases = {}  # name -> (lesion probability as the tool must combine it, label)
+        for path in sorted((cls.set / "probs").glob("*.nii.gz")):
+            name = path.name[: -len(".nii.gz")]
+            p = np.asanyarray(nib.load(path).dataobj).astype(np.float32)
+            label = np.asanyarray(nib.load(cls.set / "labels" / path.name).dataobj) != 0
+            share = rng.random(p.shape).astype(np.float32)
+            classes = np.stack([1 - p, p * share, p * (1 - share)]).astype(np.float32)  # (C,x,y,z)
+            # nnU-Net's array is (C, z, y, x) with x the NIfTI file's first axis.
+            np.savez_compressed(str(cls.predictions / name) + ".npz",
+                                probabilities=classes.transpose(0, 3, 2, 1))
+            segmentation = classes.argmax(axis=0).astype(np.uint8)
+            save(segmentation, cls.predictions / f"{name}.nii.gz", nib.load(path).affine)
+            save(segmentation, cls.segmentations / f"{name}.nii.gz", nib.load(path).affine)
+            (cls.predictions / f"{name}.pkl").write_bytes(b"\x80\x04not for us")
+            combined = classes[1] + classes[2]
+            combined = np.where((combined > 1) & (combined <= 1 + 1e-4), np.float32(1), combined)
+            cls.cases[name] = (combined, label)
+        (cls.predictions / "plans.json").write_text("{}")
+
+    def calibrate(self, *extra, probs=None, out, expect=0):
+        return run("calibrate", "--probs", probs or self.predictions, "--labels",
+                   self.set / "labels", "--epsilon", 0.2, "--alpha", 0.2, *extra, "--out", out,
+                   expect=expect)
+
+    def test_the_npz_probabilities_are_read_and_the_segmentations_set_aside(self):
+        out = self.dir / "nnunet.json"
+        proc = self.calibrate("--lesion-channels", "1,2", out=out)
+        self.assertEqual(certificate_threshold(out),
+                         cls_threshold(list(self.cases.values()), 0.2, 0.2))
+        self.assertIn(f"cls: note: 10 file(s) in {self.predictions} set aside as nnU-Net's "
+                      "segmentations beside their .npz probabilities, which are read instead "
+                      f"({sorted(self.cases)[0]}.nii.gz, ...)", proc.stderr)
+        certificate = json.loads(out.read_text())
+        first = sorted(self.cases)[0]
+        self.assertEqual(certificate["cases"][0]["probabilities_sha256"],
+                         sha256_of(self.predictions / f"{first}.npz"))
+
+    def test_the_classes_must_be_named(self):
+        proc = self.calibrate(out=self.dir / "never.json", expect=1)
+        first = sorted(self.cases)[0]
+        self.assertEqual(
+            last_line(proc.stderr),
+            f"cls calibrate: error: {self.predictions / (first + '.npz')}: holds 3 probability "
+            "channels (nnU-Net's classes); say which are lesion with --lesion-channels (counted "
+            "from 0, e.g. --lesion-channels 1 for a two-class softmax) or the app's channel "
+            "picker")
+
+    def test_a_segmentation_is_never_read_as_probabilities(self):
+        proc = self.calibrate(probs=self.segmentations, out=self.dir / "never.json", expect=1)
+        first = sorted(self.cases)[0]
+        self.assertEqual(
+            last_line(proc.stderr),
+            f"cls calibrate: error: {self.segmentations / (first + '.nii.gz')}: is stored as "
+            "uint8 integers without scaling, so as a probability map it could hold only 0 and 1: "
+            "it is a segmentation, and calibrating on it would certify nothing; give the "
+            "network's probabilities (nnU-Net writes them as <case>.npz with "
+            "--save_probabilities; MONAI as its softmax or sigmoid output in float)")
+
+    def test_apply_takes_its_grid_from_the_reference(self):
+        certificate = self.dir / "apply.json"
+        self.calibrate("--lesion-channels", "1,2", out=certificate)
+        tau = certificate_threshold(certificate)
+        name = sorted(self.cases)[-1]
+        npz = self.predictions / f"{name}.npz"
+        mask = self.dir / "mask.nii.gz"
+        proc = run("apply", "--calibration", certificate, "--probs", npz, "--out", mask,
+                   expect=1)
+        self.assertEqual(last_line(proc.stderr),
+                         f"cls apply: error: {npz}: is nnU-Net's probabilities, which hold no "
+                         "grid or affine; give the case's image or label as well (--reference "
+                         "for cls apply)")
+        reference = self.set / "images" / f"{name}.nii.gz"
+        run("apply", "--calibration", certificate, "--probs", npz, "--reference", reference,
+            "--out", mask)
+        written = nib.load(mask)
+        np.testing.assert_array_equal(np.asanyarray(written.dataobj), self.cases[name][0] >= tau)
+        np.testing.assert_allclose(written.affine, nib.load(reference).affine, atol=1e-5)
+        # The reference's grid must be the array's.
+        small = self.dir / "small.nii.gz"
+        save(np.zeros((4, 4, 4), np.float32), small, np.eye(4))
+        proc = run("apply", "--calibration", certificate, "--probs", npz, "--reference", small,
+                   "--out", mask, expect=1)
+        self.assertIn("probabilities are 3x12x12x12 (classes, z, y, x as nnU-Net saves them) "
+                      "but the reference grid is 4x4x4", proc.stderr)
+
+    def test_assess_and_evaluate_read_the_folder_too(self):
+        certificate = self.dir / "assess.json"
+        self.calibrate("--lesion-channels", "1,2", out=certificate)
+        proc = run("assess", "--calibration", certificate, "--probs", self.predictions,
+                   "--labels", self.set / "labels", "--json", self.dir / "a.json", expect=1)
+        self.assertIn("calibrated on", proc.stderr)  # the same files: refused, as ever
+        run("evaluate", "--probs", self.predictions, "--labels", self.set / "labels",
+            "--lesion-channels", "1,2", "--epsilon", 0.2, "--alpha", 0.2, "--splits", 3,
+            "--json", self.dir / "evaluate.json")
 
 
 class RealSize(unittest.TestCase):

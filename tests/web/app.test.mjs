@@ -94,7 +94,7 @@ test('certificates and masks cross between the browser and the CLI', async () =>
   await writeFile(browserCertPath, await download(() => window.cls.exportCertificate()));
   const browserCert = JSON.parse(await readFile(browserCertPath, 'utf8'));
   const cliCert = JSON.parse(await readFile(cliCertificate(0.1, 0.1), 'utf8'));
-  for (const key of ['method', 'epsilon', 'alpha', 'n', 'k', 'threshold', 'empty_mask_policy', 'empty_masks', 'cases']) {
+  for (const key of ['method', 'epsilon', 'alpha', 'n', 'k', 'threshold', 'empty_mask_policy', 'empty_mask_count', 'cases']) {
     assert.deepEqual(browserCert[key], cliCert[key], key);  // SHA-256 of every file included
   }
 

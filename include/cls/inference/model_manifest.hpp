@@ -12,6 +12,7 @@
 #include <string>
 #include <string_view>
 
+#include "cls/enum_names.hpp"
 #include "cls/inference/normalisation.hpp"
 #include "cls/inference/onnx_model_info.hpp"
 #include "cls/result.hpp"
@@ -19,6 +20,9 @@
 namespace cls::inference {
 
 enum class Activation { none, sigmoid, softmax };
+inline constexpr EnumTable<Activation, 3> kActivationNames{{{Activation::none, "none"},
+                                                            {Activation::sigmoid, "sigmoid"},
+                                                            {Activation::softmax, "softmax"}}};
 
 struct ModelManifest {
     std::string name;
@@ -39,8 +43,8 @@ struct ModelManifest {
     std::string provenance_json = "{}";  // kept as written, shown to the user
 };
 
-[[nodiscard]] const char* to_string(Activation activation);
-[[nodiscard]] Result<Activation> parse_activation(const std::string& text);
+[[nodiscard]] std::string_view to_string(Activation activation);
+[[nodiscard]] Result<Activation> parse_activation(std::string_view text);
 
 // Reads and checks a manifest; errors name the field.
 [[nodiscard]] Result<ModelManifest> parse_model_manifest(std::string_view json_text);

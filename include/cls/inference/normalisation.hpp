@@ -6,14 +6,21 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "cls/enum_names.hpp"
 #include "cls/result.hpp"
 #include "cls/volume.hpp"
 
 namespace cls::inference {
 
 enum class NormalisationScheme { none, zscore, ct, percentile };
+inline constexpr EnumTable<NormalisationScheme, 4> kNormalisationSchemeNames{
+    {{NormalisationScheme::none, "none"},
+     {NormalisationScheme::zscore, "zscore"},
+     {NormalisationScheme::ct, "ct"},
+     {NormalisationScheme::percentile, "percentile"}}};
 
 struct Normalisation {
     NormalisationScheme scheme = NormalisationScheme::zscore;
@@ -25,8 +32,8 @@ struct Normalisation {
     double high = 0.0;
 };
 
-[[nodiscard]] const char* to_string(NormalisationScheme scheme);
-[[nodiscard]] Result<NormalisationScheme> parse_normalisation_scheme(const std::string& text);
+[[nodiscard]] std::string_view to_string(NormalisationScheme scheme);
+[[nodiscard]] Result<NormalisationScheme> parse_normalisation_scheme(std::string_view text);
 [[nodiscard]] Status validate(const Normalisation& normalisation);
 
 // The image's voxels, normalised, in the volume's own (x-fastest) order.

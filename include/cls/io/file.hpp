@@ -36,6 +36,9 @@ using Bytes = std::vector<std::uint8_t>;
 // links to files are listed under the link's name. A dangling link is an error naming it and
 // its target.
 [[nodiscard]] Result<std::vector<std::string>> list_nifti_files(const std::filesystem::path& dir);
+// The same for a folder of probability maps: .nii, .nii.gz and nnU-Net's .npz.
+[[nodiscard]] Result<std::vector<std::string>> list_probability_files(
+    const std::filesystem::path& dir);
 
 struct LoadedNifti {
     nifti::Image image;

@@ -43,4 +43,13 @@ inline constexpr std::size_t kMaxNnunetClasses = 256;
 [[nodiscard]] Result<LoadedProbabilities> load_nnunet_npz(const std::filesystem::path& path,
                                                           const Volume& reference);
 
+// A case's probability map by the one rule, whatever its format: a .nii/.nii.gz as
+// load_probability_map reads it, or nnU-Net's .npz, whose classes take the grid and affine of
+// `reference` (the case's label or image) and are chosen and combined by `choice`
+// (cls::read_nnunet_probability_map). `reference` may be null for a NIfTI map; a .npz without
+// one is refused, saying what to give. A .npz is no NIfTI: its `image.header` is empty.
+[[nodiscard]] Result<LoadedNifti> load_case_probability_map(const std::filesystem::path& path,
+                                                            const LesionChannels& choice,
+                                                            const Volume* reference);
+
 }  // namespace cls::io
