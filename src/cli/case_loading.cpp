@@ -1,28 +1,26 @@
 #include "case_loading.hpp"
 
+#include <algorithm>
 #include <cstdio>
+#include <thread>
 
-#include "cls/case_pairing.hpp"
 #include "cls/io/npz.hpp"
-#include "progress.hpp"
 
 namespace cls::cli {
 namespace fs = std::filesystem;
 
-Status for_each_labelled_case(const fs::path& probabilities_dir, const fs::path& labels_dir,
-                              const LesionDefinition& lesion, const std::string& task,
-                              const std::function<Status(LabelledCase&)>& visit) {
-    auto listed = io::list_probability_files(probabilities_dir);
+Result<std::vector<CasePair>> pair_labelled_cases(const CaseFolders& folders) {
+    auto listed = io::list_probability_files(folders.probabilities);
     if (!listed) return listed.error();
-    auto label_files = io::list_nifti_files(labels_dir);
+    auto label_files = io::list_nifti_files(folders.labels);
     if (!label_files) return label_files.error();
     if (listed->empty()) {
-        return make_error("holds no .nii, .nii.gz or .npz file").in(probabilities_dir.string());
+        return make_error("holds no .nii, .nii.gz or .npz file").in(folders.probabilities.string());
     }
     ProbabilityFiles probability_files = set_aside_nnunet_segmentations(std::move(*listed));
     if (const std::vector<std::string>& aside = probability_files.set_aside; !aside.empty()) {
         const std::string message =
-            std::to_string(aside.size()) + " file(s) in " + probabilities_dir.string() +
+            std::to_string(aside.size()) + " file(s) in " + folders.probabilities.string() +
             " set aside as nnU-Net's segmentations beside their .npz probabilities, which are "
             "read instead (" +
             aside.front() + (aside.size() > 1 ? ", ...)" : ")");
@@ -30,29 +28,46 @@ Status for_each_labelled_case(const fs::path& probabilities_dir, const fs::path&
     }
     auto pairs =
         pair_cases(probability_files.maps, FileRole::probability, *label_files, FileRole::label);
-    if (!pairs) return pairs.error().in(probabilities_dir.string() + " and " + labels_dir.string());
-
-    Progress progress(task, pairs->size());
-    for (const CasePair& pair : *pairs) {
-        const fs::path probabilities_path = probabilities_dir / pair.first;
-        const fs::path label_path = labels_dir / pair.second;
-        auto label = io::load_label(label_path, lesion.labels);
-        if (!label) return label.error();
-        // The label is the reference grid of an nnU-Net .npz, which has none of its own.
-        auto probabilities = io::load_case_probability_map(probabilities_path, lesion.channels,
-                                                           &label->image.volume);
-        if (!probabilities) return probabilities.error();
-        if (Status grid = check_same_grid(label->image.volume, probabilities->image.volume,
-                                          "its probability map " + probabilities_path.string());
-            !grid) {
-            return grid.error().in(label_path.string());
-        }
-        LabelledCase labelled{pair.name, probabilities_path, label_path, std::move(*probabilities),
-                              std::move(*label)};
-        if (Status visited = visit(labelled); !visited) return visited.error();
-        progress.advance(pair.name);
+    if (!pairs) {
+        return pairs.error().in(folders.probabilities.string() + " and " + folders.labels.string());
     }
-    return Done{};
+    return pairs;
+}
+
+Result<LabelledCase> load_labelled_case(const CaseFolders& folders, const CasePair& pair,
+                                        const LesionDefinition& lesion) {
+    const fs::path probabilities_path = folders.probabilities / pair.first;
+    const fs::path label_path = folders.labels / pair.second;
+    auto label = io::load_label(label_path, lesion.labels);
+    if (!label) return label.error();
+    // The label is the reference grid of an nnU-Net .npz, which has none of its own.
+    auto probabilities =
+        io::load_case_probability_map(probabilities_path, lesion.channels, &label->image.volume);
+    if (!probabilities) return probabilities.error();
+    if (Status grid = check_same_grid(label->image.volume, probabilities->image.volume,
+                                      "its probability map " + probabilities_path.string());
+        !grid) {
+        return grid.error().in(label_path.string());
+    }
+    return LabelledCase{pair.name, probabilities_path, label_path, std::move(*probabilities),
+                        std::move(*label)};
+}
+
+OptionSpec threads_option() {
+    return {"--threads", "N",
+            "cases read at once (default: one per core); any N gives the same output"};
+}
+
+Result<unsigned> read_threads(const Arguments& args) {
+    if (!args.has("--threads")) return std::max(1u, std::thread::hardware_concurrency());
+    auto threads = args.integer("--threads");
+    if (!threads) return threads.error();
+    constexpr long long kMost = 256;
+    if (*threads < 1 || *threads > kMost) {
+        return make_error("--threads must be from 1 to " + std::to_string(kMost) + ", got " +
+                          std::to_string(*threads));
+    }
+    return static_cast<unsigned>(*threads);
 }
 
 std::vector<OptionSpec> lesion_options(bool labels) {

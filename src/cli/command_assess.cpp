@@ -3,6 +3,7 @@
 // 0.5 cut, how many cases meet FNR <= epsilon: the promise calibration makes, checked. Cases
 // the certificate was calibrated on (the same SHA-256s) are refused: they check nothing.
 #include <cstdio>
+#include <optional>
 #include <nlohmann/json.hpp>
 
 #include "arguments.hpp"
@@ -89,6 +90,7 @@ CommandSpec spec() {
         .example = "cls assess --calibration cert.json --probs test/probs --labels test/labels",
     };
     for (OptionSpec& option : lesion_options(true)) spec.options.push_back(std::move(option));
+    spec.options.push_back(threads_option());
     return spec;
 }
 
@@ -118,25 +120,38 @@ int run_assess(Words words) {
     std::vector<std::string> reused;  // assessed files the certificate was calibrated on
     nlohmann::json cases = nlohmann::json::array();
     std::vector<CaseMetrics> rows;
-    Status streamed =
-        for_each_labelled_case(*probs, *labels, *lesion, "assess", [&](LabelledCase& c) -> Status {
+    auto threads = read_threads(*args);
+    if (!threads) return fail(command, threads.error().message, kUsage);
+    struct Scored {
+        CaseMetrics at_tau;
+        CaseMetrics at_fixed;
+        std::optional<std::string> calibrated_on;  // the map's path, if calibration used it
+    };
+    Status streamed = for_each_labelled_case<Scored>(
+        {*probs, *labels}, *lesion, "assess", *threads,
+        [&](LabelledCase& c) -> Result<Scored> {
             const Volume& p = c.probabilities.image.volume;
             const Volume& l = c.label.image.volume;
-            if (find_calibration_case(*certificate, c.probabilities.sha256, c.label.sha256)) {
-                reused.push_back(c.probabilities_path.string());
-            }
             auto at_tau = measure_case(c.name, p, l, calibration.threshold);
             auto at_fixed = measure_case(c.name, p, l, kFixedThreshold);
             if (!at_tau) return at_tau.error();
             if (!at_fixed) return at_fixed.error();
+            std::optional<std::string> calibrated_on;
+            if (find_calibration_case(*certificate, c.probabilities.sha256, c.label.sha256)) {
+                calibrated_on = c.probabilities_path.string();
+            }
+            return Scored{std::move(*at_tau), std::move(*at_fixed), std::move(calibrated_on)};
+        },
+        [&](Scored& c) -> Status {
+            if (c.calibrated_on) reused.push_back(std::move(*c.calibrated_on));
             // The guarantee is stated over the cases calibration counted: with "exclude", empty
             // masks are outside it.
-            if (!(exclude_empty && !at_tau->has_lesion())) {
-                calibrated.add(*at_tau, epsilon);
-                fixed.add(*at_fixed, epsilon);
+            if (!(exclude_empty && !c.at_tau.has_lesion())) {
+                calibrated.add(c.at_tau, epsilon);
+                fixed.add(c.at_fixed, epsilon);
             }
-            cases.push_back({{"calibrated", case_json(*at_tau)}, {"fixed", case_json(*at_fixed)}});
-            rows.push_back(std::move(*at_tau));
+            cases.push_back({{"calibrated", case_json(c.at_tau)}, {"fixed", case_json(c.at_fixed)}});
+            rows.push_back(std::move(c.at_tau));
             return Done{};
         });
     if (!streamed) return fail(command, streamed.error().message);

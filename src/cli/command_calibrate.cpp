@@ -66,6 +66,7 @@ CommandSpec spec() {
             "--lesion-channels 1 --out cert.json",
     };
     for (OptionSpec& option : lesion_options(true)) spec.options.push_back(std::move(option));
+    spec.options.push_back(threads_option());
     return spec;
 }
 
@@ -86,18 +87,28 @@ int run_calibrate(Words words) {
     if (!probs) return fail(command, probs.error().message, kUsage);
     if (!labels) return fail(command, labels.error().message, kUsage);
     if (!out) return fail(command, out.error().message, kUsage);
+    auto threads = read_threads(*args);
+    if (!threads) return fail(command, threads.error().message, kUsage);
 
+    struct Scored {
+        LesionScores scores;
+        InputHashes hashes;
+    };
     std::vector<LesionScores> scores;
     Certificate certificate;
     certificate.tool_version = kVersion;
     certificate.lesion = *lesion;
-    Status streamed = for_each_labelled_case(
-        *probs, *labels, *lesion, "calibrate", [&](LabelledCase& c) -> Status {
+    Status streamed = for_each_labelled_case<Scored>(
+        {*probs, *labels}, *lesion, "calibrate", *threads,
+        [](LabelledCase& c) -> Result<Scored> {
             auto collected = collect_lesion_scores(c.name, c.probabilities.image.volume.values(),
                                                    c.label.image.volume.values());
             if (!collected) return collected.error();
-            scores.push_back(std::move(*collected));
-            certificate.inputs.push_back({c.probabilities.sha256, c.label.sha256});
+            return Scored{std::move(*collected), {c.probabilities.sha256, c.label.sha256}};
+        },
+        [&](Scored& c) -> Status {
+            scores.push_back(std::move(c.scores));
+            certificate.inputs.push_back(std::move(c.hashes));
             return Done{};
         });
     if (!streamed) return fail(command, streamed.error().message);

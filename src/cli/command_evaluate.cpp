@@ -27,6 +27,7 @@ struct Options {
     EvaluationSettings settings;
     EmptyMaskPolicy empty_masks = EmptyMaskPolicy::satisfied;
     std::size_t memory_limit = kDefaultEvaluationMemoryLimit;
+    unsigned threads = 1;
 };
 
 Result<std::size_t> count_option(const Arguments& args, const std::string& name,
@@ -53,6 +54,7 @@ Result<Options> read_options(const Arguments& args, bool suite) {
         if (!methods) return methods.error();
         s.methods = std::move(*methods);
     }
+    CLS_TRY_ASSIGN(o.threads, read_threads(args));
     auto splits = count_option(args, "--splits", 100);
     if (!splits) return splits.error();
     s.splits = *splits;
@@ -109,16 +111,19 @@ Result<EvaluationSet> load_set(const std::string& probs, const std::string& labe
                                const LesionDefinition& lesion, const Options& options) {
     std::vector<EvaluationCase> cases;
     MemoryBudget budget(options.memory_limit);
-    Status streamed =
-        for_each_labelled_case(probs, labels, lesion, "reading", [&](LabelledCase& c) {
-            auto collected =
-                collect_evaluation_case(c.name, c.probabilities.image.volume, c.label.image.volume);
-            if (!collected) return Status(collected.error());
-            if (Status fits = budget.add(*collected); !fits) {
-                return Status(make_error(fits.error().message + " (--memory-limit GIB)"));
+    Status streamed = for_each_labelled_case<EvaluationCase>(
+        {probs, labels}, lesion, "reading", options.threads,
+        [](LabelledCase& c) {
+            return collect_evaluation_case(c.name, c.probabilities.image.volume,
+                                           c.label.image.volume);
+        },
+        // The budget counts in name order, so the case it stops at does not depend on threads.
+        [&](EvaluationCase& c) -> Status {
+            if (Status fits = budget.add(c); !fits) {
+                return make_error(fits.error().message + " (--memory-limit GIB)");
             }
-            cases.push_back(std::move(*collected));
-            return Status(Done{});
+            cases.push_back(std::move(c));
+            return Done{};
         });
     if (!streamed) return streamed.error();
     return EvaluationSet::create(std::move(cases), options.empty_masks);
@@ -195,6 +200,7 @@ CommandSpec spec() {
             "--methods fixed,cls,crc --plots plots",
     };
     for (OptionSpec& option : lesion_options(true)) spec.options.push_back(std::move(option));
+    spec.options.push_back(threads_option());
     return spec;
 }
 

@@ -233,6 +233,7 @@ void binarise_label(std::span<float> labels, const LesionLabels& lesion) {
 
 Result<nifti::Image> checked_probability_map(nifti::Image image, const LesionChannels& choice) {
     assert(image.volume.source_volumes() == 1);
+    if (Status stored = check_not_a_segmentation(image.header); !stored) return stored.error();
     if (choice.single()) {
         if (Status valid = check_probabilities(image.volume.values()); !valid) {
             return valid.error();
@@ -241,7 +242,7 @@ Result<nifti::Image> checked_probability_map(nifti::Image image, const LesionCha
     }
     std::vector<Volume> channels;
     channels.push_back(std::move(image.volume));
-    auto map = lesion_probability_map(std::move(channels), choice);
+    auto map = lesion_probability_map(std::move(channels), choice, channel_axis_text(image.header));
     if (!map) return map.error();
     return nifti::Image{std::move(image.header), std::move(*map)};
 }
@@ -263,7 +264,7 @@ Result<nifti::Image> read_probability_map(std::span<const std::uint8_t> nii,
     if (*channels == 1) {
         auto image = nifti::read(nii);
         if (!image) return image.error();
-        return checked_probability_map(std::move(*image), choice);
+        return checked_probability_map(std::move(*image), choice);  // checks the header again
     }
     auto volumes = nifti::read_volumes(nii);
     if (!volumes) return volumes.error();

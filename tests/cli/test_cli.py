@@ -470,6 +470,51 @@ class Cli(unittest.TestCase):
         proc = run("info", WORK / "does_not_exist.nii", expect=1)
         self.assertIn("does_not_exist.nii: no such file", proc.stderr)
 
+    def test_threads_change_no_output_byte(self):
+        """Cases are loaded, hashed and scored on several threads and taken in name order: every
+        output is byte for byte a single thread's, and of two broken cases the first in name
+        order is reported."""
+        held_out = WORK / "threads_held_out"
+        run("synth", "--cases", 12, "--size", 20, "--seed", 41, "--out", held_out)
+        outputs = {}
+        for threads in ("1", "3", "8", None):
+            out = WORK / f"threads_{threads}"
+            out.mkdir(exist_ok=True)
+            option = ("--threads", threads) if threads else ()
+            printed = run(*self.calibrate_args(), *option, "--out", out / "cert.json").stdout
+            printed += run("assess", "--calibration", out / "cert.json", "--probs",
+                           held_out / "probs", "--labels", held_out / "labels", *option,
+                           "--json", out / "assess.json").stdout
+            printed += run("evaluate", "--probs", self.data / "probs", "--labels",
+                           self.data / "labels", "--epsilon", 0.2, "--alpha", 0.2, "--splits", 30,
+                           *option, "--json", out / "evaluate.json").stdout
+            outputs[threads] = [printed.replace(str(out), "OUT")] + [
+                (out / name).read_bytes() for name in ("cert.json", "assess.json", "evaluate.json")]
+        for threads in ("3", "8", None):
+            self.assertEqual(outputs[threads], outputs["1"], f"--threads {threads}")
+
+        bad = WORK / "threads_bad"
+        shutil.copytree(self.data, bad, dirs_exist_ok=True)
+        for name, damage in (("case_005", "truncate"), ("case_019", "nan")):
+            path = bad / "probs" / f"{name}.nii.gz"
+            if damage == "truncate":
+                raw = gzip.decompress(path.read_bytes())
+                path.write_bytes(gzip.compress(raw[: len(raw) // 2]))
+            else:
+                img = nib.load(path)
+                data = img.get_fdata().astype(np.float32)
+                data[0, 0, 0] = np.nan
+                nib.save(nib.Nifti1Image(data, img.affine), path)
+        # The error is stderr's last line (progress lines, with their times, come before it).
+        errors = {threads: run(*self.calibrate_args(bad / "probs", bad / "labels"), "--threads",
+                               threads, "--out", WORK / "never.json", expect=1).stderr
+                  .splitlines()[-1] for threads in (1, 8)}
+        self.assertIn("case_005.nii.gz", errors[1])
+        self.assertIn("truncated", errors[1])
+        self.assertEqual(errors[8], errors[1])
+        proc = run(*self.calibrate_args(), "--threads", 0, "--out", WORK / "never.json", expect=2)
+        self.assertIn("--threads must be from 1 to 256, got 0", proc.stderr)
+
     # --- Outputs that never destroy, and inputs through links. ---------------------------
 
     def calibrate_args(self, probs=None, labels=None, alpha=0.2):
