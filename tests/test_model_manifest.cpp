@@ -51,6 +51,7 @@ TEST(ModelManifest, ReadsEveryField) {
     EXPECT_EQ(m->spacing_mm, (std::array<double, 3>{1.0, 1.0, 2.5}));
     EXPECT_EQ(m->normalisation.scheme, NormalisationScheme::zscore);
     EXPECT_FALSE(m->normalisation.nonzero_only);
+    EXPECT_EQ(m->skip_background, BackgroundSkip::minimum);  // absent: the default
     EXPECT_NE(m->provenance_json.find("\"seed\": 3"), std::string::npos);
 }
 
@@ -66,6 +67,22 @@ TEST(ModelManifest, RoundTripsThroughJson) {
     EXPECT_EQ(to_json(*again), to_json(*m));
     EXPECT_EQ(again->lesion_class, 2);
     EXPECT_EQ(again->normalisation.high, 200);
+}
+
+TEST(ModelManifest, ReadsWhichBackgroundPatchesToSkip) {
+    for (const auto& [text, skip] : {std::pair{"none", BackgroundSkip::none},
+                                     std::pair{"minimum", BackgroundSkip::minimum},
+                                     std::pair{"nonzero", BackgroundSkip::nonzero}}) {
+        auto m = parse_model_manifest(replaced(kManifest, R"("provenance")",
+                                               std::string(R"("skip_background": ")") + text +
+                                                   R"(", "provenance")"));
+        ASSERT_TRUE(m.ok()) << m.error().message;
+        EXPECT_EQ(m->skip_background, skip);
+        EXPECT_EQ(parse_model_manifest(to_json(*m))->skip_background, skip);
+    }
+    EXPECT_EQ(error_of(replaced(kManifest, R"("provenance")",
+                                R"("skip_background": "air", "provenance")")),
+              "unknown skip_background 'air' (expected none, minimum or nonzero)");
 }
 
 TEST(ModelManifest, NamesTheFieldThatIsWrong) {

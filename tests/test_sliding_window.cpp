@@ -4,7 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <tuple>
 
@@ -192,6 +194,101 @@ TEST(SlidingWindow, RefusesOutputsOfTheWrongSizeOrWithNaN) {
     EXPECT_EQ(job->accept_output(output).error().message,
               "the model returned 1 NaN or infinite values in patch 1");
     EXPECT_EQ(job->runs_done(), 0u);
+}
+
+// ---- background patches ------------------------------------------------------------------
+
+// 64 x 8 x 8: a ramp (foreground) for x < 24, then zeros (the minimum). Patches of 16 x 8 x 8
+// at overlap 0.5 start at x = 0, 8, ..., 48; the four from x = 24 on hold only zeros.
+Volume half_background() {
+    Volume v = ramp({64, 8, 8});
+    for (std::int64_t z = 0; z < 8; ++z)
+        for (std::int64_t y = 0; y < 8; ++y)
+            for (std::int64_t x = 24; x < 64; ++x) v.at(x, y, z) = 0.0f;
+    return v;
+}
+
+ModelManifest skipping(BackgroundSkip skip) {
+    ModelManifest m = manifest({8, 8, 16}, Activation::sigmoid);
+    m.skip_background = skip;
+    return m;
+}
+
+// A network that answers "no lesion" exactly (sigmoid(-1000) is 0 in double) on a patch of
+// zeros, and a probability that varies with the input elsewhere.
+Network background_aware() {
+    return [](std::span<const float> input, const std::array<std::int64_t, 5>&) {
+        const bool empty = std::all_of(input.begin(), input.end(), [](float v) { return v == 0.0f; });
+        std::vector<float> logits(input.size());
+        for (std::size_t i = 0; i < input.size(); ++i) logits[i] = empty ? -1000.0f : 8.0f * (input[i] - 0.3f);
+        return cls::Result<std::vector<float>>(std::move(logits));
+    };
+}
+
+TEST(SlidingWindow, SkipsPatchesWhollyAtTheMinimum) {
+    auto all = SlidingWindowInference::start(half_background(), skipping(BackgroundSkip::none), {});
+    auto some = SlidingWindowInference::start(half_background(), skipping(BackgroundSkip::minimum), {});
+    ASSERT_TRUE(all.ok() && some.ok());
+    EXPECT_EQ(all->plan().origins.size(), 7u);
+    EXPECT_EQ(all->run_count(), 7u);
+    EXPECT_EQ(all->skipped_patches(), 0u);
+    EXPECT_EQ(some->run_count(), 3u);
+    EXPECT_EQ(some->skipped_patches(), 4u);
+    auto mirrored = SlidingWindowInference::start(half_background(), skipping(BackgroundSkip::minimum),
+                                                  {.mirror = true});
+    EXPECT_EQ(mirrored->run_count(), 3u * 8u);
+}
+
+// Skipping is blending "no lesion" in the same order: a network that answers exactly that on
+// background gives the same map to the last bit, with and without mirroring.
+TEST(SlidingWindow, ASkippedPatchBlendsAsANetworkAnsweringZero) {
+    for (const bool mirror : {false, true}) {
+        auto run_all = run_sliding_window(half_background(), skipping(BackgroundSkip::none),
+                                          {.mirror = mirror}, background_aware());
+        auto skip = run_sliding_window(half_background(), skipping(BackgroundSkip::minimum),
+                                       {.mirror = mirror}, background_aware());
+        ASSERT_TRUE(run_all.ok() && skip.ok());
+        ASSERT_EQ(run_all->values().size(), skip->values().size());
+        EXPECT_EQ(std::memcmp(run_all->data(), skip->data(), skip->values().size() * sizeof(float)), 0)
+            << "mirror " << mirror;
+    }
+}
+
+// Where a run patch (answering 1) and a skipped one overlap, the blend is the run patch's
+// Gaussian weight over both weights, computed here from the Gaussian's definition.
+TEST(SlidingWindow, WhereRunAndSkippedPatchesOverlapTheBlendWeighsTheSkippedAsZero) {
+    const Network certain = [](std::span<const float> input, const std::array<std::int64_t, 5>&) {
+        return cls::Result<std::vector<float>>(std::vector<float>(input.size(), 1000.0f));
+    };
+    auto out = run_sliding_window(half_background(), skipping(BackgroundSkip::minimum), {}, certain);
+    ASSERT_TRUE(out.ok());
+    // x weight of a 16-wide patch at `origin`: centre 7.5, sigma 2 (y and z weights are common
+    // to both patches here and cancel).
+    const auto weight = [](double x, double origin) {
+        const double d = (x - origin - 7.5) / 2.0;
+        return std::exp(-0.5 * d * d);
+    };
+    for (std::int64_t x = 0; x < 64; ++x) {
+        double expected = 1.0;  // covered by run patches only (origins 0, 8, 16)
+        if (x >= 24 && x < 32) expected = weight(x, 16) / (weight(x, 16) + weight(x, 24));
+        if (x >= 32) expected = 0.0;  // covered by skipped patches only
+        EXPECT_NEAR(out->at(x, 3, 4), expected, 2e-6) << "x " << x;
+    }
+}
+
+// Skull-stripped scans keep 0 outside the brain, which z-scoring moves off the minimum when
+// the brain holds darker voxels: `nonzero` skips those patches, `minimum` cannot.
+TEST(SlidingWindow, NonzeroSkipsPatchesWithNoNonZeroVoxel) {
+    Volume image = half_background();
+    image.at(3, 3, 3) = -5.0f;  // a dark artefact inside the brain is now the minimum
+    for (const auto& [skip, expected] : {std::pair{BackgroundSkip::minimum, 0u},
+                                         std::pair{BackgroundSkip::nonzero, 4u}}) {
+        ModelManifest m = skipping(skip);
+        m.normalisation.scheme = NormalisationScheme::zscore;
+        auto job = SlidingWindowInference::start(image, m, {});
+        ASSERT_TRUE(job.ok()) << job.error().message;
+        EXPECT_EQ(job->skipped_patches(), expected) << to_string(skip);
+    }
 }
 
 TEST(SlidingWindow, RefusesImagesWithNonFiniteVoxels) {

@@ -50,6 +50,12 @@ json normalisation_to_json(const Normalisation& n) {
 
 std::string_view to_string(Activation activation) { return name_of(kActivationNames, activation); }
 
+std::string_view to_string(BackgroundSkip skip) { return name_of(kBackgroundSkipNames, skip); }
+
+Result<BackgroundSkip> parse_background_skip(std::string_view text) {
+    return parse_name(kBackgroundSkipNames, text, "skip_background");
+}
+
 Result<Activation> parse_activation(std::string_view text) {
     return parse_name(kActivationNames, text, "output activation");
 }
@@ -112,6 +118,11 @@ Result<ModelManifest> parse_model_manifest(std::string_view json_text) {
     const json* normalisation = nullptr;
     CLS_TRY_ASSIGN(normalisation, fields.object("normalisation"));
     CLS_TRY_ASSIGN(m.normalisation, parse_normalisation(FieldReader(*normalisation, kFieldPrefix)));
+    if (document.contains("skip_background")) {
+        std::string skip;
+        CLS_TRY_ASSIGN(skip, fields.text("skip_background"));
+        CLS_TRY_ASSIGN(m.skip_background, parse_background_skip(skip));
+    }
     if (auto provenance = document.find("provenance"); provenance != document.end())
         m.provenance_json = provenance->dump(2);
     if (Status valid = validate(m); !valid) return valid.error();
@@ -136,6 +147,7 @@ std::string to_json(const ModelManifest& m) {
         {"spatial_divisor", m.spatial_divisor},
         {"spacing_mm", m.spacing_mm},
         {"normalisation", normalisation_to_json(m.normalisation)},
+        {"skip_background", to_string(m.skip_background)},
         {"provenance", provenance.is_discarded() ? json::object() : provenance},
     };
     return document.dump(2) + "\n";

@@ -22,6 +22,40 @@ std::vector<std::int64_t> axis_origins(std::int64_t extent, std::int64_t patch, 
 
 double sigmoid(double x) { return 1.0 / (1.0 + std::exp(-x)); }
 
+// Per voxel of the padded grid: 1 where a network could see something, by the manifest's rule.
+std::vector<std::uint8_t> foreground_mask(const Volume& image, const std::vector<float>& padded,
+                                          float minimum, const WindowPlan& plan,
+                                          BackgroundSkip rule) {
+    std::vector<std::uint8_t> mask(padded.size());
+    for (std::size_t i = 0; i < padded.size(); ++i) mask[i] = padded[i] != minimum;
+    if (rule != BackgroundSkip::nonzero) return mask;
+    // Zeros of the image as given are background too; padding already is (it is the minimum).
+    const Dims& d = plan.image;
+    const Dims& o = plan.pad_before;
+    const Dims& p = plan.padded;
+    for (std::int64_t z = 0; z < d[2]; ++z)
+        for (std::int64_t y = 0; y < d[1]; ++y)
+            for (std::int64_t x = 0; x < d[0]; ++x) {
+                if (image.at(x, y, z) != 0.0f) continue;
+                mask[static_cast<std::size_t>((o[0] + x) + p[0] * ((o[1] + y) + p[1] * (o[2] + z)))] = 0;
+            }
+    return mask;
+}
+
+bool patch_has_foreground(const std::vector<std::uint8_t>& mask, const WindowPlan& plan,
+                          const Dims& origin) {
+    const Dims& p = plan.patch;
+    const Dims& padded = plan.padded;
+    for (std::int64_t z = 0; z < p[2]; ++z)
+        for (std::int64_t y = 0; y < p[1]; ++y) {
+            const auto row = static_cast<std::size_t>(
+                origin[0] + padded[0] * ((origin[1] + y) + padded[1] * (origin[2] + z)));
+            const auto begin = mask.begin() + static_cast<std::ptrdiff_t>(row);
+            if (std::find(begin, begin + p[0], std::uint8_t{1}) != begin + p[0]) return true;
+        }
+    return false;
+}
+
 }  // namespace
 
 Result<WindowPlan> plan_windows(const Dims& image, const Dims& patch, double overlap) {
@@ -111,6 +145,17 @@ Result<SlidingWindowInference> SlidingWindowInference::start(const Volume& image
     job.weights_ = gaussian_importance(job.plan_.patch);
     job.blended_.assign(padded_voxels, 0.0f);
     job.weight_sum_.assign(padded_voxels, 0.0f);
+    job.skipped_.assign(job.plan_.origins.size(), false);
+    if (manifest.skip_background != BackgroundSkip::none) {
+        const std::vector<std::uint8_t> mask =
+            foreground_mask(image, job.padded_, pad_value, job.plan_, manifest.skip_background);
+        for (std::size_t patch = 0; patch < job.plan_.origins.size(); ++patch) {
+            if (patch_has_foreground(mask, job.plan_, job.plan_.origins[patch])) continue;
+            job.skipped_[patch] = true;
+            ++job.skipped_patches_;
+        }
+    }
+    job.pass_skipped();
     return job;
 }
 
@@ -143,10 +188,25 @@ void SlidingWindowInference::for_each_patch_voxel(std::size_t run, Visit visit) 
     }
 }
 
+template <class Probability>
+void SlidingWindowInference::blend(Probability probability) {
+    for_each_patch_voxel(cursor_, [&](std::size_t i, std::size_t g) {
+        blended_[g] += static_cast<float>(weights_[i] * probability(i));
+        weight_sum_[g] += weights_[i];
+    });
+    ++cursor_;
+}
+
+void SlidingWindowInference::pass_skipped() {
+    while (!finished() && skipped_[cursor_ / flips_.size()]) {
+        blend([](std::size_t) { return 0.0; });  // the answer "no lesion", fully weighted
+    }
+}
+
 const std::vector<float>& SlidingWindowInference::next_input() {
     assert(!finished());
     input_.resize(weights_.size());
-    for_each_patch_voxel(runs_done_, [&](std::size_t i, std::size_t g) { input_[i] = padded_[g]; });
+    for_each_patch_voxel(cursor_, [&](std::size_t i, std::size_t g) { input_[i] = padded_[g]; });
     return input_;
 }
 
@@ -184,11 +244,9 @@ Status SlidingWindowInference::accept_output(std::span<const float> output) {
         }
         return 0.0;
     };
-    for_each_patch_voxel(runs_done_, [&](std::size_t i, std::size_t g) {
-        blended_[g] += static_cast<float>(weights_[i] * probability(i));
-        weight_sum_[g] += weights_[i];
-    });
+    blend(probability);
     ++runs_done_;
+    pass_skipped();
     return Done{};
 }
 

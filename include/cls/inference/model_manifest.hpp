@@ -3,6 +3,7 @@
 // normalisation, the output activation (sigmoid, or softmax with the lesion class), the voxel
 // spacing it was trained at, the model file's SHA-256 and free-form provenance.
 // A manifest can be prefilled from a model's own input shape, for models that come without.
+// `skip_background` says which patches need no network run (see sliding_window.hpp).
 // [X] one input channel; sigmoid, softmax or no activation on the output
 // [ ] multi-channel inputs (several MR sequences) are refused with a message
 #pragma once
@@ -24,6 +25,17 @@ inline constexpr EnumTable<Activation, 3> kActivationNames{{{Activation::none, "
                                                             {Activation::sigmoid, "sigmoid"},
                                                             {Activation::softmax, "softmax"}}};
 
+// Which patches the sliding window answers "no lesion" without running the network:
+// `none`: none; `minimum` (the default): patches whose normalised voxels all equal the image's
+// minimum (padding, and air clipped to one value), which hold nothing a network could see;
+// `nonzero`: those too, and patches with no non-zero voxel in the image as given, the
+// background of skull-stripped scans (nnU-Net's nonzero mask).
+enum class BackgroundSkip { none, minimum, nonzero };
+inline constexpr EnumTable<BackgroundSkip, 3> kBackgroundSkipNames{
+    {{BackgroundSkip::none, "none"},
+     {BackgroundSkip::minimum, "minimum"},
+     {BackgroundSkip::nonzero, "nonzero"}}};
+
 struct ModelManifest {
     std::string name;
     std::string description;
@@ -40,11 +52,14 @@ struct ModelManifest {
     std::int64_t spatial_divisor = 1;  // every dimension fed to the network is a multiple of it
     std::array<double, 3> spacing_mm{1.0, 1.0, 1.0};  // [i, j, k], as NIfTI pixdim
     Normalisation normalisation;
+    BackgroundSkip skip_background = BackgroundSkip::minimum;
     std::string provenance_json = "{}";  // kept as written, shown to the user
 };
 
 [[nodiscard]] std::string_view to_string(Activation activation);
 [[nodiscard]] Result<Activation> parse_activation(std::string_view text);
+[[nodiscard]] std::string_view to_string(BackgroundSkip skip);
+[[nodiscard]] Result<BackgroundSkip> parse_background_skip(std::string_view text);
 
 // Reads and checks a manifest; errors name the field.
 [[nodiscard]] Result<ModelManifest> parse_model_manifest(std::string_view json_text);

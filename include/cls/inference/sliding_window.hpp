@@ -5,8 +5,14 @@
 // by a Gaussian importance map (sigma = 1/8 of the patch, as nnU-Net) and blended. Optional
 // mirror test-time augmentation runs every patch under all 8 axis flips and averages them.
 // The runner is a job: it hands out one network input at a time and takes back the output, so
-// a frame loop never waits for the network.
+// a frame loop never waits for the network. Patches wholly in the background, as the manifest's
+// `skip_background` says, are not handed out: they are blended as if the network had answered
+// probability 0, with their full Gaussian weight, in plan order. Where a skipped patch overlaps
+// a run one, the blend is then w_run p / (w_run + w_skipped): what running the network would
+// give if it answered exactly 0 on that background (a trained network answers about 0 there),
+// not the run patch's answer alone.
 // [X] sigmoid / softmax / plain outputs, padding, overlap in [0, 1), mirror TTA
+// [X] background patches skipped (all at the normalised minimum; no non-zero voxel)
 // [ ] resampling to the manifest's spacing (the app warns when the spacing differs)
 #pragma once
 
@@ -59,10 +65,15 @@ public:
                                                               const ModelManifest& manifest,
                                                               const WindowSettings& settings);
 
-    [[nodiscard]] std::size_t run_count() const { return plan_.origins.size() * flips_.size(); }
+    // Network runs: the patches not skipped, times the flips.
+    [[nodiscard]] std::size_t run_count() const {
+        return (plan_.origins.size() - skipped_patches_) * flips_.size();
+    }
     [[nodiscard]] std::size_t runs_done() const { return runs_done_; }
-    [[nodiscard]] bool finished() const { return runs_done_ == run_count(); }
+    [[nodiscard]] bool finished() const { return cursor_ == plan_.origins.size() * flips_.size(); }
     [[nodiscard]] const WindowPlan& plan() const { return plan_; }
+    // Patches of the plan blended as background without a network run.
+    [[nodiscard]] std::size_t skipped_patches() const { return skipped_patches_; }
 
     // [1, channels, D, H, W], as the network's input tensor.
     [[nodiscard]] std::array<std::int64_t, 5> input_shape() const;
@@ -80,6 +91,11 @@ private:
     // Visits the padded-grid index of each voxel of run `run`'s patch, in tensor order.
     template <class Visit>
     void for_each_patch_voxel(std::size_t run, Visit visit) const;
+    // Blends run `cursor_` with `probability(i)` for the patch's voxel i, and moves on.
+    template <class Probability>
+    void blend(Probability probability);
+    // Blends skipped patches' runs as "no lesion" until the cursor is at one to run (or done).
+    void pass_skipped();
 
     WindowPlan plan_;
     std::vector<Flip> flips_;
@@ -91,7 +107,10 @@ private:
     std::vector<float> blended_;  // sum of weight × probability over the padded grid
     std::vector<float> weight_sum_;
     std::vector<float> input_;
-    std::size_t runs_done_ = 0;
+    std::vector<bool> skipped_;  // per patch of the plan
+    std::size_t skipped_patches_ = 0;
+    std::size_t cursor_ = 0;     // the next run of the plan, skipped or not: patch × flips
+    std::size_t runs_done_ = 0;  // network runs taken back
 };
 
 // Runs a whole inference at once through `network` (input tensor → output tensor): for
