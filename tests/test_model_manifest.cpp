@@ -51,7 +51,7 @@ TEST(ModelManifest, ReadsEveryField) {
     EXPECT_EQ(m->spacing_mm, (std::array<double, 3>{1.0, 1.0, 2.5}));
     EXPECT_EQ(m->normalisation.scheme, NormalisationScheme::zscore);
     EXPECT_FALSE(m->normalisation.nonzero_only);
-    EXPECT_EQ(m->skip_background, BackgroundSkip::minimum);  // absent: the default
+    EXPECT_EQ(m->skip_background, BackgroundSkip::none);  // absent: the default
     EXPECT_NE(m->provenance_json.find("\"seed\": 3"), std::string::npos);
 }
 

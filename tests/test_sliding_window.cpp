@@ -276,6 +276,18 @@ TEST(SlidingWindow, WhereRunAndSkippedPatchesOverlapTheBlendWeighsTheSkippedAsZe
     }
 }
 
+// An image with nothing in it needs no network run at all: the job is finished from the start.
+TEST(SlidingWindow, AJobOfOnlyBackgroundIsFinishedFromTheStart) {
+    const Volume empty({40, 8, 8}, cls::Affine::Identity());
+    auto job = SlidingWindowInference::start(empty, skipping(BackgroundSkip::minimum), {});
+    ASSERT_TRUE(job.ok());
+    EXPECT_TRUE(job->finished());
+    EXPECT_EQ(job->run_count(), 0u);
+    EXPECT_EQ(job->skipped_patches(), job->plan().origins.size());
+    const Volume out = job->probability();
+    EXPECT_TRUE(std::all_of(out.values().begin(), out.values().end(), [](float p) { return p == 0.0f; }));
+}
+
 // Skull-stripped scans keep 0 outside the brain, which z-scoring moves off the minimum when
 // the brain holds darker voxels: `nonzero` skips those patches, `minimum` cannot.
 TEST(SlidingWindow, NonzeroSkipsPatchesWithNoNonZeroVoxel) {

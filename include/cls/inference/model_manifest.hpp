@@ -26,10 +26,11 @@ inline constexpr EnumTable<Activation, 3> kActivationNames{{{Activation::none, "
                                                             {Activation::softmax, "softmax"}}};
 
 // Which patches the sliding window answers "no lesion" without running the network:
-// `none`: none; `minimum` (the default): patches whose normalised voxels all equal the image's
+// `none` (the default): none; `minimum`: patches whose normalised voxels all equal the image's
 // minimum (padding, and air clipped to one value), which hold nothing a network could see;
 // `nonzero`: those too, and patches with no non-zero voxel in the image as given, the
-// background of skull-stripped scans (nnU-Net's nonzero mask).
+// background of skull-stripped scans (nnU-Net's nonzero mask). Off unless a manifest asks:
+// a job can then finish without a single network run, which a caller must be ready for.
 enum class BackgroundSkip { none, minimum, nonzero };
 inline constexpr EnumTable<BackgroundSkip, 3> kBackgroundSkipNames{
     {{BackgroundSkip::none, "none"},
@@ -52,7 +53,7 @@ struct ModelManifest {
     std::int64_t spatial_divisor = 1;  // every dimension fed to the network is a multiple of it
     std::array<double, 3> spacing_mm{1.0, 1.0, 1.0};  // [i, j, k], as NIfTI pixdim
     Normalisation normalisation;
-    BackgroundSkip skip_background = BackgroundSkip::minimum;
+    BackgroundSkip skip_background = BackgroundSkip::none;
     std::string provenance_json = "{}";  // kept as written, shown to the user
 };
 
