@@ -15,13 +15,15 @@ import {
 } from './infer_lib.mjs';
 
 const usage = `usage: node scripts/infer.mjs --model MODEL.json --images DIR --out DIR
-                            [--overlap 0.5] [--mirror] [--threads N]
+                            [--overlap 0.5] [--mirror] [--threads N] [--skip-background RULE]
   --model    a model manifest (cls-model/1); its .onnx sits beside it (models/cls_unet.json)
   --images   a folder of .nii / .nii.gz images (or links to them), one channel each
   --out      where <case>.nii.gz probability maps go (created if missing)
   --overlap  fraction of a patch shared with its neighbour, in [0, 1) (default 0.5)
   --mirror   test-time augmentation: every patch under all 8 axis flips (8x slower)
-  --threads  onnxruntime-node intra-op threads (default 1)`;
+  --threads  onnxruntime-node intra-op threads (default 1)
+  --skip-background  none, minimum or nonzero: which patches are answered "no lesion" without
+             running the network (default: the manifest's skip_background, else none)`;
 
 function parse(argv) {
   const { values } = parseArgs({
@@ -33,6 +35,7 @@ function parse(argv) {
       overlap: { type: 'string', default: '0.5' },
       mirror: { type: 'boolean', default: false },
       threads: { type: 'string', default: '1' },
+      'skip-background': { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -47,7 +50,11 @@ function parse(argv) {
   if (!(overlap >= 0 && overlap < 1)) throw new Error(`--overlap must be in [0, 1), not ${values.overlap}`);
   const threads = Number(values.threads);
   if (!Number.isInteger(threads) || threads < 1) throw new Error(`--threads must be a whole number >= 1, not ${values.threads}`);
-  return { ...values, overlap, threads };
+  const skipBackground = values['skip-background'];
+  if (skipBackground !== undefined && !['none', 'minimum', 'nonzero'].includes(skipBackground)) {
+    throw new Error(`--skip-background must be none, minimum or nonzero, not ${skipBackground}`);
+  }
+  return { ...values, overlap, threads, skipBackground };
 }
 
 async function main() {
@@ -68,6 +75,7 @@ async function main() {
         result = await inferImage(infer, model, bytes, run, {
           overlap: options.overlap,
           mirror: options.mirror,
+          skipBackground: options.skipBackground,
           onProgress: (done, total) => {
             if (tty) process.stderr.write(`\r${label}: ${done}/${total} patches`);
           },
@@ -80,7 +88,8 @@ async function main() {
       // Written whole, then renamed: an interrupted run leaves no truncated map to calibrate on.
       await writeFile(`${target}.partial`, gzipSync(result.nifti));
       await rename(`${target}.partial`, target);
-      process.stderr.write(`${tty ? '\r' : ''}${label}: ${result.runs}/${result.runs} patches, ` +
+      process.stderr.write(`${tty ? '\r' : ''}${label}: ${result.runs}/${result.runs} patches ` +
+        `(${result.skipped} skipped as background), ` +
         `${(result.totalMs / 1000).toFixed(2)} s (network ${(result.sessionMs / 1000).toFixed(2)} s) -> ${target}\n`);
     }
   } finally {

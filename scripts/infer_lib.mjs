@@ -121,6 +121,7 @@ export class InferenceJob {
     this.inputShape = [0, 1, 2, 3, 4].map((axis) => this.module._cls_infer_input_dim(handle, axis));
     this.outputLength = this.module._cls_infer_output_length(handle);
     this.runCount = this.module._cls_infer_run_count(handle);
+    this.skippedPatches = this.module._cls_infer_skipped_patches(handle);
   }
 
   get runsDone() {
@@ -233,12 +234,17 @@ export function createRunner(ort, session, model) {
   return runner;
 }
 
-// Runs one image through the sliding window: returns the probability map's .nii bytes, and
-// the wall time from opening the job to the written map beside the network's share of it.
-export async function inferImage(infer, model, niftiBytes, run, { overlap = 0.5, mirror = false, onProgress } = {}) {
+// Runs one image through the sliding window: returns the probability map's .nii bytes, the
+// network runs and the patches skipped as background, and the wall time from opening the job
+// to the written map beside the network's share of it. `skipBackground` (none, minimum,
+// nonzero) overrides the manifest's skip_background.
+export async function inferImage(infer, model, niftiBytes, run,
+  { overlap = 0.5, mirror = false, skipBackground, onProgress } = {}) {
   const networkBefore = run.sessionMs ?? 0;
   const start = performance.now(); // normalising and planning count too
-  const job = infer.open(niftiBytes, model.manifestText, { overlap, mirror });
+  const manifestText = skipBackground === undefined ? model.manifestText
+    : JSON.stringify({ ...model.manifest, skip_background: skipBackground });
+  const job = infer.open(niftiBytes, manifestText, { overlap, mirror });
   try {
     while (!job.finished) {
       const output = await run(job.nextInput(), job.inputShape);
@@ -247,7 +253,10 @@ export async function inferImage(infer, model, niftiBytes, run, { overlap = 0.5,
     }
     const nifti = job.result();
     const totalMs = performance.now() - start;
-    return { nifti, runs: job.runCount, totalMs, sessionMs: (run.sessionMs ?? 0) - networkBefore };
+    return {
+      nifti, runs: job.runCount, skipped: job.skippedPatches, totalMs,
+      sessionMs: (run.sessionMs ?? 0) - networkBefore,
+    };
   } finally {
     job.close();
   }

@@ -157,6 +157,12 @@ EMSCRIPTEN_KEEPALIVE int cls_infer_run_count(int handle) {
     return job == nullptr ? 0 : static_cast<int>(job->window.run_count());
 }
 
+// Patches blended as background without a network run (the manifest's skip_background).
+EMSCRIPTEN_KEEPALIVE int cls_infer_skipped_patches(int handle) {
+    Job* job = find(handle);
+    return job == nullptr ? 0 : static_cast<int>(job->window.skipped_patches());
+}
+
 EMSCRIPTEN_KEEPALIVE int cls_infer_finished(int handle) {
     Job* job = find(handle);
     return job != nullptr && job->window.finished() ? 1 : 0;

@@ -205,3 +205,53 @@ test('cls_infer on one patch is sigmoid(network); on 64³ the blend stays near a
   assert.ok(flips <= 0.005 * whole.length, `${flips} voxels change side of 0.5`);
   assert.ok(dice >= 0.75, `masks at 0.5 agree with Dice ${dice}`);
 });
+
+// A little-endian NIfTI-1 float32 volume with pixdim 1 and no sform or qform, as bytes.
+function writeNifti1(dims, data) {
+  const bytes = new Uint8Array(352 + 4 * data.length);
+  const view = new DataView(bytes.buffer);
+  view.setInt32(0, 348, true);
+  [3, ...dims, 1, 1, 1, 1].forEach((d, i) => view.setInt16(40 + 2 * i, d, true));
+  view.setInt16(70, 16, true); // float32
+  view.setInt16(72, 32, true);
+  [1, 1, 1, 1].forEach((p, i) => view.setFloat32(76 + 4 * i, p, true));
+  view.setFloat32(108, 352, true);
+  bytes.set([0x6e, 0x2b, 0x31, 0], 344); // "n+1"
+  new Float32Array(bytes.buffer, 352).set(data);
+  return bytes;
+}
+
+test('patches wholly in the background are skipped, blended as "no lesion", and counted', async () => {
+  // The 48³ scan beside 96 voxels of zeros along x, as a skull-stripped scan's background. Of
+  // the five patches along x (origins 0, 24, 48, 72, 96) the three from x = 48 hold only zeros.
+  const scan = readNifti1(await readNiftiBytes(scans[48]));
+  const [nx, ny, nz] = [144, 48, 48];
+  const data = new Float32Array(nx * ny * nz);
+  for (let z = 0; z < nz; ++z) {
+    for (let y = 0; y < ny; ++y) {
+      data.set(scan.data.subarray(48 * (y + 48 * z), 48 * (y + 48 * z) + 48), nx * (y + ny * z));
+    }
+  }
+  const bytes = writeNifti1([nx, ny, nz], data);
+  const all = await inferImage(infer, model, bytes, nodeRun, { skipBackground: 'none' });
+  const skipping = await inferImage(infer, model, bytes, nodeRun, { skipBackground: 'nonzero' });
+  assert.deepEqual([all.runs, all.skipped], [5, 0]);
+  assert.deepEqual([skipping.runs, skipping.skipped], [2, 3]);
+  const a = readNifti1(all.nifti).data;
+  const b = readNifti1(skipping.nifti).data;
+  let changed = 0;
+  for (let z = 0; z < nz; ++z) {
+    for (let y = 0; y < ny; ++y) {
+      for (let x = 0; x < nx; ++x) {
+        const i = x + nx * (y + ny * z);
+        // Only run patches cover x < 48: the same answers blended in the same order.
+        if (x < 48) assert.equal(b[i], a[i], `voxel (${x}, ${y}, ${z})`);
+        // Only skipped patches cover x >= 72: "no lesion".
+        if (x >= 72) assert.equal(b[i], 0, `voxel (${x}, ${y}, ${z})`);
+        changed = Math.max(changed, Math.abs(a[i] - b[i]));
+      }
+    }
+  }
+  console.log(`background skipping: 3 of 5 patches skipped; largest change in the map ${changed.toExponential(2)} ` +
+    '(the network\'s own answer on the zeros, replaced by 0)');
+});
