@@ -169,6 +169,19 @@ public:
         return Done{};
     }
 
+    // The same, hashing each piece as it lands, while it is still in the cache: hashing the
+    // whole buffer afterwards would read it from memory a second time.
+    [[nodiscard]] Status read_hashed(std::uint64_t offset, std::span<std::uint8_t> out,
+                                     Sha256& hasher) const {
+        constexpr std::size_t kPiece = std::size_t{256} << 10;
+        for (std::size_t done = 0; done < out.size(); done += kPiece) {
+            const std::span<std::uint8_t> piece = out.subspan(done, std::min(kPiece, out.size() - done));
+            if (Status read = read_at(offset + done, piece); !read) return read;
+            hasher.update(piece);
+        }
+        return Done{};
+    }
+
 private:
     InputFile(fs::path path, int fd) : path_(std::move(path)), fd_(fd) {}
 
@@ -177,10 +190,16 @@ private:
     std::uint64_t size_ = 0;
 };
 
-Result<ByteBuffer> read_whole(const InputFile& file) {
+struct HashedBytes {
+    ByteBuffer bytes;
+    std::string sha256;
+};
+
+Result<HashedBytes> read_whole_hashed(const InputFile& file) {
     ByteBuffer bytes(static_cast<std::size_t>(file.size()));
-    if (Status read = file.read_at(0, bytes.bytes()); !read) return read.error();
-    return bytes;
+    Sha256 hasher;
+    if (Status read = file.read_hashed(0, bytes.bytes(), hasher); !read) return read.error();
+    return HashedBytes{std::move(bytes), to_hex(hasher.finish())};
 }
 
 }  // namespace
@@ -316,8 +335,7 @@ std::optional<Result<LoadedNifti>> read_in_place(const InputFile& file,
     std::span<std::uint8_t> voxels(reinterpret_cast<std::uint8_t*>(image->volume.data()),
                                    image->volume.voxel_count() * sizeof(float));
     assert(voxels.size() == static_cast<std::size_t>(header.data_bytes));
-    if (Status read = file.read_at(vox_offset, voxels); !read) return read.error();
-    hasher.update(voxels);
+    if (Status read = file.read_hashed(vox_offset, voxels, hasher); !read) return read.error();
     // After them: padding some tools leave, hashed in pieces.
     ByteBuffer piece(std::min<std::uint64_t>(file.size() - data_end, std::uint64_t{1} << 20));
     for (std::uint64_t offset = data_end; offset < file.size(); offset += piece.size()) {
@@ -343,19 +361,19 @@ Result<LoadedNifti> load_by_rule(const fs::path& path, const NiftiRule& rule) {
     if (!is_gzip(head)) {
         if (auto in_place = read_in_place(*file, head, rule, path)) return std::move(*in_place);
     }
-    auto bytes = read_whole(*file);
-    if (!bytes) return bytes.error();
-    std::string digest = sha256_hex(*bytes);
+    auto read = read_whole_hashed(*file);
+    if (!read) return read.error();
+    const ByteBuffer& bytes = read->bytes;
     Result<nifti::Image> image = make_error("");
-    if (is_gzip(*bytes)) {
-        auto inflated = inflate_nifti(*bytes);
+    if (is_gzip(bytes)) {
+        auto inflated = inflate_nifti(bytes);
         if (!inflated) return inflated.error().in(quoted(path));
         image = rule.from_bytes(*inflated);
     } else {
-        image = rule.from_bytes(*bytes);
+        image = rule.from_bytes(bytes);
     }
     if (!image) return image.error().in(quoted(path));
-    return LoadedNifti{std::move(*image), std::move(digest)};
+    return LoadedNifti{std::move(*image), std::move(read->sha256)};
 }
 
 }  // namespace
