@@ -276,14 +276,17 @@ TEST(SlidingWindow, WhereRunAndSkippedPatchesOverlapTheBlendWeighsTheSkippedAsZe
     }
 }
 
-// An image with nothing in it needs no network run at all: the job is finished from the start.
-TEST(SlidingWindow, AJobOfOnlyBackgroundIsFinishedFromTheStart) {
+// An image with nothing in it still runs one patch: every job has a first input to hand out.
+TEST(SlidingWindow, AJobOfOnlyBackgroundStillRunsOnePatch) {
     const Volume empty({40, 8, 8}, cls::Affine::Identity());
     auto job = SlidingWindowInference::start(empty, skipping(BackgroundSkip::minimum), {});
     ASSERT_TRUE(job.ok());
+    EXPECT_FALSE(job->finished());
+    EXPECT_EQ(job->run_count(), 1u);
+    EXPECT_EQ(job->skipped_patches(), job->plan().origins.size() - 1);
+    const std::vector<float> input = job->next_input();
+    ASSERT_TRUE(job->accept_output(std::vector<float>(input.size(), -1000.0f)).ok());
     EXPECT_TRUE(job->finished());
-    EXPECT_EQ(job->run_count(), 0u);
-    EXPECT_EQ(job->skipped_patches(), job->plan().origins.size());
     const Volume out = job->probability();
     EXPECT_TRUE(std::all_of(out.values().begin(), out.values().end(), [](float p) { return p == 0.0f; }));
 }

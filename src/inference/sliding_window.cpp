@@ -154,6 +154,12 @@ Result<SlidingWindowInference> SlidingWindowInference::start(const Volume& image
             job.skipped_[patch] = true;
             ++job.skipped_patches_;
         }
+        // Every job hands out at least one input, as it always did: callers (the app's
+        // inference queue) ask a new job for its first input before asking if it is finished.
+        if (job.skipped_patches_ == job.plan_.origins.size()) {
+            job.skipped_.front() = false;
+            --job.skipped_patches_;
+        }
     }
     job.pass_skipped();
     return job;

@@ -29,8 +29,8 @@ inline constexpr EnumTable<Activation, 3> kActivationNames{{{Activation::none, "
 // `none` (the default): none; `minimum`: patches whose normalised voxels all equal the image's
 // minimum (padding, and air clipped to one value), which hold nothing a network could see;
 // `nonzero`: those too, and patches with no non-zero voxel in the image as given, the
-// background of skull-stripped scans (nnU-Net's nonzero mask). Off unless a manifest asks:
-// a job can then finish without a single network run, which a caller must be ready for.
+// background of skull-stripped scans (nnU-Net's nonzero mask). Off unless a manifest asks, so
+// that maps made before it existed are made the same way.
 enum class BackgroundSkip { none, minimum, nonzero };
 inline constexpr EnumTable<BackgroundSkip, 3> kBackgroundSkipNames{
     {{BackgroundSkip::none, "none"},

@@ -6,7 +6,8 @@
 // mirror test-time augmentation runs every patch under all 8 axis flips and averages them.
 // The runner is a job: it hands out one network input at a time and takes back the output, so
 // a frame loop never waits for the network. Patches wholly in the background, as the manifest's
-// `skip_background` says, are not handed out (a job may then be finished() from the start): they are blended as if the network had answered
+// `skip_background` says, are not handed out (but the first one is when all are, so that every
+// job has at least one input): they are blended as if the network had answered
 // probability 0, with their full Gaussian weight, in plan order. Where a skipped patch overlaps
 // a run one, the blend is then w_run p / (w_run + w_skipped): what running the network would
 // give if it answered exactly 0 on that background (a trained network answers about 0 there),
