@@ -87,10 +87,7 @@ void Session::cancel_loading() {
     npz_waiting_.clear();
 }
 
-bool Session::loading_busy() const {
-    const LoadingProgress progress = loading_.progress();
-    return progress.pending > 0 || loading_.parked();
-}
+bool Session::loading_busy() const { return loading_.progress().pending > 0; }
 
 std::vector<std::string> Session::set_aside_segmentations(std::vector<std::string> paths) {
     ProbabilityFiles files = set_aside_nnunet_segmentations(std::move(paths));

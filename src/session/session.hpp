@@ -70,7 +70,8 @@ public:
     // Whether `bytes` (and headroom for what follows) fit in the memory the host has left; the
     // message says "<what> need ... MB but only ... MB are left".
     [[nodiscard]] Status fits_in_memory(double bytes, const std::string& what) const;
-    // True while files wait to be loaded or a question holds them.
+    // True while files wait to be loaded (behind a question too; the file the question is about
+    // is not counted, so a page waiting for loading to settle can answer it).
     [[nodiscard]] bool loading_busy() const;
     // Of `paths` (one drop, one folder), the nnU-Net segmentations that stand beside their
     // .npz probabilities and are not to be loaded; each is noted in `notes()`.
