@@ -178,6 +178,11 @@ Status write_file_atomic(const fs::path& path, const Bytes& bytes) {
 }
 
 Result<std::vector<std::string>> list_nifti_files(const fs::path& dir) {
+    return list_files(dir, [](std::string_view name) { return is_nifti_name(name); });
+}
+
+Result<std::vector<std::string>> list_files(const fs::path& dir,
+                                            const std::function<bool(std::string_view)>& wanted) {
     std::error_code ec;
     if (fs::is_symlink(fs::symlink_status(dir, ec))) {
         if (Status target = check_link_target(dir); !target) return target.error();
@@ -186,7 +191,7 @@ Result<std::vector<std::string>> list_nifti_files(const fs::path& dir) {
     std::vector<std::string> names;
     for (const fs::directory_entry& entry : fs::directory_iterator(dir, ec)) {
         const std::string name = entry.path().filename().string();
-        if (!is_nifti_name(name)) continue;
+        if (!wanted(name)) continue;
         std::error_code entry_ec;
         if (entry.is_symlink(entry_ec)) {
             if (Status target = check_link_target(entry.path()); !target) return target.error();
