@@ -4,7 +4,6 @@
 // independent Python writer, tests/reference/case_score.py.)
 #include <gtest/gtest.h>
 
-#include <bit>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>

@@ -1,14 +1,27 @@
 #include "sorted_float_codec.hpp"
 
 #include <algorithm>
-#include <bit>
 #include <cassert>
+#include <cstring>
 #include <string>
 
 namespace cls::detail {
 namespace {
 
-constexpr std::uint32_t kOneBits = 0x3F800000u;  // std::bit_cast<std::uint32_t>(1.0f)
+constexpr std::uint32_t kOneBits = 0x3F800000u;  // the bits of 1.0f
+
+// What std::bit_cast does; Emscripten 3.1.6's libc++ has no std::bit_cast.
+std::uint32_t bits_of(float value) {
+    std::uint32_t bits;
+    std::memcpy(&bits, &value, sizeof bits);
+    return bits;
+}
+
+float float_of(std::uint32_t bits) {
+    float value;
+    std::memcpy(&value, &bits, sizeof value);
+    return value;
+}
 
 void put_varint(std::vector<std::uint8_t>& out, std::uint64_t value) {
     while (value >= 0x80u) {
@@ -58,7 +71,7 @@ private:
 }  // namespace
 
 void SortedFloatEncoder::add(float value, std::size_t count) {
-    const auto bits = std::bit_cast<std::uint32_t>(value);
+    const auto bits = bits_of(value);
     assert(count >= 1 && bits <= kOneBits);
     if (run_count_ > 0 && bits == run_bits_) {
         run_count_ += count;
@@ -122,7 +135,7 @@ Result<std::vector<float>> decode_sorted_floats(std::span<const std::uint8_t> by
             return make_error("holds more values than its count " + std::to_string(count));
         }
         values.insert(values.end(), static_cast<std::size_t>(run),
-                      std::bit_cast<float>(static_cast<std::uint32_t>(bits)));
+                      float_of(static_cast<std::uint32_t>(bits)));
     }
     if (values.size() != count) {
         return make_error("holds " + std::to_string(values.size()) + " values but its count is " +
