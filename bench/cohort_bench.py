@@ -9,6 +9,8 @@ The cohort (`cls synth`, seed 2026) is made once in WORK_DIR and reused by later
 are rewritten each run. Needs about 1.3 GB a 10,000 cases of 32^3, and a few minutes.
 """
 import argparse
+import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -16,13 +18,20 @@ import time
 from pathlib import Path
 
 
+def children_cpu():
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def timed(command):
-    started = time.perf_counter()
+    """(wall seconds, CPU seconds) of one run: CPU time is what the process itself used, which a
+    machine shared with other work changes far less than the wall time."""
+    cpu, started = children_cpu(), time.perf_counter()
     proc = subprocess.run([str(c) for c in command], capture_output=True, text=True)
-    elapsed = time.perf_counter() - started
+    elapsed, cpu = time.perf_counter() - started, children_cpu() - cpu
     if proc.returncode != 0:
         sys.exit(f"{' '.join(map(str, command))} failed:\n{proc.stderr[-2000:]}")
-    return elapsed
+    return elapsed, cpu
 
 
 def folder_bytes(folder, pattern):
@@ -39,8 +48,8 @@ def main():
     cohort = args.work / f"cohort_{args.cases}_{args.size}"
     if not (cohort / "complete").exists():
         print(f"making {args.cases} cases of {args.size}^3 in {cohort} ...", flush=True)
-        seconds = timed([args.cls, "synth", "--cases", args.cases, "--size", args.size,
-                         "--seed", 2026, "--out", cohort])
+        seconds, _ = timed([args.cls, "synth", "--cases", args.cases, "--size", args.size,
+                            "--seed", 2026, "--out", cohort])
         (cohort / "complete").write_text(f"cls synth took {seconds:.1f} s\n")
     probs, labels, scores = cohort / "probs", cohort / "labels", args.work / "scores"
     scores.mkdir(parents=True, exist_ok=True)
@@ -63,21 +72,23 @@ def main():
              (args.work / "certificate_volumes.json").read_bytes())
 
     n = len(names)
-    map_seconds = sum(per_case)
+    map_wall, map_cpu = sum(w for w, _ in per_case), sum(c for _, c in per_case)
     print(f"\n{n:,} synthetic cases of {args.size}^3 (cls synth, seed 2026), one run on this "
-          f"machine, epsilon 0.1, alpha 0.1")
-    print(f"{'step':<52} {'wall s':>8} {'per case':>10}")
+          f"machine (load average {os.getloadavg()[0]:.1f}), epsilon 0.1, alpha 0.1")
+    print(f"{'step':<50} {'wall s':>7} {'CPU s':>7} {'CPU a case':>11}")
     rows = (
-        (f"map: cls score, {n:,} processes one after another", map_seconds),
-        ("reduce: cls calibrate --scores (one process)", reduce_seconds),
-        ("one process: cls calibrate --probs --labels", one_process_seconds),
+        (f"map: cls score, {n:,} processes one after another", map_wall, map_cpu),
+        ("reduce: cls calibrate --scores", *reduce_seconds),
+        ("one process: cls calibrate --probs --labels", *one_process_seconds),
     )
-    for label, seconds in rows:
-        print(f"{label:<52} {seconds:8.1f} {seconds / n * 1000:8.2f} ms")
-    print(f"cls score per case: median {statistics.median(per_case) * 1000:.1f} ms, "
-          f"95th percentile {sorted(per_case)[int(0.95 * (n - 1))] * 1000:.1f} ms")
-    print(f"reduce / one process: {reduce_seconds / one_process_seconds:.3f}; "
-          f"map + reduce / one process: {(map_seconds + reduce_seconds) / one_process_seconds:.2f}")
+    for label, wall, cpu in rows:
+        print(f"{label:<50} {wall:7.1f} {cpu:7.1f} {cpu / n * 1000:8.2f} ms")
+    median = statistics.median(w for w, _ in per_case)
+    print(f"cls score per case: median {median * 1000:.1f} ms wall, "
+          f"{statistics.median(c for _, c in per_case) * 1000:.1f} ms CPU")
+    print(f"reduce / one process: {reduce_seconds[0] / one_process_seconds[0]:.3f} wall, "
+          f"{reduce_seconds[1] / one_process_seconds[1]:.3f} CPU; map + reduce / one process: "
+          f"{(map_cpu + reduce_seconds[1]) / one_process_seconds[1]:.2f} CPU")
     print(f"scores {folder_bytes(scores, '*.score') / 1e6:.0f} MB "
           f"({folder_bytes(scores, '*.score') / n / 1e3:.1f} KB a case); probability maps "
           f"{folder_bytes(probs, '*.nii.gz') / 1e6:.0f} MB, labels "

@@ -14,8 +14,10 @@
 // [ ] sections for other losses (e.g. boundary distances) would need format_version 2
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <span>
 #include <string>
 #include <vector>
@@ -33,8 +35,11 @@ inline constexpr std::size_t kCaseScorePreambleBytes = 12;
 // Larger headers are refused unread; a real one is a few hundred bytes.
 inline constexpr std::size_t kMaxCaseScoreHeaderBytes = std::size_t{1} << 20;
 // Sections are compressed, so their byte counts do not bound what they decode to; the voxel
-// count does, and is refused beyond this (a 1600^3 volume) before anything is decoded.
-inline constexpr std::uint64_t kMaxCaseScoreVoxels = std::uint64_t{1} << 32;
+// count does, and is refused beyond this (a 1600^3 volume; in 32-bit WebAssembly, what its
+// memory could hold as floats) before anything is decoded.
+inline constexpr std::uint64_t kMaxCaseScoreVoxels =
+    std::min<std::uint64_t>(std::uint64_t{1} << 32,
+                            std::numeric_limits<std::size_t>::max() / sizeof(float));
 
 struct CaseScore {
     EvaluationCase scores;  // name, voxel count and the sorted sections
