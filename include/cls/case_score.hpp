@@ -37,9 +37,8 @@ inline constexpr std::size_t kMaxCaseScoreHeaderBytes = std::size_t{1} << 20;
 // Sections are compressed, so their byte counts do not bound what they decode to; the voxel
 // count does, and is refused beyond this (a 1600^3 volume; in 32-bit WebAssembly, what its
 // memory could hold as floats) before anything is decoded.
-inline constexpr std::uint64_t kMaxCaseScoreVoxels =
-    std::min<std::uint64_t>(std::uint64_t{1} << 32,
-                            std::numeric_limits<std::size_t>::max() / sizeof(float));
+inline constexpr std::uint64_t kMaxCaseScoreVoxels = std::min<std::uint64_t>(
+    std::uint64_t{1} << 32, std::numeric_limits<std::size_t>::max() / sizeof(float));
 
 struct CaseScore {
     EvaluationCase scores;  // name, voxel count and the sorted sections
