@@ -34,25 +34,31 @@ Status for_each_labelled_case(const fs::path& probabilities_dir, const fs::path&
 
     Progress progress(task, pairs->size());
     for (const CasePair& pair : *pairs) {
-        const fs::path probabilities_path = probabilities_dir / pair.first;
-        const fs::path label_path = labels_dir / pair.second;
-        auto label = io::load_label(label_path, lesion.labels);
-        if (!label) return label.error();
-        // The label is the reference grid of an nnU-Net .npz, which has none of its own.
-        auto probabilities = io::load_case_probability_map(probabilities_path, lesion.channels,
-                                                           &label->image.volume);
-        if (!probabilities) return probabilities.error();
-        if (Status grid = check_same_grid(label->image.volume, probabilities->image.volume,
-                                          "its probability map " + probabilities_path.string());
-            !grid) {
-            return grid.error().in(label_path.string());
-        }
-        LabelledCase labelled{pair.name, probabilities_path, label_path, std::move(*probabilities),
-                              std::move(*label)};
-        if (Status visited = visit(labelled); !visited) return visited.error();
+        auto labelled = load_labelled_case(pair.name, probabilities_dir / pair.first,
+                                           labels_dir / pair.second, lesion);
+        if (!labelled) return labelled.error();
+        if (Status visited = visit(*labelled); !visited) return visited.error();
         progress.advance(pair.name);
     }
     return Done{};
+}
+
+Result<LabelledCase> load_labelled_case(std::string name, const fs::path& probabilities_path,
+                                        const fs::path& label_path,
+                                        const LesionDefinition& lesion) {
+    auto label = io::load_label(label_path, lesion.labels);
+    if (!label) return label.error();
+    // The label is the reference grid of an nnU-Net .npz, which has none of its own.
+    auto probabilities = io::load_case_probability_map(probabilities_path, lesion.channels,
+                                                       &label->image.volume);
+    if (!probabilities) return probabilities.error();
+    if (Status grid = check_same_grid(label->image.volume, probabilities->image.volume,
+                                      "its probability map " + probabilities_path.string());
+        !grid) {
+        return grid.error().in(label_path.string());
+    }
+    return LabelledCase{std::move(name), probabilities_path, label_path, std::move(*probabilities),
+                        std::move(*label)};
 }
 
 std::vector<OptionSpec> lesion_options(bool labels) {
@@ -91,22 +97,29 @@ Result<LesionDefinition> read_lesion_definition(const Arguments& args) {
 Result<LesionDefinition> certificate_lesion_definition(const Arguments& args,
                                                        const LesionDefinition& recorded,
                                                        const std::string& certificate_path) {
+    return recorded_lesion_definition(
+        args, recorded, "what " + certificate_path + " was calibrated on", "the certificate's");
+}
+
+Result<LesionDefinition> recorded_lesion_definition(const Arguments& args,
+                                                    const LesionDefinition& recorded,
+                                                    const std::string& recorded_as,
+                                                    const std::string& whose) {
     auto given = read_lesion_definition(args);
     if (!given) return given.error();
     if (args.has("--lesion-channels") && given->channels != recorded.channels) {
-        return make_error("--lesion-channels " + channels_text(given->channels) + " (" +
-                          std::string(to_string(given->channels.combine)) + ") is not what " +
-                          certificate_path + " was calibrated on (" +
-                          (recorded.channels.single()
-                               ? std::string("single-channel maps")
-                               : "channels " + channels_text(recorded.channels) + ", " +
-                                     std::string(to_string(recorded.channels.combine))) +
-                          "); leave it out to use the certificate's");
+        return make_error(
+            "--lesion-channels " + channels_text(given->channels) + " (" +
+            std::string(to_string(given->channels.combine)) + ") is not " + recorded_as + " (" +
+            (recorded.channels.single() ? std::string("single-channel maps")
+                                        : "channels " + channels_text(recorded.channels) + ", " +
+                                              std::string(to_string(recorded.channels.combine))) +
+            "); leave it out to use " + whose);
     }
     if (args.has("--lesion-labels") && given->labels != recorded.labels) {
-        return make_error("--lesion-labels " + labels_text(given->labels) + " is not what " +
-                          certificate_path + " was calibrated on (" + labels_text(recorded.labels) +
-                          "); leave it out to use the certificate's");
+        return make_error("--lesion-labels " + labels_text(given->labels) + " is not " +
+                          recorded_as + " (" + labels_text(recorded.labels) +
+                          "); leave it out to use " + whose);
     }
     return recorded;
 }

@@ -33,6 +33,12 @@ Status for_each_labelled_case(const std::filesystem::path& probabilities_dir,
                               const LesionDefinition& lesion, const std::string& task,
                               const std::function<Status(LabelledCase&)>& visit);
 
+// One case by the same rules: its map and label loaded, checked and on one grid. Errors name
+// the file. (`cls score` reads a single case through it.)
+[[nodiscard]] Result<LabelledCase> load_labelled_case(
+    std::string name, const std::filesystem::path& probabilities_path,
+    const std::filesystem::path& label_path, const LesionDefinition& lesion);
+
 // --lesion-channels, --combine (maps) and, with `labels`, --lesion-labels, for a CommandSpec.
 [[nodiscard]] std::vector<OptionSpec> lesion_options(bool labels);
 // What those options say; defaults: a single-channel map, binary labels.
@@ -42,5 +48,12 @@ Status for_each_labelled_case(const std::filesystem::path& probabilities_dir,
 // by the certificate).
 [[nodiscard]] Result<LesionDefinition> certificate_lesion_definition(
     const Arguments& args, const LesionDefinition& recorded, const std::string& certificate_path);
+// The same for any record of a lesion definition: `recorded_as` ends "is not ..." in the
+// message ("what cert.json was calibrated on"), `whose` ends "leave it out to use ..."
+// ("the certificate's").
+[[nodiscard]] Result<LesionDefinition> recorded_lesion_definition(const Arguments& args,
+                                                                  const LesionDefinition& recorded,
+                                                                  const std::string& recorded_as,
+                                                                  const std::string& whose);
 
 }  // namespace cls::cli
