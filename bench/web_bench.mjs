@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { startServer, launch } from '../tests/web/browser.mjs';
+import { startServer, launch, installTestApi } from '../tests/web/browser.mjs';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
 const rounds = Number(process.argv[2] ?? 3);
@@ -65,6 +65,7 @@ try {
       if (which === 'ours') {
         await page.goto(server.url);
         await page.waitForFunction(() => window.cls !== undefined, null, { timeout: 60000 });
+        await installTestApi(page);
         ours.push(await page.evaluate(async (url) => {
           const start = performance.now();
           await window.cls.loadUrl(url);
@@ -86,6 +87,7 @@ try {
   const page = await browser.context.newPage();
   await page.goto(server.url);
   await page.waitForFunction(() => window.cls !== undefined, null, { timeout: 60000 });
+  await installTestApi(page);
   redraw = await page.evaluate(async () => {
     await window.cls.loadUrl('data/wide/images/wide.nii');
     await window.cls.loadUrl('data/wide/probs/wide.nii');

@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 seconds="${1:-60}"
 targets=("${@:2}")
 ((${#targets[@]})) || targets=(fuzz_nifti fuzz_nifti_gz fuzz_certificate fuzz_model_manifest fuzz_onnx_model
-                                fuzz_npy fuzz_npz)
+                                fuzz_npy fuzz_npz fuzz_case_score)
 
 scripts/setup.sh
 cmake --preset native-fuzz >/dev/null
@@ -23,7 +23,7 @@ cmake --build --preset native-fuzz -j "$(nproc)"
 # that gzip bombs stay in reach; certificates with a handful of cases.
 declare -A max_len=([fuzz_nifti]=4096 [fuzz_nifti_gz]=8192 [fuzz_certificate]=4096
                    [fuzz_model_manifest]=4096 [fuzz_onnx_model]=4096 [fuzz_npy]=4096
-                   [fuzz_npz]=8192)
+                   [fuzz_npz]=8192 [fuzz_case_score]=8192)
 
 work=build/fuzz/corpus-work
 findings=0

@@ -32,6 +32,12 @@ test_packages=(
   python3-pydicom dcm2niix                 # test-only: DICOM series written by pydicom, and the
                                            # CLI conversion the README gives (tests/web/dicom.test.mjs)
   clang libclang-rt-14-dev                 # libFuzzer and its sanitizers (scripts/fuzz.sh)
+  snakemake                                # the cohort workflow (workflows/Snakefile): the engine
+                                           # the field runs such pipelines with, locally and on Slurm
+  slurm-wlm munge                          # test-only: a one-node Slurm the workflow test starts
+                                           # and stops (tests/workflow/), since CI has no cluster;
+                                           # it runs its own daemons, on free ports with their
+                                           # config in a temporary folder, and leaves the system's alone
 )
 packages=("${serve_packages[@]}")
 [[ $mode == all ]] && packages+=("${test_packages[@]}")

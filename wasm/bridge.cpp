@@ -1,7 +1,9 @@
 // The C++ half of the bridge to JavaScript (web/cls_bridge.js): flat extern "C" functions in
-// the style of ONNX Runtime's wasm API. Bytes come through the heap (the caller mallocs and
-// frees); strings are UTF-8; nothing here throws, so no C++ exception can reach JavaScript.
-// Calls that can fail return 0 and leave a message for cls_last_error().
+// the style of ONNX Runtime's wasm API, most of them one call on the app's Session. Bytes come
+// through the heap (the caller mallocs and frees); strings are UTF-8; nothing here throws, so no
+// C++ exception can reach JavaScript. Calls that can fail return 0 and leave a message for
+// cls_last_error(). What the page polls has small getters; cls_state_json, the whole state as
+// JSON, is for the tests and the console.
 #include <emscripten.h>
 #include <emscripten/heap.h>
 
@@ -25,18 +27,20 @@ std::size_t heap_available() {
 
 namespace {
 
-constexpr std::size_t kStagingHeadroom = 64u << 20;  // for the parse that follows
 std::string g_last_error;
-std::string g_state;                   // keeps the JSON alive until the next call
-std::vector<std::uint8_t> g_staged;    // the file being handed over (cls_file_buffer)
-std::vector<float> g_network_output;   // the answer being handed over (cls_network_output_buffer)
-std::vector<std::uint8_t> g_exported;  // keeps cls_probability_nifti's bytes alive
+std::string g_state;                    // keeps the JSON alive until the next call
+std::string g_set_aside;                // keeps cls_set_aside_segmentations' answer alive
+std::vector<std::uint8_t> g_staged;     // the file being handed over (cls_file_buffer)
+std::vector<float> g_network_output;    // the answer being handed over (cls_network_output_buffer)
+std::vector<std::uint8_t> g_exported;   // keeps cls_probability_nifti's bytes alive
 const cls::Volume* g_volume = nullptr;  // cls_select_volume's, until the next call
 
 int fail(std::string message) {
     g_last_error = std::move(message);
     return 0;
 }
+
+cls::app::Session& session() { return cls::web::app().session(); }
 
 }  // namespace
 
@@ -49,28 +53,48 @@ EMSCRIPTEN_KEEPALIVE const char* cls_last_error() { return g_last_error.c_str();
 // Null, with a message, when the bytes would not fit in what the heap has left.
 EMSCRIPTEN_KEEPALIVE std::uint8_t* cls_file_buffer(int size) {
     const auto bytes = static_cast<std::size_t>(size);
-    if (bytes + kStagingHeadroom > cls::web::heap_available()) {
-        fail("its " + std::to_string(bytes / 1000000) + " MB do not fit in the " +
-             std::to_string(cls::web::heap_available() / 1000000) +
-             " MB left in this tab (WebAssembly has 4 GB in all); remove cases, or use the "
-             "cls command line, which has no such limit");
+    if (cls::Status fits = session().fits_in_memory(static_cast<double>(bytes), "its bytes");
+        !fits) {
+        fail(fits.error().message);
         return nullptr;
     }
     g_staged.assign(bytes, 0);
     return g_staged.data();
 }
 
+// Hands the staged bytes to the session, which checks the header once and refuses a volume
+// that would not fit before it is read (see Session::enqueue_file).
 EMSCRIPTEN_KEEPALIVE void cls_enqueue_file(const char* path, const char* sha256) {
-    cls::web::app().enqueue_file(path, std::move(g_staged), sha256);
+    session().enqueue_file(path, std::move(g_staged), sha256);
     g_staged = {};
 }
 
 EMSCRIPTEN_KEEPALIVE void cls_expect_files(int count) {
-    cls::web::app().expect_files(static_cast<std::size_t>(count));
+    session().expect_files(static_cast<std::size_t>(count));
 }
 
-EMSCRIPTEN_KEEPALIVE void cls_reject_file(const char* message) {
-    cls::web::app().reject_file(message);
+EMSCRIPTEN_KEEPALIVE void cls_reject_file(const char* message) { session().reject_file(message); }
+
+// What the page polls while it reads files.
+EMSCRIPTEN_KEEPALIVE int cls_loading_busy() { return session().loading_busy() ? 1 : 0; }
+EMSCRIPTEN_KEEPALIVE double cls_loading_cancels() {
+    return static_cast<double>(session().loading().cancels);
+}
+
+// Of the paths of one drop or folder ('\n'-separated), the nnU-Net segmentations beside their
+// .npz probabilities, which the page then does not read ('\n'-separated; the session notes
+// each).
+EMSCRIPTEN_KEEPALIVE const char* cls_set_aside_segmentations(const char* paths) {
+    std::vector<std::string> list;
+    for (std::string_view rest = paths; !rest.empty();) {
+        const std::size_t end = rest.find('\n');
+        list.emplace_back(rest.substr(0, end));
+        rest = end == std::string_view::npos ? std::string_view() : rest.substr(end + 1);
+    }
+    g_set_aside.clear();
+    for (const std::string& path : session().set_aside_segmentations(std::move(list)))
+        g_set_aside += path + "\n";
+    return g_set_aside.c_str();
 }
 
 // How many bytes the whole .nii whose header starts `bytes` must hold, so the page can bound
@@ -87,13 +111,12 @@ EMSCRIPTEN_KEEPALIVE int cls_set_calibration(const char* method, double epsilon,
     if (!parsed_method) return fail(parsed_method.error().message);
     auto policy = cls::parse_empty_mask_policy(empty_masks);
     if (!policy) return fail(policy.error().message);
-    cls::CalibrationSettings settings = cls::web::app().settings();
+    cls::CalibrationSettings settings = session().settings();
     settings.method = *parsed_method;
     settings.epsilon = epsilon;
     settings.alpha = alpha;
     settings.empty_masks = *policy;
-    if (cls::Status valid = cls::validate(settings); !valid) return fail(valid.error().message);
-    cls::web::app().set_settings(settings);
+    if (cls::Status set = session().set_settings(settings); !set) return fail(set.error().message);
     return 1;
 }
 
@@ -107,18 +130,18 @@ EMSCRIPTEN_KEEPALIVE int cls_set_lesion(const char* channels, const char* combin
         if (!how) return fail(how.error().message);
         auto chosen = cls::parse_lesion_channels(channels, *how);
         if (!chosen) return fail(chosen.error().message);
-        if (cls::Status set = cls::web::app().set_lesion_channels(*chosen); !set)
+        if (cls::Status set = session().set_lesion_channels(*chosen); !set)
             return fail(set.error().message);
     }
     if (*labels) {
         auto chosen = cls::parse_lesion_labels(labels);
         if (!chosen) return fail(chosen.error().message);
-        if (cls::Status set = cls::web::app().set_lesion_labels(*chosen); !set)
+        if (cls::Status set = session().set_lesion_labels(*chosen); !set)
             return fail(set.error().message);
     }
     return 1;
 }
-EMSCRIPTEN_KEEPALIVE void cls_skip_lesion_question() { cls::web::app().skip_lesion_question(); }
+EMSCRIPTEN_KEEPALIVE void cls_skip_lesion_question() { session().skip_lesion_question(); }
 
 EMSCRIPTEN_KEEPALIVE void cls_select_case(const char* name) { cls::web::app().select_case(name); }
 EMSCRIPTEN_KEEPALIVE void cls_set_cursor(int x, int y, int z) {
@@ -129,13 +152,13 @@ EMSCRIPTEN_KEEPALIVE void cls_export_certificate() { cls::web::app().export_cert
 
 // ONNX Runtime Web's answers (web/model_runner.js).
 EMSCRIPTEN_KEEPALIVE void cls_model_session_started(const char* provider, const char* note) {
-    cls::web::app().model_session_started(provider, note);
+    session().model_session_started(provider, note);
 }
 EMSCRIPTEN_KEEPALIVE void cls_model_session_failed(const char* message) {
-    cls::web::app().model_session_failed(message);
+    session().model_session_failed(message);
 }
 EMSCRIPTEN_KEEPALIVE void cls_model_provider_changed(const char* provider, const char* reason) {
-    cls::web::app().model_provider_changed(provider, reason);
+    session().model_provider_changed(provider, reason);
 }
 // A network output arrives like a file: the page asks for a buffer, fills it, hands it over.
 EMSCRIPTEN_KEEPALIVE float* cls_network_output_buffer(int count) {
@@ -143,30 +166,37 @@ EMSCRIPTEN_KEEPALIVE float* cls_network_output_buffer(int count) {
     return g_network_output.data();
 }
 EMSCRIPTEN_KEEPALIVE void cls_network_output_ready() {
-    cls::web::app().network_output(g_network_output);
+    session().network_output(g_network_output);
     g_network_output = {};
 }
 EMSCRIPTEN_KEEPALIVE void cls_network_failed(const char* message) {
-    cls::web::app().network_failed(message);
+    session().network_failed(message);
 }
 // What the page stored in an earlier session (IndexedDB), handed back at start-up.
 EMSCRIPTEN_KEEPALIVE void cls_restore(const char* key, const char* json) {
-    cls::web::app().restore(key, json);
+    session().restore(key, json);
 }
-EMSCRIPTEN_KEEPALIVE void cls_keep_calibration() { cls::web::app().keep_calibration(); }
-EMSCRIPTEN_KEEPALIVE void cls_use_kept(int index) {
-    if (index >= 0) cls::web::app().use_kept(static_cast<std::size_t>(index));
+EMSCRIPTEN_KEEPALIVE void cls_keep_calibration() { session().keep_calibration(); }
+EMSCRIPTEN_KEEPALIVE int cls_use_kept(int index) {
+    if (index < 0) return fail("no kept calibration " + std::to_string(index));
+    if (cls::Status used = session().use_kept(static_cast<std::size_t>(index)); !used)
+        return fail(used.error().message);
+    return 1;
 }
 
-EMSCRIPTEN_KEEPALIVE void cls_cancel_inference() { cls::web::app().cancel_inference(); }
+EMSCRIPTEN_KEEPALIVE void cls_cancel_inference() { session().cancel_inference(); }
 EMSCRIPTEN_KEEPALIVE void cls_set_execution(int allow_webgpu) {
-    cls::web::app().set_execution_preference(allow_webgpu != 0);
+    cls::app::InferenceOptions options = session().inference_options();
+    options.allow_webgpu = allow_webgpu != 0;
+    session().set_inference_options(options);
 }
 
 // A case's probability map as the .nii the app exports; its size through
 // cls_probability_nifti_size(). Null when the case has none.
 EMSCRIPTEN_KEEPALIVE const std::uint8_t* cls_probability_nifti(const char* name) {
-    g_exported = cls::web::app().probability_nifti(name);
+    const cls::app::LoadedCase* c = session().cases().find(std::string_view(name));
+    auto file = c ? session().probability_file(c->id) : std::nullopt;
+    g_exported = file ? std::move(file->bytes) : std::vector<std::uint8_t>{};
     return g_exported.empty() ? nullptr : g_exported.data();
 }
 EMSCRIPTEN_KEEPALIVE int cls_probability_nifti_size() {
@@ -177,7 +207,7 @@ EMSCRIPTEN_KEEPALIVE int cls_probability_nifti_size() {
 // "probability map") as the app holds it, for the two getters below; 0 when there is none.
 EMSCRIPTEN_KEEPALIVE int cls_select_volume(const char* case_name, const char* role) {
     g_volume = nullptr;
-    const cls::app::LoadedCase* loaded = cls::web::app().find_case(case_name);
+    const cls::app::LoadedCase* loaded = session().cases().find(std::string_view(case_name));
     if (!loaded) return fail(std::string("no case '") + case_name + "'");
     for (cls::app::Role r : cls::app::kRoles) {
         if (std::string_view(cls::app::role_name(r)) == role) g_volume = loaded->volume(r);

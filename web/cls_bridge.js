@@ -4,11 +4,14 @@
 // demo sets; model files are also kept for ONNX Runtime (web/model_runner.js). Settings and kept
 // calibrations persist in IndexedDB (web/storage.js); a service worker (web/sw.js) makes the app
 // work offline after the first visit. Bytes reach C++ through the heap and never leave the
-// machine. `window.cls` is the small API the tests (and
-// curious users in the console) drive the app through.
-import { ModelRunner, loadOrt, createSession, wasmThreads } from './model_runner.js';
+// machine. nnU-Net's .npz files give C++ their probabilities.npy member (web/npz.js); the
+// segmentations beside them are set aside by the core's rule. `window.cls` is the small API the
+// tests (and curious users in the console) drive the app through; what only tests need is in
+// web/test_api.js, which the tests load and the page never does.
+import { ModelRunner } from './model_runner.js';
 import * as storage from './storage.js';
 import * as dicom from './dicom.js';
+import { readNpzMember } from './npz.js';
 
 const status = document.getElementById('status');
 const canvas = document.getElementById('canvas');
@@ -134,18 +137,25 @@ async function readNifti(stream) {
   return { bytes, data };
 }
 
+// A .npz as stored (to hash) and its probabilities.npy member (for C++, which reads it on the
+// grid of the case's image or label).
+async function readNpz(stream) {
+  const bytes = await collect(stream);
+  return { bytes, data: await readNpzMember(bytes, 'probabilities.npy', MAX_FILE_BYTES) };
+}
+
 // Loads one file from a stream of its bytes; the path's folders help tell images, labels and
 // probability maps apart.
 async function loadOne(path, stream) {
   filesInFlight += 1;
   try {
-    const { bytes, data } = await readNifti(stream);
+    const { bytes, data } = await (path.toLowerCase().endsWith('.npz') ? readNpz(stream) : readNifti(stream));
     const sha = await sha256Hex(bytes);
     if (path.endsWith('.onnx')) runner.keep(path, data);
     // Straight into the buffer C++ will own: the bytes sit in the heap once. (Ask for the
     // buffer first: growing the heap replaces module.HEAPU8.)
     const pointer = module._cls_file_buffer(data.length);
-    if (!pointer) throw new Error(module.UTF8ToString(module._cls_last_error()));
+    if (!pointer) throw new Error(lastError());
     module.HEAPU8.set(data, pointer);
     withString(path, (pathPointer) =>
       withString(sha, (shaPointer) => module._cls_enqueue_file(pathPointer, shaPointer)));
@@ -158,9 +168,9 @@ async function loadOne(path, stream) {
 
 async function loadEach(items, read) {
   module._cls_expect_files(items.length);
-  const cancels = state().loading.cancels;
+  const cancels = module._cls_loading_cancels();
   for (const item of items) {
-    if (state().loading.cancels !== cancels) return;
+    if (module._cls_loading_cancels() !== cancels) return;
     let file;
     try {
       file = await read(item);
@@ -179,11 +189,22 @@ async function loadFiles(files) {
     reject: (message) => withString(message, (pointer) => module._cls_reject_file(pointer)),
     status: (text) => { status.textContent = text; },
   });
-  await loadEach(others, async (file) => ({
-    path: file.webkitRelativePath || file.relativePath || file.name,
+  const pathOf = (file) => file.webkitRelativePath || file.relativePath || file.name;
+  const setAside = new Set(setAsideSegmentations(others.map(pathOf)));
+  await loadEach(others.filter((file) => !setAside.has(pathOf(file))), async (file) => ({
+    path: pathOf(file),
     stream: file.stream(),
   }));
   await converting;
+}
+
+// nnU-Net's segmentations beside their .npz probabilities: not read (the core's rule; the app
+// notes each).
+function setAsideSegmentations(paths) {
+  if (!paths.some((path) => path.toLowerCase().endsWith('.npz'))) return [];
+  const answer = withString(paths.join('\n'), (pointer) =>
+    module.UTF8ToString(module._cls_set_aside_segmentations(pointer)));
+  return answer.split('\n').filter(Boolean);
 }
 
 // Dropped folders arrive as entries; walk them, keeping the relative path.
@@ -232,9 +253,23 @@ async function download(name, bytes, gzip) {
   setTimeout(() => URL.revokeObjectURL(url), 10000);
 }
 
+// The whole state as JSON: for tests and the console, never polled (see busy()).
 function state() {
   return JSON.parse(module.UTF8ToString(module._cls_state_json()));
 }
+
+function lastError() {
+  return module.UTF8ToString(module._cls_last_error());
+}
+
+// For web/test_api.js, which the tests load: the module and what drives it.
+export const internals = {
+  get module() { return module; },
+  get runner() { return runner; },
+  withString,
+  lastError,
+  state,
+};
 
 async function start() {
   // Read before the module starts, so it is restored before the first frame, whose own
@@ -305,20 +340,18 @@ async function start() {
     loadFiles: (files) => loadFiles(files),
     loadBytes: async (path, bytes) => loadOne(path, new Blob([new Uint8Array(bytes)]).stream()),
     loadUrl,
-    // The wasm heap's size, which never shrinks: its peak so far.
-    heapBytes: () => module.HEAPU8.length,
     setCalibration: ({ method = 'cls', epsilon, alpha, emptyMasks = 'satisfied' }) => {
       const s = state().settings;
       const ok = withString(method, (m) => withString(emptyMasks, (p) =>
         module._cls_set_calibration(m, epsilon ?? s.epsilon, alpha ?? s.alpha, p)));
-      if (!ok) throw new Error(module.UTF8ToString(module._cls_last_error()));
+      if (!ok) throw new Error(lastError());
     },
     // What is lesion, as the app's picker asks it for multi-channel maps and multi-class
     // labels: {channels: '1,2,3', combine: 'sum' | 'max', labels: '1,2,4' | 'nonzero'}.
     setLesion: ({ channels = '', combine = 'sum', labels = '' }) => {
       const ok = withString(String(channels), (c) => withString(combine, (m) =>
         withString(String(labels), (l) => module._cls_set_lesion(c, m, l))));
-      if (!ok) throw new Error(module.UTF8ToString(module._cls_last_error()));
+      if (!ok) throw new Error(lastError());
     },
     skipLesionQuestion: () => module._cls_skip_lesion_question(),
     selectCase: (name) => withString(name, (pointer) => module._cls_select_case(pointer)),
@@ -333,58 +366,12 @@ async function start() {
     // 'auto' tries WebGPU first, 'wasm' never does; applies to the next model session.
     setExecution: (preference) => module._cls_set_execution(preference === 'auto' ? 1 : 0),
     cancelInference: () => module._cls_cancel_inference(),
-    // Network runs so far and the time spent in session.run (the rest is the app's overhead).
-    inferenceStats: () => ({ ...runner.stats }),
-    resetInferenceStats: () => { runner.stats = { runs: 0, runMs: 0, first: null, last: null }; },
     keepCalibration: () => module._cls_keep_calibration(),
-    // Resolves once what the app asked to keep is in IndexedDB (a frame passes first, since
-    // settings are handed over by the frame loop).
-    storageSettled: async () => {
-      await new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)));
-      await storage.settled();
+    useKept: (index) => {
+      if (!module._cls_use_kept(index)) throw new Error(lastError());
     },
-    useKept: (index) => module._cls_use_kept(index),
-    // Resolves once the service worker has cached the app for offline use.
-    offlineReady: async () => {
-      const registration = await navigator.serviceWorker?.ready;
-      return Boolean(registration?.active);
-    },
-    wasmThreads,
-    // One patch through a fresh session on each provider, for the WebGPU correctness test:
-    // {provider: Float32Array | error message}.
-    compareProviders: async (modelUrl, inputName, outputName, shape, providers) => {
-      const ort = await loadOrt({ proxy: false }); // WebGPU cannot run in the proxy worker
-      const bytes = new Uint8Array(await (await fetch(modelUrl)).arrayBuffer());
-      const count = shape.reduce((a, b) => a * b, 1);
-      const data = new Float32Array(count);
-      for (let i = 0; i < count; i += 1) data[i] = Math.sin(i * 0.37) * 1.5; // z-scored-like
-      const out = {};
-      for (const provider of providers) {
-        try {
-          const session = await createSession(ort, bytes, provider);
-          const result = await session.run({ [inputName]: new ort.Tensor('float32', data, shape) });
-          const tensor = result[outputName];
-          out[provider] = Array.from(tensor.location === 'cpu' ? tensor.data : await tensor.getData());
-          await session.release();
-        } catch (error) {
-          out[provider] = String(error.message);
-        }
-      }
-      return out;
-    },
-    // A loaded case's volume as the app holds it: {path, dims, affine (4x4 rows), data}.
-    volume: (name, role = 'image') => {
-      const ok = withString(name, (n) => withString(role, (r) => module._cls_select_volume(n, r)));
-      if (!ok) throw new Error(module.UTF8ToString(module._cls_last_error()));
-      const g = new Float64Array(module.HEAPU8.buffer, module._cls_volume_geometry(), 19).slice();
-      const data = new Float32Array(module.HEAPU8.buffer, module._cls_volume_data(), g[0] * g[1] * g[2]).slice();
-      const affine = [0, 1, 2, 3].map((r) => [...g.subarray(3 + 4 * r, 7 + 4 * r)]);
-      const path = state().cases.find((c) => c.name === name)?.files?.[role];
-      return { path, dims: [...g.subarray(0, 3)], affine, data };
-    },
-    dicomStats: () => structuredClone(dicom.stats),
     // True while files are being read, decompressed or loaded.
-    busy: () => filesInFlight > 0 || dicom.busy() || state().loading.pending > 0,
+    busy: () => filesInFlight > 0 || dicom.busy() || module._cls_loading_busy() !== 0,
     // Resolves once everything handed to the page so far is loaded.
     idle: async () => {
       while (window.cls.busy()) await new Promise((r) => setTimeout(r, 20));

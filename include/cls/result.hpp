@@ -69,5 +69,5 @@ inline Error make_error(std::string message) { return Error{std::move(message)};
     do {                                              \
         auto cls_result_ = (expression);              \
         if (!cls_result_) return cls_result_.error(); \
-        target = *cls_result_;                        \
+        target = std::move(*cls_result_);             \
     } while (false)

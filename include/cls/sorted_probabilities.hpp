@@ -26,6 +26,23 @@ public:
         return count_ - count_below(threshold);
     }
     [[nodiscard]] bool run_length_coded() const { return !below_.empty(); }
+    // Calls visit(value, count) for each distinct value, ascending, whichever form holds them
+    // (a case score stores the multiset this way).
+    template <class Visit>
+    void for_each_run(Visit&& visit) const {
+        for (std::size_t j = 0; j < values_.size();) {
+            if (run_length_coded()) {
+                const std::size_t next = j + 1 < below_.size() ? below_[j + 1] : count_;
+                visit(values_[j], next - below_[j]);
+                ++j;
+                continue;
+            }
+            std::size_t end = j + 1;
+            while (end < values_.size() && values_[end] == values_[j]) ++end;
+            visit(values_[j], end - j);
+            j = end;
+        }
+    }
     [[nodiscard]] std::size_t memory_bytes() const {
         return values_.capacity() * sizeof(float) + below_.capacity() * sizeof(std::uint64_t);
     }

@@ -62,6 +62,10 @@ void Plot::bar(double x_left, double x_right, double height, ImU32 colour) const
     draw_->AddRectFilled(at(x_left, height), at(x_right, y0_), colour);
 }
 
+void Plot::marker(double x, double y, ImU32 colour, float radius) const {
+    draw_->AddCircleFilled(at(x, y), radius, colour);
+}
+
 bool Plot::hovered(double& x, double& y) const {
     const ImVec2 m = ImGui::GetIO().MousePos;
     if (m.x < min_.x || m.x > max_.x || m.y < min_.y || m.y > max_.y) return false;

@@ -21,6 +21,7 @@ public:
     void vertical(double x, ImU32 colour, const char* label) const;
     void horizontal(double y, ImU32 colour, const char* label) const;
     void bar(double x_left, double x_right, double height, ImU32 colour) const;
+    void marker(double x, double y, ImU32 colour, float radius = 2.5f) const;
     [[nodiscard]] ImDrawList* draw_list() const { return draw_; }
     // Data coordinates under the mouse, if it is over the plot.
     [[nodiscard]] bool hovered(double& x, double& y) const;

@@ -86,17 +86,21 @@ SliceLayers Viewer::layers() const {
             case_->volume(Role::label)};
 }
 
-void Viewer::show(const LoadedCase* c) {
-    const bool same_case = c && c->name == case_name_;
+void Viewer::attach(const LoadedCase* c) {
     case_ = c;
-    dirty_ = true;
-    if (same_case) {
+    const CaseId id = c ? c->id : 0;
+    if (id == shown_id_) {
+        if (c == nullptr || c->revision == shown_revision_) return;
         // More files of the shown case (its label may have just arrived): look at the lesion,
         // unless the user has moved the crosshair; keep the window either way.
+        shown_revision_ = c->revision;
+        dirty_ = true;
         if (!cursor_moved_) cursor_ = point_of_interest(*c);
         return;
     }
-    case_name_ = c ? c->name : "";
+    shown_id_ = id;
+    shown_revision_ = c ? c->revision : 0;
+    dirty_ = true;
     cursor_moved_ = false;
     views_ = {};
     const Volume* g = grid();
@@ -107,7 +111,13 @@ void Viewer::show(const LoadedCase* c) {
     window_ = base ? percentile_window(*base) : Window{0.5, 1.0};
 }
 
-void Viewer::set_cursor(const Voxel& voxel) {
+void Viewer::set_cursor(const LoadedCase* c, const Voxel& voxel) {
+    attach(c);
+    move_cursor(voxel);
+    case_ = nullptr;
+}
+
+void Viewer::move_cursor(const Voxel& voxel) {
     const Volume* g = grid();
     if (!g) return;
     cursor_moved_ = true;
@@ -115,7 +125,13 @@ void Viewer::set_cursor(const Voxel& voxel) {
     dirty_ = true;
 }
 
-void Viewer::draw(Platform& platform, const OverlaySettings& overlays) {
+void Viewer::draw(Platform& platform, const OverlaySettings& overlays, const LoadedCase* c) {
+    attach(c);
+    draw_views(platform, overlays);
+    case_ = nullptr;
+}
+
+void Viewer::draw_views(Platform& platform, const OverlaySettings& overlays) {
     if (!grid()) {
         ImGui::TextDisabled("No case to show. Load files or press \"Load demo\".");
         return;
@@ -204,14 +220,14 @@ void Viewer::handle_input(View view, const SliceGeometry& geometry, ImVec2 origi
         } else {
             Voxel next = cursor_;
             next[normal] += io.MouseWheel > 0 ? 1 : -1;
-            set_cursor(next);
+            move_cursor(next);
         }
     }
     if (hovered && (ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_UpArrow)) ||
                     ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_DownArrow)))) {
         Voxel next = cursor_;
         next[normal] += ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_UpArrow)) ? 1 : -1;
-        set_cursor(next);
+        move_cursor(next);
     }
     if (hovered && ImGui::IsMouseDoubleClicked(ImGuiMouseButton_Left)) {
         maximised_ = maximised_ ? std::nullopt : std::optional<View>(view);
@@ -227,7 +243,7 @@ void Viewer::handle_input(View view, const SliceGeometry& geometry, ImVec2 origi
         const int column = static_cast<int>(std::floor((io.MousePos.x - origin.x) / scale_x));
         const int row = static_cast<int>(std::floor((io.MousePos.y - origin.y) / scale_y));
         if (column >= 0 && row >= 0 && column < geometry.width() && row < geometry.height()) {
-            set_cursor(geometry.voxel_at(column, row, cursor_));
+            move_cursor(geometry.voxel_at(column, row, cursor_));
         }
     }
     if (ImGui::IsItemActive() && ImGui::IsMouseDragging(ImGuiMouseButton_Right)) {
@@ -239,7 +255,13 @@ void Viewer::handle_input(View view, const SliceGeometry& geometry, ImVec2 origi
     }
 }
 
-void Viewer::draw_controls(OverlaySettings& o) {
+void Viewer::draw_controls(OverlaySettings& o, const LoadedCase* c) {
+    attach(c);
+    draw_display_options(o);
+    case_ = nullptr;
+}
+
+void Viewer::draw_display_options(OverlaySettings& o) {
     if (ImGui::Checkbox("Radiological (patient's right on screen left)", &radiological_))
         dirty_ = true;
     const Volume* base = case_ ? (case_->volume(Role::image) ? case_->volume(Role::image)

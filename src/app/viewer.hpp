@@ -5,6 +5,9 @@
 //   right drag: window (x) and level (y)   Ctrl + wheel: zoom    middle or Shift + left drag: pan
 //   double click: maximise / restore the view
 // Slice buffers are rendered by slice_render (testable C++); this only draws and uploads.
+// The viewer holds its case by CaseId, never by pointer: each entry point takes the case the
+// caller has just looked up (the session's selected one), so cases arriving, leaving or moving
+// in the store never leave it pointing at freed memory.
 #pragma once
 
 #include <array>
@@ -20,20 +23,18 @@ namespace cls::app {
 
 class Viewer {
 public:
-    // Shows `c` (nullptr: nothing). A new case puts the crosshair on its lesion (or most
-    // probable voxel, or centre) and window/level at the image's 1st-99th percentile; the same
-    // case (whose files changed, or which moved in the store) keeps its window, and its
-    // crosshair once the user has moved it. Call again whenever the store changes.
-    void show(const LoadedCase* c);
-    [[nodiscard]] const LoadedCase* shown() const { return case_; }
-
+    // Each entry point shows `c` (nullptr: nothing). A new case puts the crosshair on its
+    // lesion (or most probable voxel, or centre) and window/level at the image's 1st-99th
+    // percentile; the same case with new files keeps its window, and its crosshair once the
+    // user has moved it.
     // Draws the views into the current ImGui window's remaining space.
-    void draw(Platform& platform, const OverlaySettings& overlays);
+    void draw(Platform& platform, const OverlaySettings& overlays, const LoadedCase* c);
     // The overlay toggles and display options, drawn in a side panel.
-    void draw_controls(OverlaySettings& overlays);
+    void draw_controls(OverlaySettings& overlays, const LoadedCase* c);
+    void set_cursor(const LoadedCase* c, const Voxel& voxel);
 
+    [[nodiscard]] CaseId shown() const { return shown_id_; }
     [[nodiscard]] const Voxel& cursor() const { return cursor_; }
-    void set_cursor(const Voxel& voxel);
     [[nodiscard]] bool radiological() const { return radiological_; }
     void set_radiological(bool on) {
         radiological_ = on;
@@ -54,14 +55,20 @@ private:
         ImTextureID texture = nullptr;
         SliceImage image;
     };
+    void draw_views(Platform& platform, const OverlaySettings& overlays);
+    void draw_display_options(OverlaySettings& overlays);
     void draw_view(Platform& platform, View view, ImVec2 size);
     void handle_input(View view, const SliceGeometry& geometry, ImVec2 origin, float scale_x,
                       float scale_y);
     [[nodiscard]] SliceLayers layers() const;
     [[nodiscard]] const Volume* grid() const;
+    // Makes `c` the case of this call; `case_` is valid until the call returns.
+    void attach(const LoadedCase* c);
+    void move_cursor(const Voxel& voxel);
 
-    const LoadedCase* case_ = nullptr;
-    std::string case_name_;
+    const LoadedCase* case_ = nullptr;  // during a call only
+    CaseId shown_id_ = 0;
+    std::uint64_t shown_revision_ = 0;
     Voxel cursor_{0, 0, 0};
     bool cursor_moved_ = false;  // by the user, since the case was shown
     Window window_{0.5, 1.0};

@@ -34,22 +34,21 @@ Result<std::vector<CasePair>> pair_labelled_cases(const CaseFolders& folders) {
     return pairs;
 }
 
-Result<LabelledCase> load_labelled_case(const CaseFolders& folders, const CasePair& pair,
+Result<LabelledCase> load_labelled_case(std::string name, const fs::path& probabilities_path,
+                                        const fs::path& label_path,
                                         const LesionDefinition& lesion) {
-    const fs::path probabilities_path = folders.probabilities / pair.first;
-    const fs::path label_path = folders.labels / pair.second;
     auto label = io::load_label(label_path, lesion.labels);
     if (!label) return label.error();
     // The label is the reference grid of an nnU-Net .npz, which has none of its own.
-    auto probabilities =
-        io::load_case_probability_map(probabilities_path, lesion.channels, &label->image.volume);
+    auto probabilities = io::load_case_probability_map(probabilities_path, lesion.channels,
+                                                       &label->image.volume);
     if (!probabilities) return probabilities.error();
     if (Status grid = check_same_grid(label->image.volume, probabilities->image.volume,
                                       "its probability map " + probabilities_path.string());
         !grid) {
         return grid.error().in(label_path.string());
     }
-    return LabelledCase{pair.name, probabilities_path, label_path, std::move(*probabilities),
+    return LabelledCase{std::move(name), probabilities_path, label_path, std::move(*probabilities),
                         std::move(*label)};
 }
 
@@ -106,22 +105,29 @@ Result<LesionDefinition> read_lesion_definition(const Arguments& args) {
 Result<LesionDefinition> certificate_lesion_definition(const Arguments& args,
                                                        const LesionDefinition& recorded,
                                                        const std::string& certificate_path) {
+    return recorded_lesion_definition(
+        args, recorded, "what " + certificate_path + " was calibrated on", "the certificate's");
+}
+
+Result<LesionDefinition> recorded_lesion_definition(const Arguments& args,
+                                                    const LesionDefinition& recorded,
+                                                    const std::string& recorded_as,
+                                                    const std::string& whose) {
     auto given = read_lesion_definition(args);
     if (!given) return given.error();
     if (args.has("--lesion-channels") && given->channels != recorded.channels) {
-        return make_error("--lesion-channels " + channels_text(given->channels) + " (" +
-                          std::string(to_string(given->channels.combine)) + ") is not what " +
-                          certificate_path + " was calibrated on (" +
-                          (recorded.channels.single()
-                               ? std::string("single-channel maps")
-                               : "channels " + channels_text(recorded.channels) + ", " +
-                                     std::string(to_string(recorded.channels.combine))) +
-                          "); leave it out to use the certificate's");
+        return make_error(
+            "--lesion-channels " + channels_text(given->channels) + " (" +
+            std::string(to_string(given->channels.combine)) + ") is not " + recorded_as + " (" +
+            (recorded.channels.single() ? std::string("single-channel maps")
+                                        : "channels " + channels_text(recorded.channels) + ", " +
+                                              std::string(to_string(recorded.channels.combine))) +
+            "); leave it out to use " + whose);
     }
     if (args.has("--lesion-labels") && given->labels != recorded.labels) {
-        return make_error("--lesion-labels " + labels_text(given->labels) + " is not what " +
-                          certificate_path + " was calibrated on (" + labels_text(recorded.labels) +
-                          "); leave it out to use the certificate's");
+        return make_error("--lesion-labels " + labels_text(given->labels) + " is not " +
+                          recorded_as + " (" + labels_text(recorded.labels) +
+                          "); leave it out to use " + whose);
     }
     return recorded;
 }

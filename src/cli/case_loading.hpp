@@ -39,10 +39,11 @@ struct LabelledCase {
 // The cases of the two folders, paired by name in name order; nnU-Net's segmentations beside
 // their .npz maps are set aside with a note on stderr. Errors name the folders.
 [[nodiscard]] Result<std::vector<CasePair>> pair_labelled_cases(const CaseFolders& folders);
-// One case, loaded and checked. Errors name the file. Safe to call from several threads.
-[[nodiscard]] Result<LabelledCase> load_labelled_case(const CaseFolders& folders,
-                                                      const CasePair& pair,
-                                                      const LesionDefinition& lesion);
+// One case by the same rules: its map and label loaded, checked and on one grid. Errors name
+// the file. Safe to call from several threads. (`cls score` reads a single case through it.)
+[[nodiscard]] Result<LabelledCase> load_labelled_case(
+    std::string name, const std::filesystem::path& probabilities_path,
+    const std::filesystem::path& label_path, const LesionDefinition& lesion);
 
 // Loads each case and hands it to `score` on one of `threads` threads (so `score` may only
 // read what it shares), then each score to `take` on the calling thread, in name order, with
@@ -59,7 +60,9 @@ Status for_each_labelled_case(const CaseFolders& folders, const LesionDefinition
     return ordered_pipeline<Scored>(
         pairs->size(), threads,
         [&](std::size_t i) -> Result<Scored> {
-            auto labelled = load_labelled_case(folders, (*pairs)[i], lesion);
+            const CasePair& pair = (*pairs)[i];
+            auto labelled = load_labelled_case(pair.name, folders.probabilities / pair.first,
+                                               folders.labels / pair.second, lesion);
             if (!labelled) return labelled.error();
             return score(*labelled);
         },
@@ -75,6 +78,12 @@ Status for_each_labelled_case(const CaseFolders& folders, const LesionDefinition
 // What --threads says; by default one thread per core.
 [[nodiscard]] Result<unsigned> read_threads(const Arguments& args);
 
+// One case by the same rules: its map and label loaded, checked and on one grid. Errors name
+// the file. (`cls score` reads a single case through it.)
+[[nodiscard]] Result<LabelledCase> load_labelled_case(
+    std::string name, const std::filesystem::path& probabilities_path,
+    const std::filesystem::path& label_path, const LesionDefinition& lesion);
+
 // --lesion-channels, --combine (maps) and, with `labels`, --lesion-labels, for a CommandSpec.
 [[nodiscard]] std::vector<OptionSpec> lesion_options(bool labels);
 // What those options say; defaults: a single-channel map, binary labels.
@@ -84,5 +93,12 @@ Status for_each_labelled_case(const CaseFolders& folders, const LesionDefinition
 // by the certificate).
 [[nodiscard]] Result<LesionDefinition> certificate_lesion_definition(
     const Arguments& args, const LesionDefinition& recorded, const std::string& certificate_path);
+// The same for any record of a lesion definition: `recorded_as` ends "is not ..." in the
+// message ("what cert.json was calibrated on"), `whose` ends "leave it out to use ..."
+// ("the certificate's").
+[[nodiscard]] Result<LesionDefinition> recorded_lesion_definition(const Arguments& args,
+                                                                  const LesionDefinition& recorded,
+                                                                  const std::string& recorded_as,
+                                                                  const std::string& whose);
 
 }  // namespace cls::cli

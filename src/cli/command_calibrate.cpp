@@ -1,8 +1,9 @@
 // `cls calibrate --probs DIR --labels DIR --epsilon E --alpha A [--method cls|crc|fixed]
 //  [--empty-masks satisfied|exclude] [--threshold T] [--lesion-channels LIST [--combine sum|max]]
-//  [--lesion-labels LIST|nonzero] --out CERT.json`
+//  [--lesion-labels LIST|nonzero] --out CERT.json`, or `--scores DIR` for --probs and --labels
 // Streams the labelled cases once, keeping only their sorted lesion probabilities, and writes
-// the calibration certificate.
+// the calibration certificate. With --scores it reads them from the case scores `cls score`
+// wrote (the reduce of a map and reduce), and writes the same certificate byte for byte.
 #include <cstdio>
 
 #include "arguments.hpp"
@@ -10,9 +11,12 @@
 #include "cls/certificate.hpp"
 #include "cls/version.hpp"
 #include "commands.hpp"
+#include "score_loading.hpp"
 
 namespace cls::cli {
 namespace {
+
+constexpr const char* kCommand = "calibrate";
 
 Result<CalibrationSettings> read_settings(const Arguments& args) {
     CalibrationSettings settings;
@@ -41,6 +45,54 @@ std::string describe_threshold(double t) {
     return t == kInfinity ? "+inf (no voxel is predicted)" : text;
 }
 
+// The calibration cases from their volumes, streamed once on --threads threads: sorted lesion
+// probabilities and the files' SHA-256s kept, in name order. Returns an exit code (kSuccess,
+// or a failure already reported).
+int read_volumes(const Arguments& args, std::vector<LesionScores>& scores,
+                 Certificate& certificate) {
+    auto probs = args.text("--probs");
+    auto labels = args.text("--labels");
+    if (!probs) return fail(kCommand, probs.error().message, kUsage);
+    if (!labels) return fail(kCommand, labels.error().message, kUsage);
+    auto threads = read_threads(args);
+    if (!threads) return fail(kCommand, threads.error().message, kUsage);
+    struct Scored {
+        LesionScores scores;
+        InputHashes hashes;
+    };
+    Status streamed = for_each_labelled_case<Scored>(
+        {*probs, *labels}, certificate.lesion, "calibrate", *threads,
+        [](LabelledCase& c) -> Result<Scored> {
+            auto collected = collect_lesion_scores(c.name, c.probabilities.image.volume.values(),
+                                                   c.label.image.volume.values());
+            if (!collected) return collected.error();
+            return Scored{std::move(*collected), {c.probabilities.sha256, c.label.sha256}};
+        },
+        [&](Scored& c) -> Status {
+            scores.push_back(std::move(c.scores));
+            certificate.inputs.push_back(std::move(c.hashes));
+            return Done{};
+        });
+    return streamed ? kSuccess : fail(kCommand, streamed.error().message);
+}
+
+// The same from the case scores `cls score` wrote: their lesion sections and hashes, and the
+// lesion definition they record.
+int read_scores(const Arguments& args, std::vector<LesionScores>& scores,
+                Certificate& certificate) {
+    const std::string dir = *args.text("--scores");
+    auto cohort = read_case_scores(dir, ScoreParts::calibration, "calibrate");
+    if (!cohort) return fail(kCommand, cohort.error().message);
+    auto lesion = scores_lesion_definition(args, cohort->lesion, dir);
+    if (!lesion) return fail(kCommand, lesion.error().message, kUsage);
+    certificate.lesion = *lesion;
+    for (CaseScore& c : cohort->cases) {
+        scores.push_back(std::move(c.scores.lesion));
+        certificate.inputs.push_back(std::move(c.inputs));
+    }
+    return kSuccess;
+}
+
 CommandSpec spec() {
     CommandSpec spec{
         .name = "calibrate",
@@ -52,6 +104,7 @@ CommandSpec spec() {
             {
                 {"--probs", "DIR", "probability maps (.nii, .nii.gz), one per case"},
                 {"--labels", "DIR", "labels with the same case names"},
+                {"--scores", "DIR", "case scores (cls score) instead of --probs and --labels"},
                 {"--epsilon", "E", "FNR tolerance, in [0, 1)"},
                 {"--alpha", "A", "risk level, in (0, 1)"},
                 {"--method", "cls|crc|fixed", "cls (default), crc (expected FNR) or fixed"},
@@ -73,7 +126,7 @@ CommandSpec spec() {
 }  // namespace
 
 int run_calibrate(Words words) {
-    const std::string command = "calibrate";
+    const std::string command = kCommand;
     auto args = Arguments::parse(words, spec());
     if (!args) return fail(command, args.error().message, kUsage);
     if (args->help_requested()) return print_help(*args);
@@ -81,37 +134,19 @@ int run_calibrate(Words words) {
     if (!lesion) return fail(command, lesion.error().message, kUsage);
     auto settings = read_settings(*args);
     if (!settings) return fail(command, settings.error().message, kUsage);
-    auto probs = args->text("--probs");
-    auto labels = args->text("--labels");
+    if (Status one = check_scores_or_volumes(*args); !one) {
+        return fail(command, one.error().message, kUsage);
+    }
     auto out = args->text("--out");
-    if (!probs) return fail(command, probs.error().message, kUsage);
-    if (!labels) return fail(command, labels.error().message, kUsage);
     if (!out) return fail(command, out.error().message, kUsage);
-    auto threads = read_threads(*args);
-    if (!threads) return fail(command, threads.error().message, kUsage);
 
-    struct Scored {
-        LesionScores scores;
-        InputHashes hashes;
-    };
     std::vector<LesionScores> scores;
     Certificate certificate;
     certificate.tool_version = kVersion;
     certificate.lesion = *lesion;
-    Status streamed = for_each_labelled_case<Scored>(
-        {*probs, *labels}, *lesion, "calibrate", *threads,
-        [](LabelledCase& c) -> Result<Scored> {
-            auto collected = collect_lesion_scores(c.name, c.probabilities.image.volume.values(),
-                                                   c.label.image.volume.values());
-            if (!collected) return collected.error();
-            return Scored{std::move(*collected), {c.probabilities.sha256, c.label.sha256}};
-        },
-        [&](Scored& c) -> Status {
-            scores.push_back(std::move(c.scores));
-            certificate.inputs.push_back(std::move(c.hashes));
-            return Done{};
-        });
-    if (!streamed) return fail(command, streamed.error().message);
+    const int read = args->has("--scores") ? read_scores(*args, scores, certificate)
+                                           : read_volumes(*args, scores, certificate);
+    if (read != kSuccess) return read;
 
     auto calibration = calibrate(scores, *settings);
     if (!calibration) return fail(command, calibration.error().message);

@@ -3,6 +3,7 @@
 //  [--threshold T] [--empty-masks satisfied|exclude] [--memory-limit GIB] [--json OUT]
 //  [--csv OUT] [--plots DIR]`
 // `cls evaluate --probs DIR --labels DIR --paper-suite OUTDIR [--splits R] [--seed S] ...`
+// Either form takes `--scores DIR` (case scores from `cls score`) for --probs and --labels.
 // Streams the labelled cases once into their sorted probabilities (refusing before the memory
 // limit), then evaluates every method over R random calibration/test splits, or runs the
 // paper's experiments and writes their tables and charts.
@@ -17,6 +18,7 @@
 #include "cls/report/paper_suite.hpp"
 #include "commands.hpp"
 #include "progress.hpp"
+#include "score_loading.hpp"
 
 namespace cls::cli {
 namespace {
@@ -129,6 +131,28 @@ Result<EvaluationSet> load_set(const std::string& probs, const std::string& labe
     return EvaluationSet::create(std::move(cases), options.empty_masks);
 }
 
+// The same set from case scores: every section of each, which holds exactly what
+// collect_evaluation_case keeps of the volumes, so every number is the same.
+Result<EvaluationSet> load_scored_set(const Arguments& args, const std::string& dir,
+                                      const Options& options) {
+    MemoryBudget budget(options.memory_limit);
+    auto cohort =
+        read_case_scores(dir, ScoreParts::evaluation, "reading", [&](const CaseScore& c) -> Status {
+            if (Status fits = budget.add(c.scores); !fits) {
+                return make_error(fits.error().message + " (--memory-limit GIB)");
+            }
+            return Done{};
+        });
+    if (!cohort) return cohort.error();
+    if (auto lesion = scores_lesion_definition(args, cohort->lesion, dir); !lesion) {
+        return lesion.error();
+    }
+    std::vector<EvaluationCase> cases;
+    cases.reserve(cohort->cases.size());
+    for (CaseScore& c : cohort->cases) cases.push_back(std::move(c.scores));
+    return EvaluationSet::create(std::move(cases), options.empty_masks);
+}
+
 Status write_text(const fs::path& path, const std::string& text) {
     return io::write_file_atomic(path, {text.begin(), text.end()});
 }
@@ -144,13 +168,13 @@ Status write_files(const fs::path& dir, const std::vector<report::ReportFile>& f
 }
 
 int run_suite(const std::string& command, const EvaluationSet& set, const Options& options,
-              const std::string& out, const std::string& probs) {
+              const std::string& out, const std::string& data_description) {
     report::PaperSuiteSettings suite;
     suite.splits = options.settings.splits;
     suite.seed = options.settings.seed;
     suite.calibration_fraction = options.settings.calibration_fraction;
     suite.fixed_threshold = options.settings.fixed_threshold;
-    suite.data_description = "the probability maps in `" + probs + "`";
+    suite.data_description = data_description;
     std::unique_ptr<Progress> progress;
     auto files = report::paper_suite(set, suite, [&](std::size_t done, std::size_t total) {
         if (!progress) progress = std::make_unique<Progress>("experiments", total);
@@ -177,6 +201,7 @@ CommandSpec spec() {
             {
                 {"--probs", "DIR", "probability maps, one per case"},
                 {"--labels", "DIR", "labels with the same case names"},
+                {"--scores", "DIR", "case scores (cls score) instead of --probs and --labels"},
                 {"--epsilon", "E", "FNR tolerance, in [0, 1)"},
                 {"--alpha", "A", "risk level, in (0, 1)"},
                 {"--splits", "R", "random splits (default 100)"},
@@ -216,14 +241,23 @@ int run_evaluate(Words words) {
     const bool suite = args->has("--paper-suite");
     auto options = read_options(*args, suite);
     if (!options) return fail(command, options.error().message, kUsage);
-    auto probs = args->text("--probs");
-    auto labels = args->text("--labels");
-    if (!probs) return fail(command, probs.error().message, kUsage);
+    if (Status one = check_scores_or_volumes(*args); !one) {
+        return fail(command, one.error().message, kUsage);
+    }
+    const bool from_scores = args->has("--scores");
+    auto source = args->text(from_scores ? "--scores" : "--probs");
+    auto labels = from_scores ? Result<std::string>(std::string()) : args->text("--labels");
+    if (!source) return fail(command, source.error().message, kUsage);
     if (!labels) return fail(command, labels.error().message, kUsage);
 
-    auto set = load_set(*probs, *labels, *lesion, *options);
+    auto set = from_scores ? load_scored_set(*args, *source, *options)
+                           : load_set(*source, *labels, *lesion, *options);
     if (!set) return fail(command, set.error().message);
-    if (suite) return run_suite(command, *set, *options, *args->text("--paper-suite"), *probs);
+    if (suite) {
+        const std::string data =
+            (from_scores ? "the case scores in `" : "the probability maps in `") + *source + "`";
+        return run_suite(command, *set, *options, *args->text("--paper-suite"), data);
+    }
 
     auto evaluation = Evaluation::start(*set, options->settings);
     if (!evaluation) return fail(command, evaluation.error().message);

@@ -17,6 +17,7 @@ int run_calibrate(Words args);
 int run_apply(Words args);
 int run_assess(Words args);
 int run_evaluate(Words args);
+int run_score(Words args);
 
 // Prints "cls <command>: error: <message>" to stderr and returns `code`.
 int fail(const std::string& command, const std::string& message, ExitCode code = kFailure);

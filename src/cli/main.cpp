@@ -31,6 +31,7 @@ usage:
   cls calibrate --probs DIR --labels DIR --epsilon E --alpha A
                 [--method cls|crc|fixed] [--empty-masks satisfied|exclude]
                 [--threshold T] [LESION] --out CERT.json
+  cls score --probs P.nii[.gz] --labels L.nii[.gz] [LESION] --out CASE.score
   cls apply --calibration CERT.json --probs P.nii[.gz] --out MASK.nii.gz
   cls assess --calibration CERT.json --probs DIR --labels DIR [--json OUT]
   cls evaluate --probs DIR --labels DIR --epsilon E --alpha A [--splits R]
@@ -39,6 +40,7 @@ usage:
                [--threshold T] [--empty-masks satisfied|exclude] [--memory-limit GIB]
                [LESION] [--json OUT] [--csv OUT] [--plots DIR]
   cls evaluate --probs DIR --labels DIR --paper-suite OUTDIR [--splits R] [--seed S]
+  calibrate and evaluate take --scores DIR (case scores from cls score) for --probs and --labels
   cls --version
   cls COMMAND --help            each command's options, with an example
 
@@ -80,6 +82,7 @@ int main(int argc, char** argv) {
     const std::map<std::string, int (*)(Words)> commands = {
         {"info", run_info},   {"synth", run_synth},   {"calibrate", run_calibrate},
         {"apply", run_apply}, {"assess", run_assess}, {"evaluate", run_evaluate},
+        {"score", run_score},
     };
     const auto command = commands.find(words[0]);
     if (command == commands.end()) {

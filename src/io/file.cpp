@@ -250,11 +250,12 @@ Status write_file_atomic(const fs::path& path, const Bytes& bytes) {
     return written;
 }
 
-namespace {
+Result<std::vector<std::string>> list_nifti_files(const fs::path& dir) {
+    return list_files(dir, [](std::string_view name) { return is_nifti_name(name); });
+}
 
-// Names of the files directly inside `dir` that `wanted` accepts, as list_nifti_files says.
-template <class Wanted>
-Result<std::vector<std::string>> list_files(const fs::path& dir, Wanted wanted) {
+Result<std::vector<std::string>> list_files(const fs::path& dir,
+                                            const std::function<bool(std::string_view)>& wanted) {
     std::error_code ec;
     if (fs::is_symlink(fs::symlink_status(dir, ec))) {
         if (Status target = check_link_target(dir); !target) return target.error();
@@ -276,15 +277,9 @@ Result<std::vector<std::string>> list_files(const fs::path& dir, Wanted wanted) 
     return names;
 }
 
-}  // namespace
-
-Result<std::vector<std::string>> list_nifti_files(const fs::path& dir) {
-    return list_files(dir, [](const std::string& name) { return is_nifti_name(name); });
-}
-
 Result<std::vector<std::string>> list_probability_files(const fs::path& dir) {
-    return list_files(
-        dir, [](const std::string& name) { return is_nifti_name(name) || is_npz_name(name); });
+    return list_files(dir,
+                      [](std::string_view name) { return is_nifti_name(name) || is_npz_name(name); });
 }
 
 Result<nifti::Image> parse_nifti_file(std::span<const std::uint8_t> bytes) {

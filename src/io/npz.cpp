@@ -166,7 +166,10 @@ Result<LoadedNifti> load_case_probability_map(const std::filesystem::path& path,
     if (!member) return member.error();
     auto map = read_nnunet_probability_map(member->npy, *reference, choice);
     if (!map) return map.error().in(path.string());
-    return LoadedNifti{{.header = {}, .volume = std::move(*map)}, std::move(member->sha256)};
+    LoadedNifti loaded;
+    loaded.image.volume = std::move(*map);
+    loaded.sha256 = std::move(member->sha256);
+    return loaded;
 }
 
 }  // namespace cls::io

@@ -100,9 +100,11 @@ protected:
     void load_synthetic(int cases) {
         for (int i = 0; i < cases; ++i) {
             const SynthCase c = synth_case({.size = 16, .seed = 5}, i);
-            app.enqueue_file("probs/" + c.name + ".nii", nifti::write(c.probability, {}), "p");
-            app.enqueue_file("labels/" + c.name + ".nii",
-                             nifti::write(c.label, {.datatype = nifti::DataType::uint8}), "l");
+            app.session().enqueue_file("probs/" + c.name + ".nii", nifti::write(c.probability, {}),
+                                       "p");
+            app.session().enqueue_file("labels/" + c.name + ".nii",
+                                       nifti::write(c.label, {.datatype = nifti::DataType::uint8}),
+                                       "l");
         }
         while (state()["loading"]["pending"].get<int>() > 0) frames(1);
         frames(2);
@@ -151,8 +153,8 @@ TEST_F(AppSmoke, BadFilesAreReportedAndNothingIsLost) {
     std::vector<std::uint8_t> truncated =
         nifti::write(synth_case({.size = 16, .seed = 5}, 20).probability, {});
     truncated.resize(truncated.size() / 2);
-    app.enqueue_file("probs/broken.nii", truncated, "");
-    app.enqueue_file("probs/junk.nii", {1, 2, 3}, "");
+    app.session().enqueue_file("probs/broken.nii", truncated, "");
+    app.session().enqueue_file("probs/junk.nii", {1, 2, 3}, "");
     frames(3);
     const auto s = state();
     ASSERT_EQ(s["errors"].size(), 2u);
@@ -165,16 +167,16 @@ TEST_F(AppSmoke, BadFilesAreReportedAndNothingIsLost) {
 
 TEST_F(AppSmoke, LoadingShowsProgressOverAnnouncedFilesAndCancels) {
     frames(2);
-    app.expect_files(6);
+    app.session().expect_files(6);
     const SynthCase c = synth_case({.size = 16, .seed = 5}, 0);
-    app.enqueue_file("probs/a.nii", nifti::write(c.probability, {}), "");
-    app.reject_file("probs/b.nii.gz: gzip stream is corrupt");
+    app.session().enqueue_file("probs/a.nii", nifti::write(c.probability, {}), "");
+    app.session().reject_file("probs/b.nii.gz: gzip stream is corrupt");
     frames(2);
     auto loading = state()["loading"];
     EXPECT_EQ(loading["total"], 6);
     EXPECT_EQ(loading["done"], 2);  // one loaded, one rejected at the file edge
-    app.enqueue_file("probs/c.nii", nifti::write(c.probability, {}), "");
-    app.cancel_loading();
+    app.session().enqueue_file("probs/c.nii", nifti::write(c.probability, {}), "");
+    app.session().cancel_loading();
     frames(2);
     loading = state()["loading"];
     EXPECT_EQ(loading["pending"], 0);
@@ -245,7 +247,7 @@ TEST_F(AppSmoke, ExportsTheCertificateAndMaskAndImportsCertificates) {
     // A certificate made elsewhere (e.g. by the CLI) overrides the live calibration.
     certificate->calibration.threshold = 0.75;
     const std::string json = to_json(*certificate);
-    app.enqueue_file("cert.json", {json.begin(), json.end()}, "");
+    app.session().enqueue_file("cert.json", {json.begin(), json.end()}, "");
     frames(2);
     EXPECT_EQ(state()["tau"].get<double>(), 0.75);
     EXPECT_EQ(state()["imported_certificate"], "cert.json");
@@ -266,20 +268,20 @@ std::string tiny_manifest(const std::string& sha256) {
 TEST_F(AppSmoke, RunsTheModelPatchByPatchAndBlendsItsAnswers) {
     frames(2);
     const SynthCase c = synth_case({.size = 12, .seed = 3}, 0);
-    app.enqueue_file("images/a.nii", nifti::write(c.image, {}), "i");
-    app.enqueue_file("labels/a.nii", nifti::write(c.label, {.datatype = nifti::DataType::uint8}),
-                     "l");
+    app.session().enqueue_file("images/a.nii", nifti::write(c.image, {}), "i");
+    app.session().enqueue_file("labels/a.nii",
+                               nifti::write(c.label, {.datatype = nifti::DataType::uint8}), "l");
     const auto model = cls::testing::tiny_onnx_model("image", "logits", 8);
     const std::string manifest = tiny_manifest(sha256_hex(model));
-    app.enqueue_file("models/tiny.json", {manifest.begin(), manifest.end()}, "m");
-    app.enqueue_file("models/tiny.onnx", model, sha256_hex(model));
+    app.session().enqueue_file("models/tiny.json", {manifest.begin(), manifest.end()}, "m");
+    app.session().enqueue_file("models/tiny.onnx", model, sha256_hex(model));
     frames(2);
     ASSERT_EQ(platform.sessions.size(), 1u);
     EXPECT_EQ(platform.sessions[0], (std::pair<std::string, bool>{"models/tiny.onnx", true}));
     EXPECT_EQ(state()["model"]["status"], "starting a session...");
     EXPECT_EQ(platform.network_runs, 0);
 
-    app.model_session_started("wasm (1 thread)", "");
+    app.session().model_session_started("wasm (1 thread)", "");
     frames(1);
     // 12^3 in 8^3 patches at overlap 0.5: 2 per axis. Answer each as the network would:
     // logits = the normalised input, so the map must be sigmoid(z-score(image)).
@@ -287,7 +289,7 @@ TEST_F(AppSmoke, RunsTheModelPatchByPatchAndBlendsItsAnswers) {
         ASSERT_EQ(platform.network_runs, run);
         EXPECT_EQ(platform.network_shape, (std::array<std::int64_t, 5>{1, 1, 8, 8, 8}));
         EXPECT_EQ(state()["model"]["runs_done"], run - 1);
-        app.network_output(platform.network_input);
+        app.session().network_output(platform.network_input);
         frames(1);
     }
     auto s = state();
@@ -297,7 +299,9 @@ TEST_F(AppSmoke, RunsTheModelPatchByPatchAndBlendsItsAnswers) {
     EXPECT_EQ(s["cases"][0]["files"]["probability map"], "model/a_prob.nii");
     EXPECT_TRUE(s["cases"][0]["labelled"]);
 
-    auto map = nifti::read(app.probability_nifti("a"));
+    const auto map_file = app.session().probability_file(app.session().cases().find("a")->id);
+    ASSERT_TRUE(map_file);
+    auto map = nifti::read(map_file->bytes);
     ASSERT_TRUE(map.ok());
     double mean = 0, sq = 0;
     for (float v : c.image.values()) mean += v;
@@ -316,19 +320,19 @@ TEST_F(AppSmoke, RunsTheModelPatchByPatchAndBlendsItsAnswers) {
 TEST_F(AppSmoke, CancellingInferenceDiscardsTheAnswerInFlight) {
     frames(2);
     const SynthCase c = synth_case({.size = 12, .seed = 3}, 0);
-    app.enqueue_file("images/a.nii", nifti::write(c.image, {}), "i");
+    app.session().enqueue_file("images/a.nii", nifti::write(c.image, {}), "i");
     const auto model = cls::testing::tiny_onnx_model("image", "logits", 8);
     const std::string manifest = tiny_manifest("");
-    app.enqueue_file("tiny.json", {manifest.begin(), manifest.end()}, "m");
-    app.enqueue_file("tiny.onnx", model, "x");
+    app.session().enqueue_file("tiny.json", {manifest.begin(), manifest.end()}, "m");
+    app.session().enqueue_file("tiny.onnx", model, "x");
     frames(2);
-    app.model_session_started("wasm", "");
+    app.session().model_session_started("wasm", "");
     frames(1);
     ASSERT_EQ(platform.network_runs, 1);
     EXPECT_TRUE(state()["model"]["running"]);
     click_rect(state()["ui_rects"]["cancel_inference"]);
     EXPECT_FALSE(state()["model"]["running"]);
-    app.network_output(platform.network_input);  // arrives after the cancel
+    app.session().network_output(platform.network_input);  // arrives after the cancel
     frames(3);
     auto s = state();
     EXPECT_TRUE(s["errors"].empty()) << s["errors"];
@@ -340,8 +344,8 @@ TEST_F(AppSmoke, AModelThatDoesNotFitItsManifestIsRefusedWithTheReason) {
     frames(2);
     const auto model = cls::testing::tiny_onnx_model("image", "logits", 16);
     const std::string manifest = tiny_manifest(sha256_hex(model));
-    app.enqueue_file("tiny.json", {manifest.begin(), manifest.end()}, "m");
-    app.enqueue_file("tiny.onnx", model, sha256_hex(model));
+    app.session().enqueue_file("tiny.json", {manifest.begin(), manifest.end()}, "m");
+    app.session().enqueue_file("tiny.onnx", model, sha256_hex(model));
     frames(2);
     auto s = state();
     EXPECT_EQ(s["model"]["status"], "failed");
@@ -353,7 +357,7 @@ TEST_F(AppSmoke, AModelThatDoesNotFitItsManifestIsRefusedWithTheReason) {
 
     // Another file under the manifest's name: its hash gives it away.
     const auto other = cls::testing::tiny_onnx_model("image", "logits", 8);
-    app.enqueue_file("tiny.onnx", other, sha256_hex(other));
+    app.session().enqueue_file("tiny.onnx", other, sha256_hex(other));
     frames(2);
     s = state();
     ASSERT_EQ(s["errors"].size(), 2u);
@@ -365,7 +369,7 @@ TEST_F(AppSmoke, AModelThatDoesNotFitItsManifestIsRefusedWithTheReason) {
 TEST_F(AppSmoke, AModelWithoutManifestGetsAPrefilledForm) {
     frames(2);
     const auto model = cls::testing::tiny_onnx_model("t1", "seg", 16);
-    app.enqueue_file("mine.onnx", model, sha256_hex(model));
+    app.session().enqueue_file("mine.onnx", model, sha256_hex(model));
     frames(2);
     EXPECT_EQ(state()["model"]["status"], "needs a manifest");
     EXPECT_TRUE(platform.sessions.empty());
@@ -374,17 +378,17 @@ TEST_F(AppSmoke, AModelWithoutManifestGetsAPrefilledForm) {
 TEST_F(AppSmoke, SettingsAndKeptCalibrationsSurviveAReload) {
     frames(2);
     load_synthetic(10);
-    app.set_settings({.method = Method::cls, .epsilon = 0.3, .alpha = 0.2});
+    ASSERT_TRUE(app.session().set_settings({.method = Method::cls, .epsilon = 0.3, .alpha = 0.2}));
     frames(1);
     ASSERT_TRUE(platform.saved.contains("settings"));
     EXPECT_EQ(nlohmann::json::parse(platform.saved["settings"])["epsilon"], 0.3);
     const double tau = state()["tau"];
-    app.keep_calibration();
+    app.session().keep_calibration();
     ASSERT_TRUE(platform.saved.contains("kept_calibrations"));
 
     // A new page: nothing loaded, only what the browser stored.
     App reloaded{platform};
-    for (const auto& [key, json] : platform.saved) reloaded.restore(key, json);
+    for (const auto& [key, json] : platform.saved) reloaded.session().restore(key, json);
     ImGui::NewFrame();
     reloaded.frame();
     ImGui::Render();
@@ -393,13 +397,13 @@ TEST_F(AppSmoke, SettingsAndKeptCalibrationsSurviveAReload) {
     EXPECT_EQ(s["settings"]["alpha"], 0.2);
     ASSERT_EQ(s["kept_calibrations"].size(), 1u);
     EXPECT_TRUE(s["tau"].is_null());
-    reloaded.use_kept(0);
+    ASSERT_TRUE(reloaded.session().use_kept(0));
     s = nlohmann::json::parse(reloaded.state_json());
     EXPECT_EQ(s["tau"].get<double>(), tau);
 
     // Stored garbage is ignored, not trusted.
-    reloaded.restore("settings", R"({"epsilon": 7, "alpha": "x"})");
-    reloaded.restore("kept_calibrations", "[{\"certificate\": \"{}\"}]");
+    reloaded.session().restore("settings", R"({"epsilon": 7, "alpha": "x"})");
+    reloaded.session().restore("kept_calibrations", "[{\"certificate\": \"{}\"}]");
     s = nlohmann::json::parse(reloaded.state_json());
     EXPECT_EQ(s["settings"]["epsilon"], 0.3);
     EXPECT_TRUE(s["kept_calibrations"].empty());
@@ -410,8 +414,8 @@ TEST_F(AppSmoke, AVolumeTooLargeForTheMemoryLeftIsRefusedBeforeItIsRead) {
     load_synthetic(10);
     const double tau = state()["tau"];
     platform.memory = 50'000'000;  // less than any volume plus the app's headroom
-    app.enqueue_file("images/big.nii",
-                     nifti::write(synth_case({.size = 16, .seed = 5}, 0).image, {}), "b");
+    app.session().enqueue_file("images/big.nii",
+                               nifti::write(synth_case({.size = 16, .seed = 5}, 0).image, {}), "b");
     frames(2);
     auto s = state();
     ASSERT_EQ(s["errors"].size(), 1u);
@@ -446,12 +450,12 @@ TEST_F(AppSmoke, AsksWhichChannelsAndClassesAreLesionAndRecordsTheAnswer) {
     // The same cases as 3D maps with binary labels, for the expected threshold.
     load_synthetic(12);
     const double expected_tau = state()["tau"].get<double>();
-    app.clear_cases();
+    app.session().clear_cases();
     frames(2);
 
     for (int i = 0; i < 12; ++i) {
         const SynthCase c = synth_case({.size = 16, .seed = 5}, i);
-        app.enqueue_file("probs/" + c.name + ".nii", softmax_nifti(c.probability), "p");
+        app.session().enqueue_file("probs/" + c.name + ".nii", softmax_nifti(c.probability), "p");
         // Lesion voxels alternate between classes 1 and 4; cases with lesions have some 3s
         // (not lesion) beside them.
         Volume brats = c.label;
@@ -461,7 +465,7 @@ TEST_F(AppSmoke, AsksWhichChannelsAndClassesAreLesionAndRecordsTheAnswer) {
             const bool three = has_lesion && v % 7 == 0;
             brats.data()[v] = brats.data()[v] != 0 ? (v % 2 ? 1.0f : 4.0f) : (three ? 3.0f : 0.0f);
         }
-        app.enqueue_file("labels/" + c.name + ".nii", nifti::write(brats, {}), "l");
+        app.session().enqueue_file("labels/" + c.name + ".nii", nifti::write(brats, {}), "l");
     }
     frames(3);
     auto s = state();
@@ -478,7 +482,7 @@ TEST_F(AppSmoke, AsksWhichChannelsAndClassesAreLesionAndRecordsTheAnswer) {
     EXPECT_EQ(s["lesion"]["question"]["kind"], "labels");
     EXPECT_EQ(s["lesion"]["question"]["label_values"], nlohmann::json::array({1, 3, 4}));
     // Answered as the page would; only 1 and 4 are lesion.
-    ASSERT_TRUE(app.set_lesion_labels({LesionLabels::Kind::classes, {1, 4}}));
+    ASSERT_TRUE(app.session().set_lesion_labels({LesionLabels::Kind::classes, {1, 4}}));
     while (state()["loading"]["pending"].get<int>() > 0) frames(1);
     frames(2);
     s = state();
@@ -497,7 +501,7 @@ TEST_F(AppSmoke, AsksWhichChannelsAndClassesAreLesionAndRecordsTheAnswer) {
     EXPECT_EQ(certificate->lesion.labels, (LesionLabels{LesionLabels::Kind::classes, {1, 4}}));
 
     // Changing the choice forgets the cases read by it.
-    app.forget_lesion_choice();
+    app.session().forget_lesion_choice();
     frames(1);
     EXPECT_EQ(state()["cases"].size(), 0u);
     EXPECT_TRUE(state()["lesion"]["channels"].is_null());
@@ -506,12 +510,12 @@ TEST_F(AppSmoke, AsksWhichChannelsAndClassesAreLesionAndRecordsTheAnswer) {
 TEST_F(AppSmoke, ASkippedLesionQuestionDropsOnlyThatFile) {
     frames(2);
     const SynthCase c = synth_case({.size = 16, .seed = 5}, 0);
-    app.enqueue_file("probs/" + c.name + ".nii", softmax_nifti(c.probability), "p");
-    app.enqueue_file("labels/" + c.name + ".nii",
-                     nifti::write(c.label, {.datatype = nifti::DataType::uint8}), "l");
+    app.session().enqueue_file("probs/" + c.name + ".nii", softmax_nifti(c.probability), "p");
+    app.session().enqueue_file("labels/" + c.name + ".nii",
+                               nifti::write(c.label, {.datatype = nifti::DataType::uint8}), "l");
     frames(3);
     ASSERT_TRUE(state()["lesion"]["question"].is_object());
-    app.skip_lesion_question();
+    app.session().skip_lesion_question();
     while (state()["loading"]["pending"].get<int>() > 0) frames(1);
     frames(2);
     const auto s = state();

@@ -5,10 +5,13 @@ with /usr/bin/python3, which has numpy and nibabel, after changing it).
 Valid NIfTI-1 and NIfTI-2 files of every supported datatype and both byte orders, written by
 nibabel, slightly damaged copies (truncated, bad magic, huge dims, NaN pixdim, qform/sform
 corners), their .nii.gz versions and hostile gzip streams, and valid and damaged calibration
-certificates, model manifests, small ONNX models written by the onnx package, and .npy arrays
+certificates, model manifests, small ONNX models written by the onnx package, .npy arrays
 and .npz archives written by numpy as nnU-Net writes its probabilities (every float width,
-both byte orders, Fortran order, format 2.0 and 3.0, truncated, bad headers, a zip bomb). Small
-on purpose: libFuzzer grows the corpus itself (scripts/fuzz.sh).
+both byte orders, Fortran order, format 2.0 and 3.0, truncated, bad headers, a zip bomb), and
+case scores written by the independent reference writer tests/reference/case_score.py (valid,
+quantised, empty, multi-channel; truncated, another version, a damaged section, an over-long
+number, a voxel count past the fuzzer's limit). Small on purpose: libFuzzer grows the corpus
+itself (scripts/fuzz.sh).
 """
 import gzip
 import io
@@ -16,12 +19,15 @@ import json
 import pathlib
 import shutil
 import struct
+import sys
 import zipfile
 
 import nibabel as nib
 import numpy as np
 
 ROOT = pathlib.Path(__file__).resolve().parent / "corpus"
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "reference"))
+import case_score  # noqa: E402  (the reference writer of the format)
 
 
 def nifti_bytes(data, cls=nib.Nifti1Image, endian="<", affine=None, qform_only=False):
@@ -216,6 +222,49 @@ def npz_seeds(npy):
     return seeds
 
 
+def case_score_seeds():
+    rng = np.random.default_rng(11)
+    probabilities = rng.random((6, 5, 4), dtype=np.float32)
+    label = np.zeros((6, 5, 4), np.uint8)
+    label[1:3, 1:3, 1] = 1
+    label[5, 4, 3] = 1
+    sha_a, sha_b = "a" * 64, "b" * 64
+    valid = case_score.case_score_bytes("case_001", probabilities, label, sha_a, sha_b, "0.1.0")
+    quantised = np.round(probabilities * 4) / 4
+    seeds = {
+        "valid.score": valid,
+        "quantised.score": case_score.case_score_bytes("case_002", quantised, label, sha_a,
+                                                       sha_b, "0.1.0"),
+        "empty_mask.score": case_score.case_score_bytes("case_003", probabilities, 0 * label,
+                                                        sha_a, sha_b, "0.1.0"),
+        "channels.score": case_score.case_score_bytes(
+            "case_004", probabilities, label, sha_a, sha_b, "0.1.0",
+            lesion_channels={"channels": [1, 2], "combine": "max"}, lesion_labels=[1, 4]),
+        "truncated.score": valid[:-7],
+        "truncated_header.score": valid[:40],
+        "bad_magic.score": b"CLSSCORX" + valid[8:],
+    }
+    header_length = struct.unpack_from("<I", valid, 8)[0]
+    header = json.loads(valid[12:12 + header_length])
+    sections = valid[12 + header_length:]
+    version_2 = dict(header, format_version=2)
+    text = json.dumps(version_2).encode()
+    seeds["version_2.score"] = b"CLSSCORE" + struct.pack("<I", len(text)) + text + sections
+    damaged = bytearray(valid)
+    damaged[-1] ^= 1
+    seeds["damaged_section.score"] = bytes(damaged)
+    plain = {k: v for k, v in header.items() if k != "sections"}
+    counts = [s["count"] for s in header["sections"]]
+    first, second = (s["bytes"] for s in header["sections"][:2])
+    overlong = bytes([0xFE, 0xFF, 0xFF, 0xEF, 0x87, 0x00])  # 0.5 with a needless zero byte
+    seeds["overlong_number.score"] = case_score.assemble(
+        plain, [overlong, sections[first:first + second], sections[first + second:]], counts)
+    huge = dict(plain, voxels=1 << 40)
+    run = case_score.varint(1) + case_score.varint((1 << 40) - 2)  # zeros, one run
+    seeds["huge_run.score"] = case_score.assemble(huge, [b"", b"", run], [0, 0, 1 << 40])
+    return seeds
+
+
 def main():
     shutil.rmtree(ROOT, ignore_errors=True)
     nifti = nifti_seeds()
@@ -234,6 +283,8 @@ def main():
         write("fuzz_npy", name, data)
     for name, data in npz_seeds(npy).items():
         write("fuzz_npz", name, data)
+    for name, data in case_score_seeds().items():
+        write("fuzz_case_score", name, data)
     files = list(ROOT.rglob("*"))
     total = sum(f.stat().st_size for f in files if f.is_file())
     print(f"make_corpus: {sum(f.is_file() for f in files)} files, {total} bytes in {ROOT}")

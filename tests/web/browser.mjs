@@ -47,6 +47,11 @@ export async function launch({ extraArgs = [] } = {}) {
   };
 }
 
+// Adds the test-only helpers (web/test_api.js) to the page's window.cls.
+export async function installTestApi(page) {
+  await page.evaluate(() => import('./test_api.js').then((api) => api.install()));
+}
+
 // `wait: false` opens the page without waiting for the app (for a blank page, say).
 export async function openApp(context, url, { wait = true } = {}) {
   const page = context.pages()[0] ?? (await context.newPage());
@@ -54,6 +59,9 @@ export async function openApp(context, url, { wait = true } = {}) {
   page.on('console', (message) => messages.push(`${message.type()}: ${message.text()}`));
   page.on('pageerror', (error) => messages.push(`pageerror: ${error.message}`));
   await page.goto(url);
-  if (wait) await page.waitForFunction(() => window.cls !== undefined, null, { timeout: 60000 });
+  if (wait) {
+    await page.waitForFunction(() => window.cls !== undefined, null, { timeout: 60000 });
+    await installTestApi(page);
+  }
   return { page, messages };
 }

@@ -14,7 +14,7 @@ import { mkdtemp, mkdir, readFile, readdir, writeFile, rm } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startServer, launch, openApp } from './browser.mjs';
+import { startServer, launch, openApp, installTestApi } from './browser.mjs';
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));
 const python = '/usr/bin/python3';
@@ -269,6 +269,7 @@ test('offline after a first visit, a DICOM folder still converts (dcm2niix from 
   await new Promise((resolve) => setTimeout(resolve, 300));
   await page.reload();
   await page.waitForFunction(() => window.cls !== undefined, null, { timeout: 60000 });
+  await installTestApi(page);
   assert.equal((await state()).cases.length, 0);
   await openFolder(join(work, 'synthetic/case_dicom'));
   await answerPicker(['2']);

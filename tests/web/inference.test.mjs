@@ -12,7 +12,7 @@ import { gunzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startServer, launch, openApp } from './browser.mjs';
+import { startServer, launch, openApp, installTestApi } from './browser.mjs';
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));
 const cls = join(repo, 'build/native/cls');
@@ -48,6 +48,7 @@ test('offline after a first visit, Load demo segments the scans and calibrates a
   await withApp({}, async (page, messages, requests) => {
     await page.goto(own.url);
     await page.waitForFunction(() => window.cls !== undefined, null, { timeout: 60000 });
+    await installTestApi(page);
     assert.equal(await page.evaluate(() => window.cls.offlineReady()), true);
     await page.waitForFunction(async () => Boolean(await caches.match('models/cls_unet.onnx')), null,
       { timeout: 60000 });
@@ -65,6 +66,7 @@ test('offline after a first visit, Load demo segments the scans and calibrates a
     own.stop();
     await page.reload();
     await page.waitForFunction(() => window.cls !== undefined, null, { timeout: 60000 });
+    await installTestApi(page);
     let s = await state(page);
     assert.equal(s.cases.length, 0);
     assert.equal(s.settings.epsilon, 0.2);
@@ -74,6 +76,7 @@ test('offline after a first visit, Load demo segments the scans and calibrates a
     assert.ok(Object.is((await state(page)).tau, keptTau));
     await page.reload(); // drops the kept certificate in use; the live calibration is back
     await page.waitForFunction(() => window.cls !== undefined, null, { timeout: 60000 });
+    await installTestApi(page);
     await page.evaluate(() => window.cls.setCalibration({ epsilon: 0.1, alpha: 0.1 }));
 
     await page.evaluate(() => window.cls.setExecution('wasm'));

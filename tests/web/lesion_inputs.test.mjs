@@ -12,7 +12,7 @@ import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startServer, launch, openApp } from './browser.mjs';
+import { startServer, launch, openApp, installTestApi } from './browser.mjs';
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));
 const cls = join(repo, 'build/native/cls');
@@ -145,6 +145,7 @@ test('at real size: a 4-channel softmax of a real MS lesion, 182x218x182', { tim
   // The session's choice (channel 1) is not this map's: forget it, as the panel's button does.
   await page.reload();
   await page.waitForFunction(() => window.cls !== undefined);
+  await installTestApi(page);
   // 115 MB: through the page's own file input, as a user opens it.
   await page.setInputFiles('#file-input', join(work, 'patient07_prob.nii'));
   await page.waitForFunction(() => window.cls.state().lesion.question !== null, null, { timeout: 120000 });

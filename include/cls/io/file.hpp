@@ -8,8 +8,10 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "cls/certificate.hpp"
@@ -36,6 +38,9 @@ using Bytes = std::vector<std::uint8_t>;
 // links to files are listed under the link's name. A dangling link is an error naming it and
 // its target.
 [[nodiscard]] Result<std::vector<std::string>> list_nifti_files(const std::filesystem::path& dir);
+// The same for the files whose names `wanted` accepts.
+[[nodiscard]] Result<std::vector<std::string>> list_files(
+    const std::filesystem::path& dir, const std::function<bool(std::string_view)>& wanted);
 // The same for a folder of probability maps: .nii, .nii.gz and nnU-Net's .npz.
 [[nodiscard]] Result<std::vector<std::string>> list_probability_files(
     const std::filesystem::path& dir);

@@ -1,15 +1,15 @@
 // What is lesion in the files a user drops, asked once and kept for the session: the lesion
 // channels of a multi-channel probability map and the lesion classes of a multi-class label
 // (cls::LesionDefinition, the rule the CLI applies too). The first such file pauses loading and
-// opens a small picker; the answer reads that file and every later one, and the exported
-// certificate records it, so `cls apply` reads new maps the same way.
+// raises a question (the app's picker, src/app/lesion_picker.hpp, shows it); the answer reads
+// that file and every later one, and the exported certificate records it, so `cls apply` reads
+// new maps the same way.
 // [X] channels (sum or max), label classes typed or "every non-zero value", from the picker or
 //     the bridge
 // [X] changing the choice clears the cases it was applied to (they were read by it)
 // [ ] a choice per model output (models give one lesion map, read as it is)
 #pragma once
 
-#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -56,22 +56,13 @@ public:
         question_.reset();
     }
 
-    // The picker, when a question is open. Returns true once it was answered or skipped; `skip`
-    // tells which.
-    bool draw(bool& skipped);
-    // Where the picker's "Use" button was last drawn (x, y, width, height), for tests.
-    [[nodiscard]] const std::array<float, 4>& use_button_rect() const { return use_rect_; }
+    // Changes with every question asked, so a picker knows when to start afresh.
+    [[nodiscard]] std::uint64_t question_serial() const { return question_serial_; }
 
 private:
     LesionDefinition definition_;
     std::optional<Question> question_;
-    // The picker's state while a question is open.
-    std::vector<bool> ticked_;        // channels
-    std::vector<char> classes_text_;  // label classes, as typed ("1,2,4")
-    bool all_nonzero_ = false;
-    std::string answer_error_;
-    int combine_ = 0;  // ChannelCombine
-    std::array<float, 4> use_rect_{};
+    std::uint64_t question_serial_ = 0;
 };
 
 }  // namespace cls::app

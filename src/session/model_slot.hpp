@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 
+#include "cls/enum_names.hpp"
 #include "cls/inference/model_manifest.hpp"
 #include "cls/inference/onnx_model_info.hpp"
 #include "cls/result.hpp"
@@ -23,6 +24,16 @@ enum class ModelStatus {
     ready,           // patches can run
     failed,          // see error()
 };
+// What the model panel says.
+inline constexpr EnumTable<ModelStatus, 5> kModelStatusNames{
+    {{ModelStatus::none, "no model loaded"},
+     {ModelStatus::needs_manifest, "needs a manifest"},
+     {ModelStatus::starting, "starting a session..."},
+     {ModelStatus::ready, "ready"},
+     {ModelStatus::failed, "failed"}}};
+[[nodiscard]] inline std::string_view to_string(ModelStatus status) {
+    return name_of(kModelStatusNames, status);
+}
 
 class ModelSlot {
 public:

@@ -16,30 +16,31 @@ double job_bytes(const Volume& image, const inference::ModelManifest& manifest) 
 
 }  // namespace
 
-void InferenceQueue::enqueue(const std::string& case_name) {
-    if (case_name == current_ ||
-        std::find(waiting_.begin(), waiting_.end(), case_name) != waiting_.end())
+void InferenceQueue::enqueue(const LoadedCase& c) {
+    if (c.id == current_id_ || std::find(waiting_.begin(), waiting_.end(), c.id) != waiting_.end())
         return;
     if (!busy()) cases_done_ = cases_total_ = 0;  // a new batch
-    waiting_.push_back(case_name);
+    waiting_.push_back(c.id);
     ++cases_total_;
-    if (!attempted(case_name)) attempted_.push_back(case_name);
+    if (!attempted(c.id)) attempted_.push_back(c.id);
 }
 
 void InferenceQueue::cancel() {
     waiting_.clear();
     job_.reset();
+    current_id_ = 0;
     current_.clear();
     cases_total_ = cases_done_;
     if (in_flight_) discard_answer_ = true;
 }
 
-bool InferenceQueue::attempted(const std::string& case_name) const {
-    return std::find(attempted_.begin(), attempted_.end(), case_name) != attempted_.end();
+bool InferenceQueue::attempted(CaseId id) const {
+    return std::find(attempted_.begin(), attempted_.end(), id) != attempted_.end();
 }
 
 void InferenceQueue::finish_case() {
     job_.reset();
+    current_id_ = 0;
     current_.clear();
     ++cases_done_;
 }
@@ -49,13 +50,14 @@ std::optional<InferenceQueue::Request> InferenceQueue::next_request(
     const inference::WindowSettings& settings, std::size_t memory_available) {
     if (in_flight_) return std::nullopt;
     while (!job_ && !waiting_.empty()) {
-        current_ = waiting_.front();
+        current_id_ = waiting_.front();
         waiting_.pop_front();
-        const LoadedCase* c = store.find(current_);
-        if (c == nullptr || c->volume(Role::image) == nullptr) {  // removed meanwhile
+        const LoadedCase* c = store.find(current_id_);
+        if (c == nullptr || c->volume(Role::image) == nullptr) {  // cleared meanwhile
             finish_case();
             continue;
         }
+        current_ = c->name;
         const std::string& file = c->files[static_cast<int>(Role::image)];
         if (job_bytes(*c->volume(Role::image), manifest) > static_cast<double>(memory_available)) {
             errors_.push_back(file +
@@ -88,7 +90,7 @@ std::optional<InferenceQueue::Finished> InferenceQueue::accept(std::span<const f
         return std::nullopt;
     }
     if (!job_->finished()) return std::nullopt;
-    Finished finished{current_, job_->probability()};
+    Finished finished{current_id_, current_, job_->probability()};
     finish_case();
     return finished;
 }

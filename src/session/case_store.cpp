@@ -53,8 +53,10 @@ Result<std::string> CaseStore::add(const std::string& path, Role role, Volume vo
     }
     if (it == cases_.end() || it->name != name) {
         it = cases_.insert(it, LoadedCase{});
+        it->id = ++last_id_;
         it->name = name;
     }
+    it->revision = generation_ + 1;
     it->volumes[slot] = std::move(volume);
     it->files[slot] = path;
     it->sha256[slot] = std::move(sha256);
@@ -67,6 +69,13 @@ Result<std::string> CaseStore::add(const std::string& path, Role role, Volume vo
         it->scores = std::move(*scores);
     }
     return name;
+}
+
+const LoadedCase* CaseStore::find(CaseId id) const {
+    for (const LoadedCase& c : cases_) {
+        if (c.id == id) return &c;
+    }
+    return nullptr;
 }
 
 const LoadedCase* CaseStore::find(std::string_view name) const {

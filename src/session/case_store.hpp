@@ -2,6 +2,9 @@
 // what calibration keeps of each labelled case computed once on arrival. A file that does not
 // fit (unknown role, shape or affine unlike its case's other files, a second file for the same
 // role) is refused with a message naming it, and everything already loaded stays.
+// Each case has a CaseId that is never reused, so whoever shows or runs a case holds its id and
+// looks it up when needed: the store's vector moves as cases arrive, and a case cleared and
+// loaded again is another case.
 #pragma once
 
 #include <array>
@@ -30,7 +33,12 @@ using cls::role_name;
 // The case a file belongs to, by the core's rule: name_file(path).case_name.
 [[nodiscard]] std::string case_name_of(std::string_view path);
 
+// A case's stable handle; 0 is "no case".
+using CaseId = std::uint64_t;
+
 struct LoadedCase {
+    CaseId id = 0;
+    std::uint64_t revision = 0;  // changes whenever one of its files arrives
     std::string name;
     std::array<std::optional<Volume>, 3> volumes;  // by Role
     std::array<std::string, 3> files;              // paths as given, by Role
@@ -57,6 +65,8 @@ public:
 
     [[nodiscard]] const std::vector<LoadedCase>& cases() const { return cases_; }
     [[nodiscard]] const LoadedCase* find(std::string_view name) const;
+    // Null once the case is gone (cleared), or for an id it never had.
+    [[nodiscard]] const LoadedCase* find(CaseId id) const;
     // The labelled cases' scores, in case-name order: the calibration set.
     [[nodiscard]] std::vector<LesionScores> calibration_scores() const;
     [[nodiscard]] std::size_t labelled_count() const;
@@ -64,6 +74,7 @@ public:
 private:
     std::vector<LoadedCase> cases_;  // sorted by name
     std::uint64_t generation_ = 0;
+    CaseId last_id_ = 0;
 };
 
 }  // namespace cls::app

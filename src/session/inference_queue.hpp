@@ -1,7 +1,8 @@
 // The cases waiting for the model and the one being run: one network run in flight at a time,
 // so the frame loop hands the page a patch, goes on drawing, and blends the answer when it
 // comes. Cancelling drops the waiting cases at once; an answer still in flight is discarded on
-// arrival. A case that fails (bad image, a NaN from the model) is reported and skipped.
+// arrival. A case that fails (bad image, a NaN from the model) is reported and skipped. Cases
+// are held by CaseId: one cleared while it waits or runs is skipped, never re-created.
 #pragma once
 
 #include <array>
@@ -19,7 +20,7 @@ namespace cls::app {
 
 class InferenceQueue {
 public:
-    void enqueue(const std::string& case_name);
+    void enqueue(const LoadedCase& c);
     void cancel();
 
     struct Request {
@@ -35,6 +36,7 @@ public:
                                                       std::size_t memory_available = SIZE_MAX);
 
     struct Finished {
+        CaseId case_id = 0;
         std::string case_name;
         Volume probability;
     };
@@ -51,22 +53,23 @@ public:
     [[nodiscard]] std::size_t cases_total() const { return cases_total_; }
     [[nodiscard]] std::size_t patches_run() const { return patches_run_; }
     // Cases already run or failed with this model: not queued again automatically.
-    [[nodiscard]] bool attempted(const std::string& case_name) const;
+    [[nodiscard]] bool attempted(CaseId id) const;
     void forget_attempts() { attempted_.clear(); }
     [[nodiscard]] std::vector<std::string> take_errors() { return std::exchange(errors_, {}); }
 
 private:
     void finish_case();
 
-    std::deque<std::string> waiting_;
+    std::deque<CaseId> waiting_;
     std::optional<inference::SlidingWindowInference> job_;
+    CaseId current_id_ = 0;
     std::string current_;
     bool in_flight_ = false;
     bool discard_answer_ = false;  // cancelled while a run was in flight
     std::size_t cases_done_ = 0;
     std::size_t cases_total_ = 0;
     std::size_t patches_run_ = 0;
-    std::vector<std::string> attempted_;
+    std::vector<CaseId> attempted_;
     std::vector<std::string> errors_;
 };
 

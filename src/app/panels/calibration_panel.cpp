@@ -1,13 +1,15 @@
-// The calibration panel's plots and per-case table (App members, apart from app.cpp to keep
-// each file to one concern).
+#include "calibration_panel.hpp"
+
+#include <imgui.h>
+
 #include <algorithm>
 #include <cmath>
 #include <numeric>
 
-#include "app.hpp"
 #include "plot.hpp"
 
 namespace cls::app {
+
 namespace {
 
 constexpr ImU32 kCurve = IM_COL32(120, 170, 255, 90);
@@ -38,24 +40,25 @@ void draw_fnr_curve(const Plot& plot, const std::vector<float>& sorted, ImU32 co
 
 }  // namespace
 
-void App::draw_calibration_plots() {
-    const Result<Calibration>& r = session_.result();
+void CalibrationPanel::draw_plots(Session& session, PanelContext& ui) {
+    CalibrationSession& calibration = session.calibration_session();
+    const Result<Calibration>& r = calibration.result();
     const double tau = r->threshold;
     const double epsilon = r->settings.epsilon;
-    const std::vector<double> fnr = session_.fnr_at_threshold();
+    const std::vector<double> fnr = calibration.fnr_at_threshold();
     const float width = ImGui::GetContentRegionAvail().x;
 
     ImGui::TextUnformatted("FNR of every calibration case vs threshold");
     {
         const Plot plot("fnr_curves", {width, 180}, 0.0, 1.0, 0.0, 1.0, "threshold t", "FNR");
-        const auto& cases = session_.cases();
+        const auto& cases = calibration.cases();
         for (std::size_t i = 0; i < cases.size(); ++i) {
             draw_fnr_curve(plot, cases[i].sorted_lesion_probabilities,
                            i < fnr.size() && fnr[i] > epsilon ? kViolating : kCurve);
         }
         plot.horizontal(epsilon, kEpsilon, "epsilon");
         if (std::isfinite(tau)) plot.vertical(tau, kTau, "tau");
-        remember_rect("fnr_plot");
+        ui.rects.remember("fnr_plot");
     }
 
     ImGui::TextUnformatted("Critical thresholds t_i");
@@ -77,7 +80,7 @@ void App::draw_calibration_plots() {
                      kBars);
         }
         if (std::isfinite(tau)) plot.vertical(tau, kTau, "tau");
-        remember_rect("histogram");
+        ui.rects.remember("histogram");
     }
     if (infinite > 0) ImGui::TextDisabled("%d cases with t_i = +inf (empty masks)", infinite);
     const auto covered =
@@ -86,9 +89,11 @@ void App::draw_calibration_plots() {
                 static_cast<long long>(covered), fnr.size());
 }
 
-void App::draw_case_table() {
-    const Result<Calibration>& r = session_.result();
-    const std::vector<double> fnr = session_.fnr_at_threshold();
+void CalibrationPanel::draw_case_table(Session& session) {
+    CalibrationSession& calibration = session.calibration_session();
+    const Result<Calibration>& r = calibration.result();
+    const std::vector<double> fnr = calibration.fnr_at_threshold();
+    const LoadedCase* selected = session.cases().find(session.selected());
     std::vector<std::size_t> order(r->cases.size());
     std::iota(order.begin(), order.end(), 0);
     constexpr ImGuiTableFlags kFlags = ImGuiTableFlags_Sortable | ImGuiTableFlags_RowBg |
@@ -125,9 +130,9 @@ void App::draw_case_table() {
         const CaseCalibration& c = r->cases[i];
         ImGui::TableNextRow();
         ImGui::TableNextColumn();
-        if (ImGui::Selectable(c.name.c_str(), c.name == selected_,
+        if (ImGui::Selectable(c.name.c_str(), selected && c.name == selected->name,
                               ImGuiSelectableFlags_SpanAllColumns)) {
-            select_case(c.name);
+            (void)session.select_case(c.name);
         }
         ImGui::TableNextColumn();
         ImGui::Text("%zu", c.lesion_voxels);
@@ -141,6 +146,73 @@ void App::draw_case_table() {
         ImGui::Text("%.3f%s", i < fnr.size() ? fnr[i] : 0.0, c.excluded ? " (excluded)" : "");
     }
     ImGui::EndTable();
+}
+
+void CalibrationPanel::draw(Session& session, PanelContext& ui) {
+    if (!ImGui::CollapsingHeader("Calibration", ImGuiTreeNodeFlags_DefaultOpen)) return;
+    if (session.imported()) {
+        ImGui::TextColored({1, 0.8f, 0.3f, 1}, "Using imported certificate %s",
+                           session.imported_name().c_str());
+        ImGui::SameLine();
+        if (ImGui::SmallButton("Drop it")) session.drop_import();
+        if (const std::size_t seen = session.cases_calibrated_by_import(); seen > 0) {
+            ImGui::TextColored({1, 0.7f, 0.3f, 1},
+                               "%zu loaded case(s) are among its calibration cases (same "
+                               "SHA-256): its guarantee is for new cases, not these.",
+                               seen);
+        }
+        return;
+    }
+    CalibrationSettings settings = session.settings();
+    float epsilon = static_cast<float>(settings.epsilon),
+          alpha = static_cast<float>(settings.alpha);
+    bool changed = false;
+    if (ImGui::SliderFloat("epsilon (FNR tolerance)", &epsilon, 0.0f, 0.95f, "%.3f")) {
+        settings.epsilon = std::round(epsilon * 1000.0) / 1000.0;  // decimals, as typed
+        changed = true;
+    }
+    ui.rects.remember("epsilon");
+    if (ImGui::SliderFloat("alpha (risk level)", &alpha, 0.01f, 0.95f, "%.3f")) {
+        settings.alpha = std::round(alpha * 1000.0) / 1000.0;
+        changed = true;
+    }
+    ui.rects.remember("alpha");
+    int method = static_cast<int>(settings.method);
+    if (ImGui::Combo("method", &method,
+                     "CLS (conformal, per case)\0CRC (expected FNR)\0Fixed threshold\0")) {
+        settings.method = static_cast<Method>(method);
+        changed = true;
+    }
+    int policy = static_cast<int>(settings.empty_masks);
+    if (ImGui::Combo("empty masks", &policy, "satisfied (t_i = +inf)\0exclude\0")) {
+        settings.empty_masks = static_cast<EmptyMaskPolicy>(policy);
+        changed = true;
+    }
+    if (settings.method == Method::fixed) {
+        float t = static_cast<float>(settings.fixed_threshold);
+        if (ImGui::SliderFloat("threshold", &t, 0.0f, 1.0f, "%.3f")) {
+            settings.fixed_threshold = t;
+            changed = true;
+        }
+    }
+    if (changed) (void)session.set_settings(settings);  // the widgets keep values in range
+
+    const Result<Calibration>& r = session.calibration();
+    if (!r) {
+        ImGui::PushStyleColor(ImGuiCol_Text, IM_COL32(255, 180, 80, 255));
+        ImGui::TextWrapped("%s", r.error().message.c_str());
+        ImGui::PopStyleColor();
+        return;
+    }
+    ImGui::Text("tau = %.6g", r->threshold);
+    if (r->settings.method == Method::cls) {
+        ImGui::SameLine();
+        ImGui::TextDisabled("k = floor((n+1) alpha) = %zu of n = %zu", r->k, r->n);
+        ImGui::TextWrapped("For a new case like these, P(FNR <= %.3g) >= %.3g.",
+                           r->settings.epsilon, 1.0 - r->settings.alpha);
+    }
+    draw_plots(session, ui);
+    draw_case_table(session);
 }
 
 }  // namespace cls::app

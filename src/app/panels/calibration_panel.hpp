@@ -1,0 +1,19 @@
+// The Calibrate tab's first panel: epsilon, alpha, method and empty-mask policy, tau with k of
+// n and the guarantee in words; the FNR curve of every calibration case, the histogram of the
+// critical thresholds and the per-case table (click a row to show the case). With an imported
+// certificate, what it is and how many loaded cases it was calibrated on.
+#pragma once
+
+#include "panel.hpp"
+
+namespace cls::app {
+
+struct CalibrationPanel {
+    void draw(Session& session, PanelContext& ui);
+
+private:
+    void draw_plots(Session& session, PanelContext& ui);
+    void draw_case_table(Session& session);
+};
+
+}  // namespace cls::app

@@ -1,0 +1,114 @@
+#include "session_state.hpp"
+
+#include <cmath>
+
+#include "cls/settings_codec.hpp"
+
+namespace cls::app {
+namespace {
+
+using nlohmann::json;
+
+json cases_json(const CaseStore& store) {
+    json cases = json::array();
+    for (const LoadedCase& c : store.cases()) {
+        json files = json::object();
+        for (Role role : kRoles) {
+            if (c.volume(role)) files[role_name(role)] = c.files[static_cast<int>(role)];
+        }
+        cases.push_back({{"name", c.name}, {"files", files}, {"labelled", c.labelled()}});
+    }
+    return cases;
+}
+
+json validation_json(const ValidationJob& validation) {
+    json curves = json::object();
+    std::size_t scatter_cases = 0;
+    if (const auto& r = validation.result()) {
+        for (const CoverageCurve& curve : r->curves) {
+            json points = json::array();
+            for (const CoveragePoint& p : curve.points) points.push_back({p.alpha, p.coverage});
+            curves[std::string(to_string(curve.method))] = points;
+        }
+        scatter_cases = r->cls_cases.size();
+    }
+    return {{"running", validation.running()},
+            {"progress", validation.progress()},
+            {"error", validation.error()},
+            {"calibration_cases", validation.result() ? validation.result()->calibration_cases : 0},
+            {"coverage", curves},
+            {"scatter_cases", scatter_cases}};
+}
+
+json model_json(const ModelSlot& model, const InferenceQueue& inference) {
+    const auto& manifest = model.manifest();
+    return {{"status", to_string(model.status())},
+            {"file", model.file_name()},
+            {"name", manifest ? manifest->name : ""},
+            {"provider", model.provider()},
+            {"provider_note", model.provider_note()},
+            {"webgpu_blocked_by", model.audit().blocking},
+            {"error", model.error()},
+            {"running", inference.busy()},
+            {"current", inference.current_case()},
+            {"runs_done", inference.runs_done()},
+            {"run_count", inference.run_count()},
+            {"cases_done", inference.cases_done()},
+            {"cases_total", inference.cases_total()},
+            {"patches_run", inference.patches_run()}};
+}
+
+json lesion_json(const LesionChoice& choice) {
+    const LesionDefinition& lesion = choice.definition();
+    json question = nullptr;
+    if (const auto& q = choice.question()) {
+        const bool channels = q->kind == LesionChoice::Question::Kind::channels;
+        question = {{"kind", channels ? "channels" : "labels"},
+                    {"file", q->path},
+                    {"channel_count", q->channel_count},
+                    {"label_values", q->label_values}};
+    }
+    return {{"channels", lesion.channels.single() ? json(nullptr) : json(lesion.channels.channels)},
+            {"combine", to_string(lesion.channels.combine)},
+            {"labels", labels_text(lesion.labels)},
+            {"question", question}};
+}
+
+}  // namespace
+
+json session_state(Session& session) {
+    const Result<Calibration>& r = session.calibration();
+    const double tau = session.threshold();
+    const LoadingProgress loading = session.loading();
+    const LoadedCase* selected = session.cases().find(session.selected());
+    json settings = json::object();
+    write_settings(settings, session.settings());
+    json kept = json::array();
+    for (const KeptCalibration& k : session.kept().items()) kept.push_back(k.label);
+    return {
+        {"cases", cases_json(session.cases())},
+        {"loading",
+         {{"pending", loading.pending},
+          {"done", loading.done},
+          {"total", loading.total},
+          {"cancels", loading.cancels}}},
+        {"errors", session.errors()},
+        {"notes", session.notes()},
+        {"settings", settings},
+        {"tau", std::isfinite(tau) ? json(tau) : json(nullptr)},
+        {"tau_is_infinite", tau == kInfinity},
+        {"calibration_error", r ? json(nullptr) : json(r.error().message)},
+        {"n", r ? json(r->n) : json(nullptr)},
+        {"k", r ? json(r->k) : json(nullptr)},
+        {"imported_certificate",
+         session.imported() ? json(session.imported_name()) : json(nullptr)},
+        {"imported_certificate_calibration_cases", session.cases_calibrated_by_import()},
+        {"selected", selected ? selected->name : ""},
+        {"validation", validation_json(session.validation())},
+        {"model", model_json(session.model(), session.inference())},
+        {"kept_calibrations", kept},
+        {"lesion", lesion_json(session.lesion())},
+    };
+}
+
+}  // namespace cls::app

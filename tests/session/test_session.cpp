@@ -1,0 +1,268 @@
+// The Session alone, without ImGui: loading with its questions, nnU-Net maps waiting for their
+// grid, inference with clear and cancel, stable case handles, persistence and exports.
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "cls/certificate.hpp"
+#include "cls/nifti.hpp"
+#include "cls/synth.hpp"
+#include "onnx_test_model.hpp"
+#include "session.hpp"
+#include "session_state.hpp"
+
+namespace cls::app {
+namespace {
+
+class RecordingHost final : public SessionHost {
+public:
+    std::size_t memory_available() const override { return memory; }
+    void save(const std::string& key, const std::string& json) override { saved[key] = json; }
+    void start_model_session(const std::string& file, const inference::ModelManifest&,
+                             bool) override {
+        sessions.push_back(file);
+    }
+    void run_network(std::span<const float> input, const std::array<std::int64_t, 5>&) override {
+        last_input.assign(input.begin(), input.end());
+        ++runs;
+    }
+    std::size_t memory = SIZE_MAX;
+    std::map<std::string, std::string> saved;
+    std::vector<std::string> sessions;
+    std::vector<float> last_input;
+    int runs = 0;
+};
+
+constexpr auto kUnlimited = std::chrono::hours(1);
+
+std::vector<std::uint8_t> bytes_of(const std::string& text) { return {text.begin(), text.end()}; }
+
+// A manifest for tests/onnx_test_model.hpp's model: 8^3 patches, z-score, sigmoid.
+std::string tiny_manifest() {
+    return R"({"format": "cls-model/1", "name": "tiny", "model_file": "tiny.onnx", "sha256": "",
+      "input": {"name": "image", "channels": 1},
+      "output": {"name": "logits", "channels": 1, "activation": "sigmoid"},
+      "patch_size": [8, 8, 8], "spacing_mm": [1, 1, 1],
+      "normalisation": {"scheme": "zscore", "region": "all"}})";
+}
+
+// A .npy of float32 values with `shape`, as numpy writes version 1.0 (the parser itself is
+// pinned against numpy-written files in test_npy.cpp).
+std::vector<std::uint8_t> npy_bytes(const std::vector<std::int64_t>& shape,
+                                    const std::vector<float>& values) {
+    std::string dims;
+    for (std::int64_t d : shape) dims += std::to_string(d) + ", ";
+    std::string header = "{'descr': '<f4', 'fortran_order': False, 'shape': (" + dims + "), }";
+    while ((10 + header.size() + 1) % 64 != 0) header += ' ';
+    header += '\n';
+    std::vector<std::uint8_t> out = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0};
+    out.push_back(static_cast<std::uint8_t>(header.size() & 0xff));
+    out.push_back(static_cast<std::uint8_t>(header.size() >> 8));
+    out.insert(out.end(), header.begin(), header.end());
+    const auto* data = reinterpret_cast<const std::uint8_t*>(values.data());
+    out.insert(out.end(), data, data + values.size() * sizeof(float));
+    return out;
+}
+
+class SessionTest : public ::testing::Test {
+protected:
+    void settle() {
+        for (int i = 0; i < 5; ++i) session.step(kUnlimited);
+    }
+    nlohmann::json state() { return session_state(session); }
+    void load_model() {
+        const std::string manifest = tiny_manifest();
+        session.enqueue_file("tiny.json", bytes_of(manifest), "m");
+        session.enqueue_file("tiny.onnx", cls::testing::tiny_onnx_model("image", "logits", 8), "x");
+        settle();
+        ASSERT_EQ(host.sessions.size(), 1u);
+        session.model_session_started("wasm", "");
+    }
+
+    RecordingHost host;
+    Session session{host};
+};
+
+TEST_F(SessionTest, ClearDuringInferenceCancelsItAndDropsTheAnswerInFlight) {
+    const SynthCase c = synth_case({.size = 12, .seed = 3}, 0);
+    session.enqueue_file("images/a.nii", nifti::write(c.image, {}), "i");
+    load_model();
+    session.step(kUnlimited);
+    ASSERT_EQ(host.runs, 1);
+    ASSERT_TRUE(session.inference().busy());
+    session.clear_cases();
+    EXPECT_FALSE(session.inference().busy());
+    session.network_output(host.last_input);  // arrives after the clear
+    settle();
+    // The answer re-created nothing: no case holding only a probability map.
+    EXPECT_TRUE(session.cases().cases().empty());
+    EXPECT_EQ(host.runs, 1);
+    EXPECT_TRUE(session.errors().empty()) << state()["errors"];
+
+    // The same name loaded again is another case, run afresh.
+    session.enqueue_file("images/a.nii", nifti::write(c.image, {}), "i");
+    settle();
+    EXPECT_EQ(host.runs, 2);
+}
+
+TEST_F(SessionTest, CaseHandlesStayValidWhileCasesArriveAndDieWithClear) {
+    const SynthCase first = synth_case({.size = 8, .seed = 1}, 0);
+    session.enqueue_file("probs/m.nii", nifti::write(first.probability, {}), "p");
+    settle();
+    const CaseId shown = session.selected();
+    ASSERT_NE(shown, 0u);
+    const LoadedCase* before = session.cases().find(shown);
+    ASSERT_NE(before, nullptr);
+    // Enough cases, before and after "m" in name order, to reallocate the store many times.
+    for (int i = 0; i < 64; ++i) {
+        const SynthCase c = synth_case({.size = 8, .seed = 2}, i);
+        const std::string name = (i % 2 ? "a" : "z") + std::to_string(i);
+        session.enqueue_file("probs/" + name + ".nii", nifti::write(c.probability, {}), "p");
+    }
+    settle();
+    ASSERT_EQ(session.cases().cases().size(), 65u);
+    EXPECT_EQ(session.selected(), shown);
+    const LoadedCase* after = session.cases().find(shown);
+    ASSERT_NE(after, nullptr);
+    EXPECT_EQ(after->name, "m");
+    EXPECT_EQ(after->volume(Role::probability)->values(), first.probability.values());
+
+    session.clear_cases();
+    EXPECT_EQ(session.cases().find(shown), nullptr);
+    session.enqueue_file("probs/m.nii", nifti::write(first.probability, {}), "p");
+    settle();
+    EXPECT_NE(session.cases().find("m")->id, shown);  // another case, another id
+}
+
+TEST_F(SessionTest, AQuestionHoldsLoadingUntilAnswered) {
+    Volume label({4, 4, 4}, Affine::Identity());
+    label.values()[3] = 2;
+    label.values()[9] = 4;
+    session.expect_files(2);
+    session.enqueue_file("labels/a.nii", nifti::write(label, {}), "l");
+    session.enqueue_file("labels/b.nii", nifti::write(label, {}), "l");
+    settle();
+    ASSERT_TRUE(session.lesion().question());
+    EXPECT_EQ(session.loading().done, 0u);
+    EXPECT_TRUE(session.loading_busy());
+    ASSERT_TRUE(session.set_lesion_labels({LesionLabels::Kind::classes, {2, 4}}));
+    settle();
+    EXPECT_EQ(session.cases().cases().size(), 2u);
+    EXPECT_EQ(session.loading().done, 2u);
+    EXPECT_FALSE(session.loading_busy());
+}
+
+TEST_F(SessionTest, AnNnUnetMapTakesTheGridOfItsCasesImageInEitherOrder) {
+    const SynthCase c = synth_case({.size = 6, .seed = 4}, 0);
+    const Dims& d = c.probability.dims();
+    // (C, z, y, x): class 1 is the map, class 0 its complement.
+    std::vector<float> classes;
+    for (float p : c.probability.values()) classes.push_back(1 - p);
+    for (float p : c.probability.values()) classes.push_back(p);
+    const auto npy = npy_bytes({2, d[2], d[1], d[0]}, classes);
+    ASSERT_TRUE(session.set_lesion_channels({{1}, ChannelCombine::sum}));
+
+    session.expect_files(2);
+    session.enqueue_file("out/a.npz", npy, "npz-a");  // before its image
+    session.step(kUnlimited);
+    EXPECT_TRUE(session.cases().cases().empty());
+    session.enqueue_file("imagesTr/a_0000.nii", nifti::write(c.image, {}), "img-a");
+    settle();
+    const LoadedCase* a = session.cases().find("a");
+    ASSERT_NE(a, nullptr);
+    ASSERT_NE(a->volume(Role::probability), nullptr) << state()["errors"];
+    EXPECT_EQ(a->volume(Role::probability)->values(), c.probability.values());
+    EXPECT_TRUE(same_grid(*a->volume(Role::probability), c.image));
+    EXPECT_EQ(a->sha256[static_cast<int>(Role::probability)], "npz-a");
+
+    // One whose case never brings a grid is refused once nothing more can come.
+    session.enqueue_file("out/b.npz", npy, "npz-b");
+    settle();
+    ASSERT_EQ(session.errors().size(), 1u);
+    EXPECT_EQ(session.errors()[0],
+              "out/b.npz: nnU-Net's probabilities hold no grid or affine, and no image or label "
+              "of case 'b' was loaded to lend it one; load the case's image or label with it");
+    EXPECT_FALSE(session.loading_busy());
+}
+
+TEST_F(SessionTest, SegmentationsBesideNpzFilesAreSetAsideWithANote) {
+    const auto aside = session.set_aside_segmentations(
+        {"pred/a.nii.gz", "pred/a.npz", "pred/b.nii.gz", "imagesTr/a_0000.nii.gz"});
+    EXPECT_EQ(aside, std::vector<std::string>{"pred/a.nii.gz"});
+    ASSERT_EQ(session.notes().size(), 1u);
+    EXPECT_EQ(session.notes()[0],
+              "pred/a.nii.gz: set aside, nnU-Net's segmentation beside its .npz probabilities, "
+              "which are read instead");
+}
+
+TEST_F(SessionTest, AVolumeTooLargeForTheMemoryLeftIsRefusedWhenHandedOver) {
+    host.memory = 80u << 20;
+    Volume big({256, 256, 128}, Affine::Identity());  // 32 MB of float32 voxels
+    session.expect_files(1);
+    session.enqueue_file("images/big.nii", nifti::write(big, {}), "b");
+    ASSERT_EQ(session.errors().size(), 1u);
+    EXPECT_EQ(session.errors()[0],
+              "images/big.nii: its voxels need 101 MB but only 84 MB are left in this tab "
+              "(WebAssembly has 4 GB in all); remove cases, or use the cls command line, which "
+              "has no such limit");
+    EXPECT_EQ(session.loading().done, 1u);
+    EXPECT_EQ(session.loading().total, 1u);
+    EXPECT_EQ(session.loading().pending, 0u);
+}
+
+TEST_F(SessionTest, SettingsArePersistedOnChangeAndOlderKeysRestore) {
+    session.step(kUnlimited);
+    ASSERT_TRUE(host.saved.contains("settings"));
+    CalibrationSettings settings = session.settings();
+    settings.epsilon = 0.25;
+    ASSERT_TRUE(session.set_settings(settings));
+    session.step(kUnlimited);
+    const auto saved = nlohmann::json::parse(host.saved["settings"]);
+    EXPECT_EQ(saved["epsilon"], 0.25);
+    EXPECT_EQ(saved["empty_mask_policy"], "satisfied");  // the certificate's key
+
+    RecordingHost other_host;
+    Session restored(other_host);
+    // As an earlier version stored them: the policy under "empty_masks".
+    restored.restore("settings", R"({"epsilon": 0.3, "alpha": 0.2, "empty_masks": "exclude",
+                                    "method": "crc", "overlap": 0.25})");
+    EXPECT_EQ(restored.settings().epsilon, 0.3);
+    EXPECT_EQ(restored.settings().method, Method::crc);
+    EXPECT_EQ(restored.settings().empty_masks, EmptyMaskPolicy::exclude);
+    EXPECT_EQ(restored.inference_options().window.overlap, 0.25);
+    restored.step(kUnlimited);
+    EXPECT_FALSE(other_host.saved.contains("settings"));  // nothing changed since
+    EXPECT_FALSE(session.set_settings({.epsilon = 1.5}));
+}
+
+TEST_F(SessionTest, ExportsMatchWhatTheCliWouldWrite) {
+    for (int i = 0; i < 12; ++i) {
+        const SynthCase c = synth_case({.size = 10, .seed = 6}, i);
+        session.enqueue_file("probs/" + c.name + ".nii", nifti::write(c.probability, {}),
+                             "p" + c.name);
+        session.enqueue_file("labels/" + c.name + ".nii",
+                             nifti::write(c.label, {.datatype = nifti::DataType::uint8}),
+                             "l" + c.name);
+    }
+    settle();
+    const auto certificate = session.certificate_file();
+    ASSERT_TRUE(certificate);
+    auto parsed =
+        parse_certificate(std::string(certificate->bytes.begin(), certificate->bytes.end()));
+    ASSERT_TRUE(parsed) << parsed.error().message;
+    EXPECT_EQ(parsed->calibration.threshold, session.threshold());
+    EXPECT_EQ(parsed->inputs[0].probabilities_sha256, "pcase_000");
+    const auto mask = session.mask_file(session.selected());
+    ASSERT_TRUE(mask);
+    EXPECT_TRUE(mask->gzip);
+    auto image = nifti::read(mask->bytes);
+    ASSERT_TRUE(image);
+    const Volume& p = *session.cases().find(session.selected())->volume(Role::probability);
+    for (std::size_t i = 0; i < p.voxel_count(); ++i)
+        ASSERT_EQ(image->volume.values()[i], p.values()[i] >= session.threshold() ? 1.0f : 0.0f);
+}
+
+}  // namespace
+}  // namespace cls::app

@@ -1,0 +1,127 @@
+// nnU-Net's predictions in the browser app, dropped as nnUNetv2_predict --save_probabilities
+// leaves them: <case>.npz (class probabilities, (C, z, y, x), np.savez_compressed as nnU-Net
+// calls it) beside <case>.nii.gz (its hard segmentation), with the labels in labelsTr/. The
+// page reads each .npz's member, C++ reads it on its label's grid (the .npz files come first, so
+// they wait for their grid), the segmentations are set aside with a note, and tau equals the
+// CLI's on the same folder bit for bit, with the same SHA-256 of every .npz. Fixtures: numpy.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, readFile, readdir } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startServer, launch, openApp } from './browser.mjs';
+
+const repo = fileURLToPath(new URL('../..', import.meta.url));
+const cls = join(repo, 'build/native/cls');
+const demo = join(repo, 'build/web/demo_probs');
+
+let server;
+let browser;
+let page;
+let messages;
+let work;
+
+const state = () => page.evaluate(() => window.cls.state());
+
+// Every demo case as a 3-class softmax whose classes 1 and 2 split the map, saved as nnU-Net
+// saves it, with its argmax segmentation beside it; the labels as they are.
+const makePredictions = `
+import sys, pathlib, shutil, numpy as np, nibabel as nib
+demo, out = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2])
+(out / 'predictions').mkdir(parents=True); (out / 'labelsTr').mkdir()
+rng = np.random.default_rng(5)
+for path in sorted((demo / 'probs').glob('*.nii.gz')):
+    name = path.name[:-len('.nii.gz')]
+    img = nib.load(path)
+    p = np.asanyarray(img.dataobj).astype(np.float32)
+    share = rng.random(p.shape).astype(np.float32)
+    classes = np.stack([1 - p, p * share, p * (1 - share)]).astype(np.float32)
+    np.savez_compressed(str(out / 'predictions' / name) + '.npz',
+                        probabilities=classes.transpose(0, 3, 2, 1))
+    nib.save(nib.Nifti1Image(classes.argmax(axis=0).astype(np.uint8), img.affine),
+             out / 'predictions' / path.name)
+    shutil.copy(demo / 'labels' / path.name, out / 'labelsTr' / path.name)
+`;
+
+// Hands the page File objects with folder paths, as a folder drop does: .npz files first.
+async function dropFolders(root, folders) {
+  const files = [];
+  for (const folder of folders) {
+    const names = (await readdir(join(root, folder))).sort((a, b) => b.endsWith('.npz') - a.endsWith('.npz'));
+    for (const name of names) {
+      files.push([`${folder}/${name}`, (await readFile(join(root, folder, name))).toString('base64')]);
+    }
+  }
+  await page.evaluate(async (list) => {
+    const dropped = list.map(([path, base64]) => {
+      const file = new File([Uint8Array.from(atob(base64), (c) => c.charCodeAt(0))], path.split('/').pop());
+      file.relativePath = path;
+      return file;
+    });
+    await window.cls.loadFiles(dropped);
+  }, files);
+}
+
+before(async () => {
+  assert.ok(existsSync(join(repo, 'build/web/cls_studio.wasm')), 'build the app first: scripts/build_web.sh');
+  work = await mkdtemp(join(tmpdir(), 'cls-nnunet-'));
+  execFileSync('/usr/bin/python3', ['-c', makePredictions, demo, work]);
+  server = await startServer();
+  browser = await launch();
+  ({ page, messages } = await openApp(browser.context, server.url));
+});
+
+after(async () => {
+  await browser?.close();
+  server?.stop();
+});
+
+test('an nnU-Net predictions folder: the .npz probabilities on their labels grid, tau as the CLI', async () => {
+  await page.evaluate(() => window.cls.setCalibration({ epsilon: 0.2, alpha: 0.2 }));
+  const dropping = dropFolders(work, ['predictions', 'labelsTr']);
+  await page.waitForFunction(() => window.cls.state().lesion.question !== null, null, { timeout: 60000 });
+  let s = await state();
+  assert.deepEqual(s.lesion.question, { kind: 'channels', file: 'predictions/case_000.npz', channel_count: 3, label_values: [] });
+  await page.evaluate(() => window.cls.setLesion({ channels: '1,2', combine: 'sum' }));
+  await dropping;
+  await page.waitForFunction(() => window.cls.state().cases.filter((c) => c.labelled).length === 24 &&
+    !window.cls.busy(), null, { timeout: 120000 });
+  s = await state();
+  assert.deepEqual(s.errors, []);
+  assert.equal(s.cases.length, 24);
+  assert.equal(s.cases[0].files['probability map'], 'predictions/case_000.npz');
+  assert.equal(s.notes.length, 24);
+  assert.equal(s.notes[0], "predictions/case_000.nii.gz: set aside, nnU-Net's segmentation beside its .npz probabilities, which are read instead");
+
+  const out = join(work, 'cli.json');
+  execFileSync(cls, ['calibrate', '--probs', join(work, 'predictions'), '--labels', join(work, 'labelsTr'),
+    '--epsilon', '0.2', '--alpha', '0.2', '--lesion-channels', '1,2', '--out', out],
+  { stdio: ['ignore', 'pipe', 'pipe'] });
+  const cli = JSON.parse(await readFile(out, 'utf8'));
+  assert.ok(Object.is(s.tau, cli.threshold), `browser tau ${s.tau} vs CLI ${cli.threshold}`);
+
+  const download = page.waitForEvent('download');
+  await page.evaluate(() => window.cls.exportCertificate());
+  const certificate = JSON.parse(await readFile(await (await download).path(), 'utf8'));
+  assert.deepEqual(certificate.lesion_channels, { channels: [1, 2], combine: 'sum' });
+  assert.deepEqual(certificate.cases.map((c) => [c.name, c.probabilities_sha256, c.label_sha256]),
+    cli.cases.map((c) => [c.name, c.probabilities_sha256, c.label_sha256]));
+  assert.deepEqual(messages.filter((m) => m.startsWith('error') || m.startsWith('pageerror')), []);
+});
+
+test('a .npz whose case brings no image or label is refused by name', async () => {
+  const npz = await readFile(join(work, 'predictions/case_001.npz'));
+  await page.evaluate(async (base64) => {
+    const file = new File([Uint8Array.from(atob(base64), (c) => c.charCodeAt(0))], 'lonely.npz');
+    file.relativePath = 'elsewhere/lonely.npz';
+    await window.cls.loadFiles([file]);
+    await window.cls.idle();
+  }, npz.toString('base64'));
+  await page.waitForFunction(() => window.cls.state().errors.length > 0);
+  const s = await state();
+  assert.deepEqual(s.errors, ["elsewhere/lonely.npz: nnU-Net's probabilities hold no grid or affine, and no image or label of case 'lonely' was loaded to lend it one; load the case's image or label with it"]);
+  assert.equal(s.cases.length, 24, 'nothing loaded is lost');
+});
