@@ -291,12 +291,14 @@ protected:
         const float vox_offset = static_cast<float>(kDataStart + extension_bytes);
         std::memcpy(bytes.data() + kVoxOffsetField, &vox_offset, sizeof vox_offset);
         Bytes extension(extension_bytes);
-        for (std::size_t i = 0; i < extension.size(); ++i) extension[i] = static_cast<std::uint8_t>(i);
+        for (std::size_t i = 0; i < extension.size(); ++i)
+            extension[i] = static_cast<std::uint8_t>(i);
         bytes.insert(bytes.begin() + kDataStart, extension.begin(), extension.end());
         bytes.insert(bytes.end(), trailing_bytes, 0xab);
         const fs::path path = dir_ / name;
         std::ofstream(path, std::ios::binary)
-            .write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+            .write(reinterpret_cast<const char*>(bytes.data()),
+                   static_cast<std::streamsize>(bytes.size()));
         return path;
     }
 
@@ -340,11 +342,13 @@ TEST_F(InPlaceReading, MapsAndLabelsFollowTheCoresRules) {
     auto channel = load_probability_map(path, {{1}, ChannelCombine::sum});
     ASSERT_FALSE(channel);
     EXPECT_EQ(channel.error().message,
-              path.string() + ": has 1 probability channel (0 to 0) but --lesion-channels names "
-                              "channel 1");
+              path.string() +
+                  ": has 1 probability channel (0 to 0) but --lesion-channels names "
+                  "channel 1");
     auto label = load_label(path, {});  // 60 distinct values: not a binary label
     ASSERT_FALSE(label);
-    EXPECT_NE(label.error().message.find(path.string() + ": label is not binary"), std::string::npos);
+    EXPECT_NE(label.error().message.find(path.string() + ": label is not binary"),
+              std::string::npos);
 }
 
 }  // namespace

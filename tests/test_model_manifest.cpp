@@ -70,12 +70,12 @@ TEST(ModelManifest, RoundTripsThroughJson) {
 }
 
 TEST(ModelManifest, ReadsWhichBackgroundPatchesToSkip) {
-    for (const auto& [text, skip] : {std::pair{"none", BackgroundSkip::none},
-                                     std::pair{"minimum", BackgroundSkip::minimum},
-                                     std::pair{"nonzero", BackgroundSkip::nonzero}}) {
-        auto m = parse_model_manifest(replaced(kManifest, R"("provenance")",
-                                               std::string(R"("skip_background": ")") + text +
-                                                   R"(", "provenance")"));
+    for (const auto& [text, skip] :
+         {std::pair{"none", BackgroundSkip::none}, std::pair{"minimum", BackgroundSkip::minimum},
+          std::pair{"nonzero", BackgroundSkip::nonzero}}) {
+        auto m = parse_model_manifest(
+            replaced(kManifest, R"("provenance")",
+                     std::string(R"("skip_background": ")") + text + R"(", "provenance")"));
         ASSERT_TRUE(m.ok()) << m.error().message;
         EXPECT_EQ(m->skip_background, skip);
         EXPECT_EQ(parse_model_manifest(to_json(*m))->skip_background, skip);

@@ -656,8 +656,9 @@ TEST(Nifti, ReadGridChecksTheFileSizeBeforeAllocating) {
     huge.dims({10000, 10000, 10000}).datatype(16, 32);
     const auto refused = cls::nifti::read_grid(huge.bytes(), 600);
     ASSERT_FALSE(refused);
-    EXPECT_TRUE(contains(refused.error().message, "truncated: header declares 10000x10000x10000 "
-                                                  "float32 voxels (4000000000000 bytes)"))
+    EXPECT_TRUE(contains(refused.error().message,
+                         "truncated: header declares 10000x10000x10000 "
+                         "float32 voxels (4000000000000 bytes)"))
         << refused.error().message;
 }
 

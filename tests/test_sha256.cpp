@@ -32,8 +32,7 @@ TYPED_TEST_SUITE(Sha256Test, Implementations);
 // Expected digests: the NIST example messages for SHA-256 (csrc.nist.gov, "Examples with
 // Intermediate Values"), which Python's hashlib reproduces.
 TYPED_TEST(Sha256Test, EmptyMessage) {
-    EXPECT_EQ(this->hex({}),
-              "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    EXPECT_EQ(this->hex({}), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
 }
 
 TYPED_TEST(Sha256Test, Abc) {
@@ -48,7 +47,7 @@ TYPED_TEST(Sha256Test, TwoBlockMessage448Bits) {
 
 TYPED_TEST(Sha256Test, Message896Bits) {
     EXPECT_EQ(this->hex(bytes_of("abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmn"
-                                       "hijklmnoijklmnopjklmnopqklmnopqrlmnopqrsmnopqrstnopqrstu")),
+                                 "hijklmnoijklmnopjklmnopqklmnopqrlmnopqrsmnopqrstnopqrstu")),
               "cf5b16a778af8380036ce59e7b0492370b249b11e8f07a51afac45037afee9d1");
 }
 

@@ -218,24 +218,27 @@ ModelManifest skipping(BackgroundSkip skip) {
 // zeros, and a probability that varies with the input elsewhere.
 Network background_aware() {
     return [](std::span<const float> input, const std::array<std::int64_t, 5>&) {
-        const bool empty = std::all_of(input.begin(), input.end(), [](float v) { return v == 0.0f; });
+        const bool empty =
+            std::all_of(input.begin(), input.end(), [](float v) { return v == 0.0f; });
         std::vector<float> logits(input.size());
-        for (std::size_t i = 0; i < input.size(); ++i) logits[i] = empty ? -1000.0f : 8.0f * (input[i] - 0.3f);
+        for (std::size_t i = 0; i < input.size(); ++i)
+            logits[i] = empty ? -1000.0f : 8.0f * (input[i] - 0.3f);
         return cls::Result<std::vector<float>>(std::move(logits));
     };
 }
 
 TEST(SlidingWindow, SkipsPatchesWhollyAtTheMinimum) {
     auto all = SlidingWindowInference::start(half_background(), skipping(BackgroundSkip::none), {});
-    auto some = SlidingWindowInference::start(half_background(), skipping(BackgroundSkip::minimum), {});
+    auto some =
+        SlidingWindowInference::start(half_background(), skipping(BackgroundSkip::minimum), {});
     ASSERT_TRUE(all.ok() && some.ok());
     EXPECT_EQ(all->plan().origins.size(), 7u);
     EXPECT_EQ(all->run_count(), 7u);
     EXPECT_EQ(all->skipped_patches(), 0u);
     EXPECT_EQ(some->run_count(), 3u);
     EXPECT_EQ(some->skipped_patches(), 4u);
-    auto mirrored = SlidingWindowInference::start(half_background(), skipping(BackgroundSkip::minimum),
-                                                  {.mirror = true});
+    auto mirrored = SlidingWindowInference::start(
+        half_background(), skipping(BackgroundSkip::minimum), {.mirror = true});
     EXPECT_EQ(mirrored->run_count(), 3u * 8u);
 }
 
@@ -249,7 +252,8 @@ TEST(SlidingWindow, ASkippedPatchBlendsAsANetworkAnsweringZero) {
                                        {.mirror = mirror}, background_aware());
         ASSERT_TRUE(run_all.ok() && skip.ok());
         ASSERT_EQ(run_all->values().size(), skip->values().size());
-        EXPECT_EQ(std::memcmp(run_all->data(), skip->data(), skip->values().size() * sizeof(float)), 0)
+        EXPECT_EQ(std::memcmp(run_all->data(), skip->data(), skip->values().size() * sizeof(float)),
+                  0)
             << "mirror " << mirror;
     }
 }
@@ -260,7 +264,8 @@ TEST(SlidingWindow, WhereRunAndSkippedPatchesOverlapTheBlendWeighsTheSkippedAsZe
     const Network certain = [](std::span<const float> input, const std::array<std::int64_t, 5>&) {
         return cls::Result<std::vector<float>>(std::vector<float>(input.size(), 1000.0f));
     };
-    auto out = run_sliding_window(half_background(), skipping(BackgroundSkip::minimum), {}, certain);
+    auto out =
+        run_sliding_window(half_background(), skipping(BackgroundSkip::minimum), {}, certain);
     ASSERT_TRUE(out.ok());
     // x weight of a 16-wide patch at `origin`: centre 7.5, sigma 2 (y and z weights are common
     // to both patches here and cancel).
@@ -288,7 +293,8 @@ TEST(SlidingWindow, AJobOfOnlyBackgroundStillRunsOnePatch) {
     ASSERT_TRUE(job->accept_output(std::vector<float>(input.size(), -1000.0f)).ok());
     EXPECT_TRUE(job->finished());
     const Volume out = job->probability();
-    EXPECT_TRUE(std::all_of(out.values().begin(), out.values().end(), [](float p) { return p == 0.0f; }));
+    EXPECT_TRUE(
+        std::all_of(out.values().begin(), out.values().end(), [](float p) { return p == 0.0f; }));
 }
 
 // Skull-stripped scans keep 0 outside the brain, which z-scoring moves off the minimum when
@@ -296,8 +302,8 @@ TEST(SlidingWindow, AJobOfOnlyBackgroundStillRunsOnePatch) {
 TEST(SlidingWindow, NonzeroSkipsPatchesWithNoNonZeroVoxel) {
     Volume image = half_background();
     image.at(3, 3, 3) = -5.0f;  // a dark artefact inside the brain is now the minimum
-    for (const auto& [skip, expected] : {std::pair{BackgroundSkip::minimum, 0u},
-                                         std::pair{BackgroundSkip::nonzero, 4u}}) {
+    for (const auto& [skip, expected] :
+         {std::pair{BackgroundSkip::minimum, 0u}, std::pair{BackgroundSkip::nonzero, 4u}}) {
         ModelManifest m = skipping(skip);
         m.normalisation.scheme = NormalisationScheme::zscore;
         auto job = SlidingWindowInference::start(image, m, {});

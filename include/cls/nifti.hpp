@@ -49,7 +49,7 @@ struct Header {
     int qform_code = 0;
     int sform_code = 0;
     std::int64_t vox_offset = 0;
-    std::int64_t data_bytes = 0;        // voxel data the header declares, every volume included
+    std::int64_t data_bytes = 0;  // voxel data the header declares, every volume included
 
     // Bytes the whole file must hold: how far a .nii.gz may inflate before it is refused.
     [[nodiscard]] std::int64_t file_bytes() const { return vox_offset + data_bytes; }

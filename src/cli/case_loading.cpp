@@ -40,8 +40,8 @@ Result<LabelledCase> load_labelled_case(std::string name, const fs::path& probab
     auto label = io::load_label(label_path, lesion.labels);
     if (!label) return label.error();
     // The label is the reference grid of an nnU-Net .npz, which has none of its own.
-    auto probabilities = io::load_case_probability_map(probabilities_path, lesion.channels,
-                                                       &label->image.volume);
+    auto probabilities =
+        io::load_case_probability_map(probabilities_path, lesion.channels, &label->image.volume);
     if (!probabilities) return probabilities.error();
     if (Status grid = check_same_grid(label->image.volume, probabilities->image.volume,
                                       "its probability map " + probabilities_path.string());

@@ -3,8 +3,8 @@
 // 0.5 cut, how many cases meet FNR <= epsilon: the promise calibration makes, checked. Cases
 // the certificate was calibrated on (the same SHA-256s) are refused: they check nothing.
 #include <cstdio>
-#include <optional>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "arguments.hpp"
 #include "case_loading.hpp"
@@ -150,7 +150,8 @@ int run_assess(Words words) {
                 calibrated.add(c.at_tau, epsilon);
                 fixed.add(c.at_fixed, epsilon);
             }
-            cases.push_back({{"calibrated", case_json(c.at_tau)}, {"fixed", case_json(c.at_fixed)}});
+            cases.push_back(
+                {{"calibrated", case_json(c.at_tau)}, {"fixed", case_json(c.at_fixed)}});
             rows.push_back(std::move(c.at_tau));
             return Done{};
         });

@@ -111,13 +111,15 @@ Status check_label(std::span<const float> labels) {
         return unlike;
     };
     for (std::size_t begin = 0; begin < labels.size(); begin += kBlock) {
-        const std::span<const float> block = labels.subspan(begin, std::min(kBlock, labels.size() - begin));
+        const std::span<const float> block =
+            labels.subspan(begin, std::min(kBlock, labels.size() - begin));
         for (float v : block) {
             non_finite += !(std::abs(v) <= std::numeric_limits<float>::max());  // NaN or infinite
         }
         std::size_t unlike = tally(block);
         if (unlike > 0 && lesion_value == 0.0f) {
-            lesion_value = *std::find_if(block.begin(), block.end(), [](float v) { return v != 0.0f; });
+            lesion_value =
+                *std::find_if(block.begin(), block.end(), [](float v) { return v != 0.0f; });
             unlike = tally(block);
         }
         other += unlike;

@@ -339,7 +339,8 @@ void decode_voxels(const std::uint8_t* source, bool big_endian, Scaling scaling,
             }
         }
         for (std::size_t i = 0; i < out.size(); ++i) {
-            out[i] = to_float(static_cast<double>(detail::load<T>(source + i * sizeof(T), big_endian)));
+            out[i] =
+                to_float(static_cast<double>(detail::load<T>(source + i * sizeof(T), big_endian)));
         }
         return;
     }

@@ -21,8 +21,10 @@ const EVP_MD* sha256_algorithm() {
 // algorithm (a broken installation or configuration) or no memory. Neither can be worked
 // around, and a wrong digest must never be written, so the process stops and says why.
 [[noreturn]] void fail(const char* step) {
-    std::fprintf(stderr, "cls: OpenSSL's SHA-256 failed in %s (is libcrypto installed and "
-                         "configured?)\n", step);
+    std::fprintf(stderr,
+                 "cls: OpenSSL's SHA-256 failed in %s (is libcrypto installed and "
+                 "configured?)\n",
+                 step);
     std::abort();
 }
 

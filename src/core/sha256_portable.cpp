@@ -1,9 +1,9 @@
 // The hand-written SHA-256 (FIPS 180-4), and the hex helpers both implementations share.
-#include "cls/sha256.hpp"
-
 #include <algorithm>
 #include <bit>
 #include <cassert>
+
+#include "cls/sha256.hpp"
 
 namespace cls {
 namespace {

@@ -37,7 +37,8 @@ std::vector<std::uint8_t> foreground_mask(const Volume& image, const std::vector
         for (std::int64_t y = 0; y < d[1]; ++y)
             for (std::int64_t x = 0; x < d[0]; ++x) {
                 if (image.at(x, y, z) != 0.0f) continue;
-                mask[static_cast<std::size_t>((o[0] + x) + p[0] * ((o[1] + y) + p[1] * (o[2] + z)))] = 0;
+                mask[static_cast<std::size_t>((o[0] + x) +
+                                              p[0] * ((o[1] + y) + p[1] * (o[2] + z)))] = 0;
             }
     return mask;
 }

@@ -156,7 +156,8 @@ public:
         while (done < out.size()) {
             // Linux moves at most about 2 GiB per call.
             const std::size_t want = std::min<std::size_t>(out.size() - done, std::size_t{1} << 30);
-            const ssize_t n = ::pread(fd_, out.data() + done, want, static_cast<off_t>(offset + done));
+            const ssize_t n =
+                ::pread(fd_, out.data() + done, want, static_cast<off_t>(offset + done));
             if (n < 0 && errno == EINTR) continue;
             if (n <= 0) {
                 return make_error("read failed after " + std::to_string(offset + done) + " of " +
@@ -175,7 +176,8 @@ public:
                                      Sha256& hasher) const {
         constexpr std::size_t kPiece = std::size_t{256} << 10;
         for (std::size_t done = 0; done < out.size(); done += kPiece) {
-            const std::span<std::uint8_t> piece = out.subspan(done, std::min(kPiece, out.size() - done));
+            const std::span<std::uint8_t> piece =
+                out.subspan(done, std::min(kPiece, out.size() - done));
             if (Status read = read_at(offset + done, piece); !read) return read;
             hasher.update(piece);
         }
@@ -278,8 +280,8 @@ Result<std::vector<std::string>> list_files(const fs::path& dir,
 }
 
 Result<std::vector<std::string>> list_probability_files(const fs::path& dir) {
-    return list_files(dir,
-                      [](std::string_view name) { return is_nifti_name(name) || is_npz_name(name); });
+    return list_files(
+        dir, [](std::string_view name) { return is_nifti_name(name) || is_npz_name(name); });
 }
 
 Result<nifti::Image> parse_nifti_file(std::span<const std::uint8_t> bytes) {
@@ -334,7 +336,8 @@ std::optional<Result<LoadedNifti>> read_in_place(const InputFile& file,
     // After them: padding some tools leave, hashed in pieces.
     ByteBuffer piece(std::min<std::uint64_t>(file.size() - data_end, std::uint64_t{1} << 20));
     for (std::uint64_t offset = data_end; offset < file.size(); offset += piece.size()) {
-        const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(piece.size(), file.size() - offset));
+        const auto n =
+            static_cast<std::size_t>(std::min<std::uint64_t>(piece.size(), file.size() - offset));
         if (Status read = file.read_at(offset, piece.bytes().first(n)); !read) return read.error();
         hasher.update(piece.bytes().first(n));
     }
@@ -350,8 +353,10 @@ Result<LoadedNifti> load_by_rule(const fs::path& path, const NiftiRule& rule) {
     auto file = InputFile::open(path);
     if (!file) return file.error();
     std::array<std::uint8_t, nifti::kHeaderBytes> head_bytes{};
-    const std::span<std::uint8_t> head = std::span(head_bytes).first(
-        static_cast<std::size_t>(std::min<std::uint64_t>(file->size(), head_bytes.size())));
+    const std::span<std::uint8_t> head =
+        std::span(head_bytes)
+            .first(
+                static_cast<std::size_t>(std::min<std::uint64_t>(file->size(), head_bytes.size())));
     if (Status read = file->read_at(0, head); !read) return read.error();
     if (!is_gzip(head)) {
         if (auto in_place = read_in_place(*file, head, rule, path)) return std::move(*in_place);
@@ -380,8 +385,9 @@ Result<LoadedNifti> load_nifti(const fs::path& path) {
 
 Result<LoadedNifti> load_probability_map(const fs::path& path, const LesionChannels& choice) {
     return load_by_rule(
-        path, {[&](std::span<const std::uint8_t> nii) { return read_probability_map(nii, choice); },
-               [&](nifti::Image image) { return checked_probability_map(std::move(image), choice); }});
+        path,
+        {[&](std::span<const std::uint8_t> nii) { return read_probability_map(nii, choice); },
+         [&](nifti::Image image) { return checked_probability_map(std::move(image), choice); }});
 }
 
 Result<LoadedNifti> load_label(const fs::path& path, const LesionLabels& lesion) {

@@ -128,7 +128,8 @@ std::optional<ByteBuffer> inflate_whole(std::span<const std::uint8_t> bytes, std
 
 Result<ByteBuffer> gunzip(std::span<const std::uint8_t> bytes, std::size_t max_output_bytes) {
     const std::size_t most_possible =
-        bytes.size() > (std::numeric_limits<std::size_t>::max() - kSmallStreamSlack) / kMaxDeflateRatio
+        bytes.size() >
+                (std::numeric_limits<std::size_t>::max() - kSmallStreamSlack) / kMaxDeflateRatio
             ? std::numeric_limits<std::size_t>::max()
             : bytes.size() * kMaxDeflateRatio + kSmallStreamSlack;
     if (auto whole = inflate_whole(bytes, std::min(max_output_bytes, most_possible))) {

@@ -3,6 +3,9 @@
 // The core never touches files; the CLI (and native tools) go through here.
 // [X] outputs to new paths, regular files, links to regular files, "-", FIFOs and devices
 // [X] inputs through links to files and folders; a dangling link is an error naming it
+// [X] NIfTI loads at disk speed: a .nii of float32 values read straight into the volume kept
+//     (nifti::read_grid), any other file into a buffer that is not zero-filled; each hashed
+//     piece by piece as it is read; .nii.gz inflated in one call (libdeflate)
 // [ ] SIGPIPE: a reader that leaves a FIFO or pipe early ends the process, as for any tool
 #pragma once
 
