@@ -75,6 +75,7 @@ std::optional<InferenceQueue::Request> InferenceQueue::next_request(
             continue;
         }
         job_ = std::move(*job);
+        patches_skipped_ += job_->skipped_patches();
     }
     if (!job_) return std::nullopt;
     in_flight_ = true;

@@ -52,6 +52,8 @@ public:
     [[nodiscard]] std::size_t cases_done() const { return cases_done_; }
     [[nodiscard]] std::size_t cases_total() const { return cases_total_; }
     [[nodiscard]] std::size_t patches_run() const { return patches_run_; }
+    // Patches blended as background without a network run (the manifest's skip_background).
+    [[nodiscard]] std::size_t patches_skipped() const { return patches_skipped_; }
     // Cases already run or failed with this model: not queued again automatically.
     [[nodiscard]] bool attempted(CaseId id) const;
     void forget_attempts() { attempted_.clear(); }
@@ -69,6 +71,7 @@ private:
     std::size_t cases_done_ = 0;
     std::size_t cases_total_ = 0;
     std::size_t patches_run_ = 0;
+    std::size_t patches_skipped_ = 0;
     std::vector<CaseId> attempted_;
     std::vector<std::string> errors_;
 };

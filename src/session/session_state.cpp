@@ -55,7 +55,8 @@ json model_json(const ModelSlot& model, const InferenceQueue& inference) {
             {"run_count", inference.run_count()},
             {"cases_done", inference.cases_done()},
             {"cases_total", inference.cases_total()},
-            {"patches_run", inference.patches_run()}};
+            {"patches_run", inference.patches_run()},
+            {"patches_skipped", inference.patches_skipped()}};
 }
 
 json lesion_json(const LesionChoice& choice) {

@@ -52,6 +52,10 @@ void ModelPanel::draw(Session& session, PanelContext& ui) {
         if (ImGui::Button("Cancel##inference")) session.cancel_inference();
         ui.rects.remember("cancel_inference");
     }
+    if (inference.patches_skipped() > 0) {
+        ImGui::TextDisabled("%zu patches run, %zu skipped as background", inference.patches_run(),
+                            inference.patches_skipped());
+    }
     InferenceOptions options = session.inference_options();
     bool changed = ImGui::Checkbox("Run on images without a probability map", &options.auto_run);
     if (!options.auto_run && model.ready() && !inference.busy() && ImGui::Button("Run now"))
