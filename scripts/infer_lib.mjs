@@ -103,6 +103,25 @@ export class ClsInfer {
     if (!ok) throw new Error(this.lastError());
   }
 
+  // The model rewritten for ONNX Runtime Web's WebGPU provider by the core
+  // (cls/inference/onnx_rewrite.hpp): {bytes (null when nothing was rewritten), rewritten,
+  // kept} with one line per node.
+  rewriteForWebGpu(onnxBytes) {
+    const m = this.module;
+    if (!this.withBytes(onnxBytes, (bytes) => m._cls_infer_rewrite_for_webgpu(bytes, onnxBytes.length))) {
+      throw new Error(this.lastError());
+    }
+    const size = m._cls_infer_rewritten_size();
+    const pointer = m._cls_infer_rewritten_bytes();
+    const lines = m.UTF8ToString(m._cls_infer_rewrite_notes()).split('\n').filter(Boolean);
+    const taken = (prefix) => lines.filter((l) => l.startsWith(prefix)).map((l) => l.slice(prefix.length));
+    return {
+      bytes: size > 0 ? m.HEAPU8.slice(pointer, pointer + size) : null,
+      rewritten: taken('rewritten: '),
+      kept: taken('kept: '),
+    };
+  }
+
   // Opens a sliding-window job on the bytes of an uncompressed .nii.
   open(niftiBytes, manifestText, { overlap = 0.5, mirror = false } = {}) {
     const handle = this.withString(manifestText, (text) =>

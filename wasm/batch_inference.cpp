@@ -8,6 +8,7 @@
 // [X] uncompressed NIfTI in (the caller inflates .nii.gz), float32 NIfTI probability map out
 // [X] model checks before a run: SHA-256 against the manifest, inputs and outputs that fit
 // [X] case names by the core's pairing rule (cls_infer_case_name), so maps pair as the CLI does
+// [X] the core's WebGPU rewrite of a model (cls_infer_rewrite_for_webgpu), for parity checks
 // [ ] resampling to the manifest's spacing (as in the core: not yet)
 #include <emscripten.h>
 
@@ -22,6 +23,7 @@
 #include "cls/case_pairing.hpp"
 #include "cls/inference/model_manifest.hpp"
 #include "cls/inference/onnx_model_info.hpp"
+#include "cls/inference/onnx_rewrite.hpp"
 #include "cls/inference/sliding_window.hpp"
 #include "cls/nifti.hpp"
 #include "cls/sha256.hpp"
@@ -37,6 +39,8 @@ struct Job {
 
 std::string g_last_error;
 std::string g_case_name;
+WebGpuRewrite g_rewrite;
+std::string g_rewrite_notes;
 std::map<int, std::unique_ptr<Job>> g_jobs;
 int g_next_handle = 1;
 
@@ -97,6 +101,30 @@ EMSCRIPTEN_KEEPALIVE int cls_infer_check_model(const std::uint8_t* onnx, int siz
         return fail(fits.error().message);
     return 1;
 }
+
+// The model rewritten for ONNX Runtime Web's WebGPU provider, by the core's one rule
+// (cls/inference/onnx_rewrite.hpp). 1 when the bytes are a readable model; then
+// cls_infer_rewritten_size is the rewritten model's byte count (0: nothing to rewrite),
+// cls_infer_rewritten_bytes its bytes, and cls_infer_rewrite_notes the lines saying what was
+// rewritten and what was kept ("rewritten: ..." or "kept: ...", one a line). Valid until the
+// next rewrite.
+EMSCRIPTEN_KEEPALIVE int cls_infer_rewrite_for_webgpu(const std::uint8_t* onnx, int size) {
+    auto rewrite = rewrite_for_webgpu(bytes_of(onnx, size));
+    if (!rewrite) return fail(rewrite.error().message);
+    g_rewrite = std::move(*rewrite);
+    g_rewrite_notes.clear();
+    for (const std::string& line : g_rewrite.rewritten)
+        g_rewrite_notes += "rewritten: " + line + "\n";
+    for (const std::string& line : g_rewrite.kept) g_rewrite_notes += "kept: " + line + "\n";
+    return 1;
+}
+EMSCRIPTEN_KEEPALIVE const std::uint8_t* cls_infer_rewritten_bytes() {
+    return g_rewrite.bytes.data();
+}
+EMSCRIPTEN_KEEPALIVE double cls_infer_rewritten_size() {
+    return static_cast<double>(g_rewrite.bytes.size());
+}
+EMSCRIPTEN_KEEPALIVE const char* cls_infer_rewrite_notes() { return g_rewrite_notes.c_str(); }
 
 // Opens a job on an uncompressed .nii: normalises and plans the patches. A handle > 0, or 0.
 EMSCRIPTEN_KEEPALIVE int cls_infer_open(const std::uint8_t* nifti_bytes, int size,

@@ -20,7 +20,8 @@ public:
     [[nodiscard]] std::size_t memory_available() const override;
     void save(const std::string& key, const std::string& json) override;
     void start_model_session(const std::string& model_file,
-                             const inference::ModelManifest& manifest, bool webgpu) override;
+                             const inference::ModelManifest& manifest, bool webgpu,
+                             std::span<const std::uint8_t> webgpu_model) override;
     void run_network(std::span<const float> input,
                      const std::array<std::int64_t, 5>& shape) override;
 

@@ -247,7 +247,9 @@ async function start() {
       loadDemo: (kind) => { loadDemo(kind); },
       download: (name, bytes, gzip) => { download(name, bytes, gzip); },
       save: (key, json) => { storage.save(key, json); },
-      startModelSession: (path, input, output, webgpu) => { runner.start(path, input, output, webgpu); },
+      startModelSession: (path, input, output, webgpu, webgpuBytes) => {
+        runner.start(path, input, output, webgpu, webgpuBytes);
+      },
       runNetwork: (pointer, count, shape) => { runner.run(pointer, count, shape); },
     },
     print: (text) => console.log(text),
@@ -351,16 +353,26 @@ async function start() {
     },
     wasmThreads,
     // One patch through a fresh session on each provider, for the WebGPU correctness test:
-    // {provider: Float32Array | error message}.
-    compareProviders: async (modelUrl, inputName, outputName, shape, providers) => {
+    // {provider: Float32Array | error message}. With `rewrite`, WebGPU runs the model as C++
+    // rewrites it for WebGPU (cls/inference/onnx_rewrite.hpp), wasm the file as it is.
+    compareProviders: async (modelUrl, inputName, outputName, shape, providers, { rewrite = false } = {}) => {
       const ort = await loadOrt({ proxy: false }); // WebGPU cannot run in the proxy worker
-      const bytes = new Uint8Array(await (await fetch(modelUrl)).arrayBuffer());
+      const original = new Uint8Array(await (await fetch(modelUrl)).arrayBuffer());
+      let rewritten = null;
+      if (rewrite) {
+        if (!withHeapCopy(original, (pointer) => module._cls_rewrite_for_webgpu(pointer, original.length))) {
+          throw new Error(module.UTF8ToString(module._cls_last_error()));
+        }
+        const pointer = module._cls_rewritten_model();
+        rewritten = module.HEAPU8.slice(pointer, pointer + module._cls_rewritten_model_size());
+      }
       const count = shape.reduce((a, b) => a * b, 1);
       const data = new Float32Array(count);
       for (let i = 0; i < count; i += 1) data[i] = Math.sin(i * 0.37) * 1.5; // z-scored-like
       const out = {};
       for (const provider of providers) {
         try {
+          const bytes = provider === 'webgpu' && rewritten?.length ? rewritten : original;
           const session = await createSession(ort, bytes, provider);
           const result = await session.run({ [inputName]: new ort.Tensor('float32', data, shape) });
           const tensor = result[outputName];

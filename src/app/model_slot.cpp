@@ -9,7 +9,7 @@ Status ModelSlot::add_model(const std::string& file_name, std::span<const std::u
     info_ = std::move(*info);
     file_name_ = file_name;
     sha256_ = std::move(sha256);
-    audit_ = inference::audit_for_webgpu(*info_);
+    webgpu_ = inference::prepare_for_webgpu(bytes, *info_);
     error_.clear();
     // A manifest for another model file stays, but no longer counts as this one's.
     const std::string base = file_name.substr(file_name.find_last_of('/') + 1);

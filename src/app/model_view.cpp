@@ -61,7 +61,8 @@ void App::advance_inference() {
         inference_.cancel();
         inference_.forget_attempts();
         platform_.start_model_session(model_.file_name(), *model_.manifest(),
-                                      allow_webgpu_ && model_.audit().webgpu_ok());
+                                      allow_webgpu_ && model_.audit().webgpu_ok(),
+                                      model_.webgpu_model());
     }
     for (std::string& e : inference_.take_errors()) report_error(std::move(e));
     if (!model_.ready()) return;
@@ -132,6 +133,7 @@ nlohmann::json App::model_json() const {
             {"provider", model_.provider()},
             {"provider_note", model_.provider_note()},
             {"webgpu_blocked_by", model_.audit().blocking},
+            {"webgpu_rewrites", model_.webgpu_rewrites()},
             {"error", model_.error()},
             {"running", inference_.busy()},
             {"current", inference_.current_case()},
@@ -167,6 +169,18 @@ void App::draw_model_panel() {
     if (!model_.provider_note().empty()) wrapped(kWarning, model_.provider_note());
     for (const std::string& note : model_.audit().blocking)
         wrapped(kWarning, "WebGPU avoided: " + note);
+    if (const auto& rewrites = model_.webgpu_rewrites(); !rewrites.empty()) {
+        ImGui::TextWrapped(
+            "Rewritten for WebGPU: %zu ConvTranspose node%s as 1x1x1 Conv and "
+            "depth-to-space, same weights (wasm runs the file as loaded)",
+            rewrites.size(), rewrites.size() == 1 ? "" : "s");
+        remember_rect("model_webgpu_rewrite");
+        if (ImGui::IsItemHovered()) {
+            ImGui::BeginTooltip();
+            for (const std::string& line : rewrites) ImGui::TextUnformatted(line.c_str());
+            ImGui::EndTooltip();
+        }
+    }
     for (const std::string& note : model_.audit().notes) ImGui::TextDisabled("%s", note.c_str());
     if (status == ModelStatus::failed) wrapped(kError, model_.error());
     if (status == ModelStatus::needs_manifest) draw_manifest_form();

@@ -38,9 +38,12 @@ public:
     // App::restore after a reload. Nothing stored ever leaves the machine.
     virtual void save(const std::string& key, const std::string& json) = 0;
     // Starts a session on the model file the page loaded, WebGPU first where `webgpu` allows,
-    // else wasm. Answered later through App::model_session_started / model_session_failed.
+    // else wasm. A WebGPU session runs `webgpu_model` when it is not empty (the model rewritten
+    // for WebGPU; valid only during the call), wasm always the file as loaded. Answered later
+    // through App::model_session_started / model_session_failed.
     virtual void start_model_session(const std::string& model_file,
-                                     const inference::ModelManifest& manifest, bool webgpu) = 0;
+                                     const inference::ModelManifest& manifest, bool webgpu,
+                                     std::span<const std::uint8_t> webgpu_model) = 0;
     // Runs the network once on `input` ([1, C, D, H, W]); the input stays valid until the
     // answer, which comes later through App::network_output or App::network_failed.
     virtual void run_network(std::span<const float> input,

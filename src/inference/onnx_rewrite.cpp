@@ -439,4 +439,21 @@ Result<WebGpuRewrite> rewrite_for_webgpu(std::span<const std::uint8_t> bytes) {
     return result;
 }
 
+WebGpuModel prepare_for_webgpu(std::span<const std::uint8_t> bytes, const OnnxModelInfo& info) {
+    WebGpuModel model{audit_for_webgpu(info), {}, {}};
+    if (model.audit.webgpu_ok()) return model;
+    auto rewrite = rewrite_for_webgpu(bytes);
+    if (!rewrite) return model;
+    if (rewrite->changed()) {
+        if (auto rewritten = read_onnx_model_info(rewrite->bytes)) {
+            WebGpuAudit audit = audit_for_webgpu(*rewritten);
+            if (audit.webgpu_ok()) {
+                return {std::move(audit), std::move(rewrite->bytes), std::move(rewrite->rewritten)};
+            }
+        }
+    }
+    model.audit.notes.insert(model.audit.notes.end(), rewrite->kept.begin(), rewrite->kept.end());
+    return model;
+}
+
 }  // namespace cls::inference

@@ -10,6 +10,7 @@
 #include "app.hpp"
 #include "cls/certificate.hpp"
 #include "cls/evaluation.hpp"
+#include "cls/inference/onnx_rewrite.hpp"
 #include "cls/nifti.hpp"
 #include "cls/sha256.hpp"
 #include "cls/synth.hpp"
@@ -34,9 +35,10 @@ public:
     void save(const std::string& key, const std::string& json) override { saved[key] = json; }
     std::size_t memory_available() const override { return memory; }
     std::size_t memory = SIZE_MAX;
-    void start_model_session(const std::string& file, const inference::ModelManifest&,
-                             bool webgpu) override {
+    void start_model_session(const std::string& file, const inference::ModelManifest&, bool webgpu,
+                             std::span<const std::uint8_t> webgpu_model) override {
         sessions.push_back({file, webgpu});
+        webgpu_models.emplace_back(webgpu_model.begin(), webgpu_model.end());
     }
     void run_network(std::span<const float> input,
                      const std::array<std::int64_t, 5>& shape) override {
@@ -46,7 +48,8 @@ public:
     }
     std::map<std::string, std::string> saved;
     std::vector<std::pair<std::string, bool>> sessions;
-    std::vector<float> network_input;  // the latest run's
+    std::vector<std::vector<std::uint8_t>> webgpu_models;  // per session: the rewrite, or none
+    std::vector<float> network_input;                      // the latest run's
     std::array<std::int64_t, 5> network_shape{};
     int network_runs = 0;
     struct Download {
@@ -311,6 +314,53 @@ TEST_F(AppSmoke, RunsTheModelPatchByPatchAndBlendsItsAnswers) {
     // Nothing more to run: no case is left without a probability map.
     frames(3);
     EXPECT_EQ(platform.network_runs, 8);
+}
+
+// image -> ConvTranspose (one channel, kernel `kernel`, stride 2, `pads`) -> logits; the
+// spatial sizes are left open, as torch exports them.
+std::vector<std::uint8_t> upsampling_model(std::int64_t kernel, std::int64_t pad) {
+    using namespace cls::testing;
+    const std::int64_t count = kernel * kernel * kernel;
+    return onnx_model({node("ConvTranspose", {"image", "w"}, {"logits"},
+                            {attribute_ints("kernel_shape", {kernel, kernel, kernel}),
+                             attribute_ints("strides", {2, 2, 2}),
+                             attribute_ints("pads", std::vector<std::int64_t>(6, pad))},
+                            "up")},
+                      {float_tensor("w", {1, 1, kernel, kernel, kernel},
+                                    std::vector<float>(static_cast<std::size_t>(count), 0.5f))},
+                      {tensor_value("image", {1, 1, -1, -1, -1})},
+                      {tensor_value("logits", {1, 1, -1, -1, -1})});
+}
+
+TEST_F(AppSmoke, NnUnetUpsamplingRunsOnWebGpuThroughTheCoresRewriteAndSaysSo) {
+    frames(2);
+    const std::string manifest = tiny_manifest("");
+    app.enqueue_file("models/tiny.json", {manifest.begin(), manifest.end()}, "m");
+    const auto model = upsampling_model(2, 0);  // kernel = stride: nnU-Net's
+    app.enqueue_file("models/tiny.onnx", model, "x");
+    frames(2);
+    ASSERT_EQ(platform.sessions.size(), 1u);
+    EXPECT_EQ(platform.sessions[0], (std::pair<std::string, bool>{"models/tiny.onnx", true}));
+    auto rewrite = inference::rewrite_for_webgpu(model);
+    ASSERT_TRUE(rewrite.ok() && rewrite->changed());
+    EXPECT_EQ(platform.webgpu_models[0], rewrite->bytes);
+    auto s = state();
+    EXPECT_TRUE(s["model"]["webgpu_blocked_by"].empty());
+    ASSERT_EQ(s["model"]["webgpu_rewrites"].size(), 1u);
+    EXPECT_NE(s["model"]["webgpu_rewrites"][0].get<std::string>().find("ConvTranspose 'up'"),
+              std::string::npos);
+    EXPECT_TRUE(s["ui_rects"].contains("model_webgpu_rewrite")) << "the model panel says so";
+
+    // MONAI's up-sampling (kernel 3, padding 1) has no such rewrite: wasm, and the reason.
+    const auto monai = upsampling_model(3, 1);
+    app.enqueue_file("models/tiny.onnx", monai, "y");
+    frames(2);
+    ASSERT_EQ(platform.sessions.size(), 2u);
+    EXPECT_EQ(platform.sessions[1], (std::pair<std::string, bool>{"models/tiny.onnx", false}));
+    EXPECT_TRUE(platform.webgpu_models[1].empty());
+    s = state();
+    EXPECT_EQ(s["model"]["webgpu_blocked_by"].size(), 1u);
+    EXPECT_TRUE(s["model"]["webgpu_rewrites"].empty());
 }
 
 TEST_F(AppSmoke, CancellingInferenceDiscardsTheAnswerInFlight) {

@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "cls/inference/onnx_model_info.hpp"
 #include "cls/result.hpp"
 
 namespace cls::inference {
@@ -31,5 +32,16 @@ struct WebGpuRewrite {
 // Rewrites every 3D ConvTranspose with kernel = stride as above; an error only when the
 // bytes are not a readable ONNX model.
 [[nodiscard]] Result<WebGpuRewrite> rewrite_for_webgpu(std::span<const std::uint8_t> bytes);
+
+// What a WebGPU session runs, decided once for every edge: the model as it is when the audit
+// allows WebGPU; else its rewrite, when the rewrite's audit allows it; else the model as it is
+// with the audit's refusal, plus why each ConvTranspose stayed.
+struct WebGpuModel {
+    WebGpuAudit audit;                   // of what WebGPU would run
+    std::vector<std::uint8_t> bytes;     // the rewritten model; empty: run the original
+    std::vector<std::string> rewritten;  // what the rewrite did, when `bytes` holds it
+};
+[[nodiscard]] WebGpuModel prepare_for_webgpu(std::span<const std::uint8_t> bytes,
+                                             const OnnxModelInfo& info);
 
 }  // namespace cls::inference
