@@ -353,11 +353,13 @@ async function start() {
     },
     wasmThreads,
     // One patch through a fresh session on each provider, for the WebGPU correctness test:
-    // {provider: Float32Array | error message}. With `rewrite`, WebGPU runs the model as C++
-    // rewrites it for WebGPU (cls/inference/onnx_rewrite.hpp), wasm the file as it is.
-    compareProviders: async (modelUrl, inputName, outputName, shape, providers, { rewrite = false } = {}) => {
+    // {provider: Float32Array | error message}. `model` is a URL or the model's bytes. With
+    // `rewrite`, WebGPU runs the model as C++ rewrites it for WebGPU
+    // (cls/inference/onnx_rewrite.hpp), wasm the file as it is.
+    compareProviders: async (model, inputName, outputName, shape, providers, { rewrite = false } = {}) => {
       const ort = await loadOrt({ proxy: false }); // WebGPU cannot run in the proxy worker
-      const original = new Uint8Array(await (await fetch(modelUrl)).arrayBuffer());
+      const original = typeof model === 'string'
+        ? new Uint8Array(await (await fetch(model)).arrayBuffer()) : new Uint8Array(model);
       let rewritten = null;
       if (rewrite) {
         if (!withHeapCopy(original, (pointer) => module._cls_rewrite_for_webgpu(pointer, original.length))) {

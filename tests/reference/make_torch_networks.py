@@ -15,11 +15,13 @@ torch.onnx.export as the frameworks do: random weights, since this is about comp
   (the shape ONNX Runtime Web's WebGPU provider cannot run, and no 1x1x1 rewrite covers), then
   instance norm and PReLU, then one residual subunit; the top one ends in a plain conv.
 
-Both take 4 channels and give 4 classes of logits; spatial axes (and the batch) are dynamic.
+Both take 4 channels and give 4 classes of logits (--in-channels, --classes change that: the
+app's single-channel manifests need 1 and 1); spatial axes (and the batch) are dynamic.
 Writes OUT/nnunet_plain.onnx, OUT/monai_residual.onnx and OUT/networks.json (input and
 output names, channels, parameter counts, the divisor the spatial size must be a multiple of).
 
-Usage: make_torch_networks.py OUT [--features F] [--stages S] [--seed K]
+Usage: make_torch_networks.py OUT [--features F] [--stages S] [--in-channels C] [--classes K]
+                               [--seed N]
 Needs Debian's torch (python3-torch 1.13): run with /usr/bin/python3.
 """
 import argparse
@@ -30,7 +32,7 @@ import warnings
 import torch
 import torch.nn as nn
 
-IN_CHANNELS = 4
+IN_CHANNELS = 4  # set from the command line before any network is built
 CLASSES = 4
 
 
@@ -159,8 +161,12 @@ def main():
     parser.add_argument("out")
     parser.add_argument("--features", type=int, default=4, help="base features (nnU-Net: 32)")
     parser.add_argument("--stages", type=int, default=3, help="resolution stages (>= 2)")
+    parser.add_argument("--in-channels", type=int, default=4)
+    parser.add_argument("--classes", type=int, default=4)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
+    global IN_CHANNELS, CLASSES
+    IN_CHANNELS, CLASSES = args.in_channels, args.classes
     if args.stages < 2:
         parser.error("--stages must be at least 2")
     os.makedirs(args.out, exist_ok=True)
