@@ -18,6 +18,9 @@ public:
     void download(const std::string& file_name, const std::vector<std::uint8_t>& bytes,
                   bool gzip) override;
     [[nodiscard]] std::size_t memory_available() const override;
+    [[nodiscard]] std::uint64_t network_memory() const override {
+        return inference::kOrtWebHeapBytes;
+    }
     void save(const std::string& key, const std::string& json) override;
     void start_model_session(const std::string& model_file,
                              const inference::ModelManifest& manifest, bool webgpu,

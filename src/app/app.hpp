@@ -28,7 +28,9 @@ namespace cls::app {
 
 class App {
 public:
-    explicit App(Platform& platform) : platform_(platform) {}
+    explicit App(Platform& platform) : platform_(platform) {
+        model_.set_network_memory(platform.network_memory());
+    }
 
     void frame();
     // Loading work per frame (12 ms by default). Tests lift it so that what a frame loads does

@@ -2,8 +2,10 @@
 // prefilled from the model's input shape and confirmed by the user), checked against each
 // other (tensor names and shapes, the manifest's SHA-256) and audited for WebGPU before the
 // page starts an ONNX Runtime session on it; a model the audit would keep off WebGPU gets the
-// core's rewrite for WebGPU sessions when that makes it pass (cls/inference/onnx_rewrite.hpp). It
-// also holds which execution provider runs and why, as the page reports it. The page keeps the
+// core's rewrite for WebGPU sessions when that makes it pass (cls/inference/onnx_rewrite.hpp).
+// Before any session, a run's memory is estimated from the graph at the manifest's patch size
+// (cls/inference/run_memory.hpp) and a model too big for the runtime is refused with the numbers.
+// It also holds which execution provider runs and why, as the page reports it. The page keeps the
 // model's bytes; C++ keeps what it read.
 #pragma once
 
@@ -16,6 +18,7 @@
 #include "cls/inference/model_manifest.hpp"
 #include "cls/inference/onnx_model_info.hpp"
 #include "cls/inference/onnx_rewrite.hpp"
+#include "cls/inference/run_memory.hpp"
 #include "cls/result.hpp"
 
 namespace cls::app {
@@ -38,6 +41,8 @@ public:
 
     // True once, when model and manifest fit and the page should start a session.
     [[nodiscard]] bool take_session_request();
+    // What one network run may need in the runtime's own heap (Platform::network_memory).
+    void set_network_memory(std::uint64_t bytes) { network_memory_ = bytes; }
     // Asks for a new session on the same model and manifest (another provider preference).
     void request_session();
     void session_started(std::string provider, std::string note);
@@ -79,6 +84,8 @@ private:
     std::string manifest_source_;
     inference::ModelManifest draft_;
     inference::WebGpuModel webgpu_;
+    inference::MemoryGraph memory_graph_;
+    std::uint64_t network_memory_ = UINT64_MAX;
     bool session_requested_ = false;
     std::string provider_;
     std::string provider_note_;

@@ -34,6 +34,10 @@ public:
     // Bytes the app may still allocate (the browser: wasm32's 4 GiB less what is in use), so
     // a volume too large is refused with a message before memory runs out, never a crash.
     [[nodiscard]] virtual std::size_t memory_available() const { return SIZE_MAX; }
+    // Bytes one network run may use in the runtime's own heap, apart from memory_available():
+    // the page's ONNX Runtime Web has its own wasm heap (inference::kOrtWebHeapBytes). A model
+    // whose estimated run needs more is refused before any session exists.
+    [[nodiscard]] virtual std::uint64_t network_memory() const { return UINT64_MAX; }
     // Stores `json` under `key` in the browser (IndexedDB), to be handed back through
     // App::restore after a reload. Nothing stored ever leaves the machine.
     virtual void save(const std::string& key, const std::string& json) = 0;

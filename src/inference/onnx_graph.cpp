@@ -1,5 +1,7 @@
 #include "cls/inference/onnx_graph.hpp"
 
+#include <cstring>
+
 #include "protobuf_wire.hpp"
 
 namespace cls::inference {
@@ -19,11 +21,11 @@ namespace node_field {
 constexpr std::uint32_t input = 1, output = 2, name = 3, op_type = 4, attribute = 5, domain = 7;
 }
 namespace attribute_field {
-constexpr std::uint32_t name = 1, i = 3, s = 4, g = 6, ints = 8, graphs = 11;
+constexpr std::uint32_t name = 1, i = 3, s = 4, t = 5, g = 6, ints = 8, graphs = 11;
 }
 namespace tensor_field {
-constexpr std::uint32_t dims = 1, data_type = 2, float_data = 4, name = 8, raw_data = 9,
-                        double_data = 10, external_data = 13, data_location = 14;
+constexpr std::uint32_t dims = 1, data_type = 2, float_data = 4, int64_data = 7, name = 8,
+                        raw_data = 9, double_data = 10, external_data = 13, data_location = 14;
 }
 
 std::string text_of(const Field& field) { return std::string(wire::as_text(field.bytes)); }
@@ -99,6 +101,8 @@ Result<OnnxAttribute> read_attribute(ByteSpan bytes, bool& has_subgraph) {
             attribute.i = static_cast<std::int64_t>(a.varint);
         } else if (a.number == attribute_field::s && a.type == WireType::length_delimited) {
             attribute.s = text_of(a);
+        } else if (a.number == attribute_field::t && a.type == WireType::length_delimited) {
+            attribute.tensor = a.bytes;
         } else if (a.number == attribute_field::ints) {
             if (!append_int64s(a, attribute.ints)) return malformed("node attribute");
         } else if (a.number == attribute_field::g || a.number == attribute_field::graphs) {
@@ -145,10 +149,10 @@ Result<OnnxNode> read_node(const Field& node_field) {
     return node;
 }
 
-Result<OnnxInitializer> read_initializer(const Field& tensor_field) {
+Result<OnnxInitializer> read_tensor(ByteSpan payload, ByteSpan field) {
     OnnxInitializer tensor;
-    tensor.field = tensor_field.raw;
-    wire::Reader reader(tensor_field.bytes);
+    tensor.field = field;
+    wire::Reader reader(payload);
     for (Field f; reader.next(f);) {
         switch (f.number) {
             case tensor_field::dims:
@@ -169,6 +173,18 @@ Result<OnnxInitializer> read_initializer(const Field& tensor_field) {
                 // either way the payload is the elements' little-endian bytes.
                 if (f.type != WireType::varint) tensor.typed.push_back(f.bytes);
                 break;
+            case tensor_field::int64_data: {
+                std::vector<std::int64_t> values;
+                if (!append_int64s(f, values)) return malformed("initializer");
+                for (std::int64_t v : values) {
+                    if (tensor.int64_data.size() == kMaxInt64Data) {
+                        tensor.int64_data_cut = true;
+                        break;
+                    }
+                    tensor.int64_data.push_back(v);
+                }
+                break;
+            }
             case tensor_field::external_data:
                 tensor.external = true;
                 break;
@@ -195,7 +211,7 @@ Status read_graph(ByteSpan bytes, OnnxGraph& graph) {
                 break;
             }
             case graph_field::initializer: {
-                auto initializer = read_initializer(f);
+                auto initializer = read_tensor(f.bytes, f.raw);
                 if (!initializer) return initializer.error();
                 graph.initializers.push_back(std::move(*initializer));
                 break;
@@ -227,6 +243,62 @@ Status read_graph(ByteSpan bytes, OnnxGraph& graph) {
 }
 
 }  // namespace
+
+Result<OnnxInitializer> read_onnx_tensor(ByteSpan tensor_proto) {
+    return read_tensor(tensor_proto, tensor_proto);
+}
+
+std::optional<std::vector<double>> small_tensor_values(const OnnxInitializer& tensor,
+                                                       std::size_t max_count) {
+    const auto count = tensor.element_count();
+    if (!count || *count > max_count || tensor.external) return std::nullopt;
+    const auto n = static_cast<std::size_t>(*count);
+    std::vector<double> values;
+    const auto decode = [&](std::span<const std::uint8_t> bytes) -> bool {
+        const std::size_t size = element_size(tensor.data_type);
+        if (size == 0 || bytes.size() != n * size) return false;
+        for (std::size_t i = 0; i < n; ++i) {
+            std::uint64_t bits = 0;
+            for (std::size_t b = 0; b < size; ++b)
+                bits |= static_cast<std::uint64_t>(bytes[i * size + b]) << (8 * b);
+            switch (tensor.data_type) {
+                case onnx_type::float32: {
+                    float v;
+                    const auto word = static_cast<std::uint32_t>(bits);
+                    std::memcpy(&v, &word, 4);
+                    values.push_back(v);
+                    break;
+                }
+                case onnx_type::float64: {
+                    double v;
+                    std::memcpy(&v, &bits, 8);
+                    values.push_back(v);
+                    break;
+                }
+                case onnx_type::int32:
+                    values.push_back(static_cast<std::int32_t>(static_cast<std::uint32_t>(bits)));
+                    break;
+                case onnx_type::int64:
+                    values.push_back(static_cast<double>(static_cast<std::int64_t>(bits)));
+                    break;
+                default:
+                    return false;
+            }
+        }
+        return true;
+    };
+    if (!tensor.raw_data.empty()) {
+        if (!decode(tensor.raw_data)) return std::nullopt;
+    } else if (tensor.data_type == onnx_type::int64) {
+        if (tensor.int64_data_cut || tensor.int64_data.size() != n) return std::nullopt;
+        for (std::int64_t v : tensor.int64_data) values.push_back(static_cast<double>(v));
+    } else {
+        std::vector<std::uint8_t> joined;
+        for (ByteSpan part : tensor.typed) joined.insert(joined.end(), part.begin(), part.end());
+        if (!decode(joined)) return std::nullopt;
+    }
+    return values;
+}
 
 const OnnxAttribute* OnnxNode::attribute(const std::string& attribute_name) const {
     for (const OnnxAttribute& a : attributes)

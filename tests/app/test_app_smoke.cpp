@@ -35,6 +35,8 @@ public:
     void save(const std::string& key, const std::string& json) override { saved[key] = json; }
     std::size_t memory_available() const override { return memory; }
     std::size_t memory = SIZE_MAX;
+    std::uint64_t network_memory() const override { return network; }
+    std::uint64_t network = UINT64_MAX;
     void start_model_session(const std::string& file, const inference::ModelManifest&, bool webgpu,
                              std::span<const std::uint8_t> webgpu_model) override {
         sessions.push_back({file, webgpu});
@@ -361,6 +363,38 @@ TEST_F(AppSmoke, NnUnetUpsamplingRunsOnWebGpuThroughTheCoresRewriteAndSaysSo) {
     s = state();
     EXPECT_EQ(s["model"]["webgpu_blocked_by"].size(), 1u);
     EXPECT_TRUE(s["model"]["webgpu_rewrites"].empty());
+}
+
+TEST_F(AppSmoke, AModelWhoseRunWouldNotFitIsRefusedBeforeAnySession) {
+    // Kernel = stride 2 from 8^3 patches of one channel: input 2 KiB, output 16 KiB, no
+    // intermediate tensor; weights 32 bytes. A runtime heap of 4 KiB cannot hold the run.
+    platform.network = 4096;
+    App small(platform);
+    small.set_frame_budget(std::chrono::hours(1));
+    const auto small_frames = [&](int count) {
+        for (int i = 0; i < count; ++i) {
+            ImGui::NewFrame();
+            small.frame();
+            ImGui::Render();
+        }
+    };
+    small_frames(1);
+    const std::string manifest = tiny_manifest("");
+    small.enqueue_file("models/tiny.json", {manifest.begin(), manifest.end()}, "m");
+    small.enqueue_file("models/tiny.onnx", upsampling_model(2, 0), "x");
+    small_frames(2);
+    EXPECT_TRUE(platform.sessions.empty()) << "no session, so nothing allocated for the run";
+    const auto s = nlohmann::json::parse(small.state_json());
+    EXPECT_EQ(s["model"]["status"], "failed");
+    // Activations at the peak: input 2 KiB, output 16 KiB and ConvTranspose's column buffer
+    // (1 channel x 8 kernel taps x 512 input voxels x 4 bytes) 16 KiB; the heap needs
+    // (3 x 32 + 34816) x 5/4 = 43640 bytes.
+    EXPECT_EQ(s["model"]["error"],
+              "models/tiny.onnx: a run on a 8x8x8 patch needs about 43 KiB (weights 32 bytes, "
+              "activations 34 KiB at their peak, at 'up'), more than the 4 KiB ONNX Runtime Web "
+              "can hold in a tab; use a smaller patch_size in the manifest, or run "
+              "scripts/infer.mjs outside the browser");
+    ASSERT_EQ(s["errors"].size(), 1u);
 }
 
 TEST_F(AppSmoke, CancellingInferenceDiscardsTheAnswerInFlight) {

@@ -156,6 +156,27 @@ def export(network, path, divisor):
     return sum(p.numel() for p in network.parameters())
 
 
+def write_networks(out, features=4, stages=3, in_channels=4, classes=4, seed=0):
+    """Exports both networks into `out` and returns what networks.json records."""
+    global IN_CHANNELS, CLASSES
+    IN_CHANNELS, CLASSES = in_channels, classes
+    os.makedirs(out, exist_ok=True)
+    torch.manual_seed(seed)
+    torch.set_num_threads(1)
+    divisor = 2 ** (stages - 1)  # stride-2 steps on H and W (nnU-Net's D has one fewer)
+    info = {"input": {"name": "image", "channels": IN_CHANNELS},
+            "output": {"name": "logits", "channels": CLASSES},
+            "features": features, "stages": stages, "networks": {}}
+    for name, network in (("nnunet_plain", PlainConvUNet(features, stages)),
+                          ("monai_residual", MonaiUNet(features, stages))):
+        parameters = export(network, os.path.join(out, name + ".onnx"), divisor)
+        info["networks"][name] = {"file": name + ".onnx", "parameters": parameters,
+                                  "spatial_divisor": divisor}
+    with open(os.path.join(out, "networks.json"), "w") as f:
+        json.dump(info, f, indent=1)
+    return info
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("out")
@@ -165,25 +186,9 @@ def main():
     parser.add_argument("--classes", type=int, default=4)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
-    global IN_CHANNELS, CLASSES
-    IN_CHANNELS, CLASSES = args.in_channels, args.classes
     if args.stages < 2:
         parser.error("--stages must be at least 2")
-    os.makedirs(args.out, exist_ok=True)
-    torch.manual_seed(args.seed)
-    torch.set_num_threads(1)
-    divisor = 2 ** (args.stages - 1)  # stride-2 steps on H and W (nnU-Net's D has one fewer)
-    info = {"input": {"name": "image", "channels": IN_CHANNELS},
-            "output": {"name": "logits", "channels": CLASSES},
-            "features": args.features, "stages": args.stages, "networks": {}}
-    for name, network, divisor in (
-            ("nnunet_plain", PlainConvUNet(args.features, args.stages), divisor),
-            ("monai_residual", MonaiUNet(args.features, args.stages), divisor)):
-        parameters = export(network, os.path.join(args.out, name + ".onnx"), divisor)
-        info["networks"][name] = {"file": name + ".onnx", "parameters": parameters,
-                                  "spatial_divisor": divisor}
-    with open(os.path.join(args.out, "networks.json"), "w") as f:
-        json.dump(info, f, indent=1)
+    write_networks(args.out, args.features, args.stages, args.in_channels, args.classes, args.seed)
 
 
 if __name__ == "__main__":

@@ -27,6 +27,7 @@ struct OnnxAttribute {
     std::optional<std::int64_t> i;   // an INT attribute
     std::vector<std::int64_t> ints;  // an INTS attribute
     std::string s;                   // a STRING attribute
+    ByteSpan tensor;                 // a TENSOR attribute's TensorProto (Constant's value)
 };
 
 struct OnnxNode {
@@ -45,8 +46,10 @@ struct OnnxNode {
 
 // ONNX TensorProto.DataType values the core names.
 namespace onnx_type {
-inline constexpr int float32 = 1, int64 = 7, float16 = 10, float64 = 11, bfloat16 = 16;
+inline constexpr int float32 = 1, int32 = 6, int64 = 7, float16 = 10, float64 = 11, bfloat16 = 16;
 }
+
+inline constexpr std::size_t kMaxInt64Data = 4096;
 
 struct OnnxInitializer {
     std::string name;
@@ -54,8 +57,10 @@ struct OnnxInitializer {
     std::vector<std::int64_t> dims;
     ByteSpan raw_data;            // raw_data: little-endian elements
     std::vector<ByteSpan> typed;  // float_data / double_data fields, in order (little-endian)
-    bool external = false;        // the data lives in another file
-    ByteSpan field;               // the TensorProto field as encoded in the graph
+    std::vector<std::int64_t> int64_data;  // int64_data, up to kMaxInt64Data values
+    bool int64_data_cut = false;           // more int64_data than that (weights, not shapes)
+    bool external = false;                 // the data lives in another file
+    ByteSpan field;                        // the TensorProto field as encoded in the graph
 
     // Elements by the dims (1 for a scalar); nullopt when a dimension is negative or the
     // product overflows.
@@ -80,6 +85,13 @@ struct OnnxModel {
 
 // Reads the model; an error says what part of the file is malformed.
 [[nodiscard]] Result<OnnxModel> read_onnx_model(ByteSpan bytes);
+// Reads one TensorProto (an initializer, or a Constant's value).
+[[nodiscard]] Result<OnnxInitializer> read_onnx_tensor(ByteSpan tensor_proto);
+
+// A small tensor's values as doubles (float32/64, int32/64 from raw_data, float_data or
+// int64_data); nullopt for other types, external data, or more than `max_count` values.
+[[nodiscard]] std::optional<std::vector<double>> small_tensor_values(const OnnxInitializer& tensor,
+                                                                     std::size_t max_count = 64);
 
 // Bytes per element of a fixed-size data type, 0 for others (strings, unknown types).
 [[nodiscard]] std::size_t element_size(int data_type);
