@@ -122,6 +122,16 @@ export class ClsInfer {
     };
   }
 
+  // What the app's memory check says of one run on `shape` ([1, C, D, H, W]): {weight_bytes,
+  // peak_activation_bytes, runtime_heap_bytes, budget, guessed, fits}.
+  runMemory(onnxBytes, shape) {
+    const m = this.module;
+    const pointer = this.withBytes(onnxBytes, (bytes) =>
+      m._cls_infer_run_memory(bytes, onnxBytes.length, shape[1], shape[2], shape[3], shape[4]));
+    if (!pointer) throw new Error(this.lastError());
+    return JSON.parse(m.UTF8ToString(pointer));
+  }
+
   // Opens a sliding-window job on the bytes of an uncompressed .nii.
   open(niftiBytes, manifestText, { overlap = 0.5, mirror = false } = {}) {
     const handle = this.withString(manifestText, (text) =>

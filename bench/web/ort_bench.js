@@ -5,12 +5,15 @@ import * as ort from './ort/ort.min.mjs';
 
 ort.env.wasm.wasmPaths = new URL('ort/', import.meta.url).href;
 
-// { threads, model, inputs: [{url, shape}], rounds } → per input, every timed run's ms.
-window.benchOrt = async ({ threads, model, inputs, rounds }) => {
+// { threads, model, inputs: [{url, shape}], rounds, measureMemory } → per input, every timed
+// run's ms; with measureMemory, the page's memory after the runs as Chromium measures it (its
+// wasm heaps included; null where the browser cannot say).
+window.benchOrt = async ({ threads, model, inputs, rounds, measureMemory = false }) => {
   ort.env.wasm.numThreads = threads;
   const bytes = new Uint8Array(await (await fetch(model)).arrayBuffer());
   const session = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'] });
   const results = [];
+  let memoryBytes = null;
   try {
     for (const { url, shape } of inputs) {
       const data = new Float32Array(await (await fetch(url)).arrayBuffer());
@@ -24,9 +27,12 @@ window.benchOrt = async ({ threads, model, inputs, rounds }) => {
       }
       results.push(times);
     }
+    if (measureMemory && performance.measureUserAgentSpecificMemory) {
+      memoryBytes = (await performance.measureUserAgentSpecificMemory()).bytes;
+    }
   } finally {
     await session.release();
   }
-  return { crossOriginIsolated: self.crossOriginIsolated, results };
+  return { crossOriginIsolated: self.crossOriginIsolated, results, memoryBytes };
 };
 window.benchReady = true;

@@ -215,8 +215,6 @@ std::optional<Values> arithmetic(const std::string& op, const std::vector<const 
 
 class ShapeFollower {
 public:
-    explicit ShapeFollower(const MemoryGraph& graph) : graph_(graph) {}
-
     Value& operator[](const std::string& name) { return values_[name]; }
     std::size_t guessed() const { return guessed_; }
 
@@ -589,7 +587,6 @@ private:
         return false;
     }
 
-    const MemoryGraph& graph_;
     std::map<std::string, Value> values_;
     std::size_t guessed_ = 0;
 };
@@ -672,7 +669,7 @@ RunMemoryEstimate estimate_run_memory(const MemoryGraph& graph,
                                       std::span<const std::int64_t> input_shape) {
     RunMemoryEstimate estimate;
     estimate.weight_bytes = graph.weight_bytes;
-    ShapeFollower values(graph);
+    ShapeFollower values;
     for (const auto& [name, tensor] : graph.initializers) {
         Value& v = values[name];
         v.shape = clamped(tensor.dims);

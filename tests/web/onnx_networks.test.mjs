@@ -122,3 +122,33 @@ test('through the app, such a model starts on WebGPU with the rewrite, says so, 
     assert.equal(s.model.patches_run, 1);
   });
 });
+
+test("a model whose run would not fit ONNX Runtime Web's heap is refused before any session, with the numbers; the tab lives on", async () => {
+  const { nnunet } = await networks('one_channel_big_patch', '--in-channels', '1', '--classes', '1');
+  // 512³ patches: the first stage's Concat alone is 8 channels x 512³ floats, 4 GiB.
+  const manifest = {
+    format: 'cls-model/1', name: 'nnunet-plain-tiny', model_file: 'nnunet_plain.onnx',
+    input: { name: 'image', channels: 1 }, output: { name: 'logits', channels: 1, activation: 'sigmoid' },
+    patch_size: [512, 512, 512], spacing_mm: [1, 1, 1], normalisation: { scheme: 'zscore', region: 'all' },
+  };
+  await withWebGpu(async (page) => {
+    await page.evaluate(() => window.cls.setExecution('wasm'));
+    await page.evaluate(async ([m, bytes]) => {
+      await window.cls.loadBytes('mine/nnunet_plain.json', new TextEncoder().encode(m));
+      await window.cls.loadBytes('mine/nnunet_plain.onnx', bytes);
+      await window.cls.idle();
+    }, [JSON.stringify(manifest), Array.from(nnunet)]);
+    await page.waitForFunction(() => window.cls.state().model.status === 'failed', null, { timeout: 60000 });
+    const s = await page.evaluate(() => window.cls.state());
+    assert.equal(s.model.provider, '', 'no session was started');
+    assert.deepEqual(await page.evaluate(() => window.cls.inferenceStats().runs), 0);
+    assert.deepEqual(s.errors, ["mine/nnunet_plain.onnx: a run on a 512x512x512 patch needs about 10.1 GiB " +
+      "(weights 84 KiB, activations 8.1 GiB at their peak, at '/Concat_1'), more than the 4.0 GiB ONNX Runtime Web " +
+      'can hold in a tab; use a smaller patch_size in the manifest, or run scripts/infer.mjs outside the browser']);
+    // The page goes on: the probability demo loads and calibrates.
+    await page.evaluate(() => window.cls.loadDemo('probabilities'));
+    await page.waitForFunction(() => window.cls.state().cases.length === 24 && !window.cls.busy(), null,
+      { timeout: 60000 });
+    assert.equal(typeof (await page.evaluate(() => window.cls.state())).tau, 'number');
+  });
+});
