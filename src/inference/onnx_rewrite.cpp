@@ -224,15 +224,24 @@ struct ShapeTerm {
 };
 constexpr std::int64_t kN = 0, kD = 2, kOne = 5;
 
-// Emits the nodes and initializers that replace `plan.node`.
-void emit_rewrite(const Plan& plan, FreshNames& fresh, Bytes& graph, std::vector<Bytes>& tensors) {
-    const OnnxNode& node = *plan.node;
-    const std::string base = node.name.empty() ? node.outputs[0] : node.name;
-    const std::string& input = node.inputs[0];
-    const std::string& output = node.outputs[0];
-    const auto [s0, s1, s2] = plan.stride;
-    const std::int64_t blocks = s0 * s1 * s2;
+// Where the rewrite of one node writes: its names, nodes and initializers.
+struct Emitter {
+    FreshNames& fresh;
+    Bytes& graph;
+    std::vector<Bytes>& tensors;
+};
+
+std::string base_name(const OnnxNode& node) {
+    return node.name.empty() ? node.outputs[0] : node.name;
+}
+
+// The 1x1x1 Conv from the ConvTranspose's input to C_out·s0·s1·s2 channels, into `output`.
+void emit_conv_1x1x1(const Plan& plan, const std::string& output, Emitter& to) {
+    const std::string& input = plan.node->inputs[0];
+    const std::int64_t blocks = plan.stride[0] * plan.stride[1] * plan.stride[2];
     const std::int64_t expanded = plan.out_channels * blocks;
+    FreshNames& fresh = to.fresh;
+    std::vector<Bytes>& tensors = to.tensors;
 
     // Weights: W[i][k] with k = ((o·s0 + a)·s1 + b)·s2 + c becomes W'[k][i] (1x1x1 kernel).
     const int type = plan.weight->data_type;
@@ -264,11 +273,20 @@ void emit_rewrite(const Plan& plan, FreshNames& fresh, Bytes& graph, std::vector
         conv_inputs.push_back(bias_name);
     }
     const std::array<std::int64_t, 3> unit_kernel{1, 1, 1};
-    const bool depth_to_space = blocks > 1;
-    std::string current = depth_to_space ? fresh(base + "/conv_1x1x1_output") : output;
-    append_node(graph, fresh(base + "/conv_1x1x1"), "Conv", conv_inputs, current,
+    append_node(to.graph, fresh(base_name(*plan.node) + "/conv_1x1x1"), "Conv", conv_inputs, output,
                 {attribute_ints("kernel_shape", unit_kernel)});
-    if (!depth_to_space) return;
+}
+
+// The depth-to-space from the Conv's output `from` to the ConvTranspose's own output.
+void emit_depth_to_space(const Plan& plan, const std::string& from, Emitter& to) {
+    const std::string base = base_name(*plan.node);
+    const std::string& input = plan.node->inputs[0];
+    const std::string& output = plan.node->outputs[0];
+    const auto [s0, s1, s2] = plan.stride;
+    FreshNames& fresh = to.fresh;
+    Bytes& graph = to.graph;
+    std::vector<Bytes>& tensors = to.tensors;
+    std::string current = from;
 
     // The input's shape with a trailing 1: [N, C_in, D, H, W, 1].
     const std::string shape = fresh(base + "/input_shape");
@@ -332,6 +350,19 @@ void emit_rewrite(const Plan& plan, FreshNames& fresh, Bytes& graph, std::vector
     reshape({ShapeTerm{kN, 1}, ShapeTerm{kOne, plan.out_channels}, ShapeTerm{kD, s0},
              ShapeTerm{kD + 1, s1}, ShapeTerm{kD + 2, s2}},
             output);
+}
+
+// Emits the nodes and initializers that replace `plan.node`.
+void emit_rewrite(const Plan& plan, FreshNames& fresh, Bytes& graph, std::vector<Bytes>& tensors) {
+    Emitter to{fresh, graph, tensors};
+    const std::string& output = plan.node->outputs[0];
+    if (plan.stride == std::array<std::int64_t, 3>{1, 1, 1}) {
+        emit_conv_1x1x1(plan, output, to);  // a 1x1x1 ConvTranspose is the Conv alone
+        return;
+    }
+    const std::string expanded = fresh(base_name(*plan.node) + "/conv_1x1x1_output");
+    emit_conv_1x1x1(plan, expanded, to);
+    emit_depth_to_space(plan, expanded, to);
 }
 
 std::string describe(const Plan& plan) {
