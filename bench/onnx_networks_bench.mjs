@@ -4,7 +4,9 @@
 //   - ONNX Runtime Web's wasm provider in headless Chromium against onnxruntime-node, the same
 //     thread count;
 //   - the core's WebGPU rewrite (1x1x1 Conv + depth-to-space for each ConvTranspose) against
-//     the original, both on wasm in Chromium (target: the rewrite at most 10% slower);
+//     the original, both on wasm, their runs interleaved: wall time in Chromium, and CPU time
+//     on ORT Web's wasm build in Node, which a shared machine's load does not inflate (target:
+//     the rewrite at most 10% slower);
 //   - what the app's memory check says of the run (cls/inference/run_memory.hpp) beside the
 //     memory Chromium measures for the page after the run, where it can
 //     (performance.measureUserAgentSpecificMemory).
@@ -65,36 +67,74 @@ const nodeTimes = [];
 }
 log(`onnxruntime-node, ${threads} thread(s): ${nodeTimes.map((t) => t.toFixed(0)).join(', ')} ms`);
 
-// ORT Web wasm in headless Chromium: a fresh page per model (the thread count is set before
-// a page's first session).
+// ORT Web wasm in headless Chromium. First the original alone in a fresh page, for its time
+// against onnxruntime-node and the page's memory after the run; then both models in one page,
+// their runs interleaved, for the rewrite's cost on wasm.
 const web = {};
-const measured = {};
+let pageMemory = null;
 const server = await startServer(root);
 const browser = await launch();
+const benchPage = async () => {
+  const page = await browser.context.newPage();
+  await page.goto(`${server.url}ort_bench.html`);
+  await page.waitForFunction(() => window.benchReady === true, null, { timeout: 60000 });
+  return page;
+};
 try {
-  for (const model of ['nnunet_plain.onnx', 'rewritten.onnx']) {
-    const page = await browser.context.newPage();
-    await page.goto(`${server.url}ort_bench.html`);
-    await page.waitForFunction(() => window.benchReady === true, null, { timeout: 60000 });
-    const { results, memoryBytes } = await page.evaluate((args) => window.benchOrt(args), {
-      threads, model, rounds, inputs: [{ url: 'input.f32', shape }], measureMemory: true,
-    });
-    web[model] = median(results[0]);
-    measured[model] = memoryBytes;
-    log(`ORT Web wasm in Chromium, ${model}, ${threads} thread(s): ${results[0].map((t) => t.toFixed(0)).join(', ')} ms` +
-      (memoryBytes ? `, page memory ${(memoryBytes / 2 ** 30).toFixed(2)} GiB` : ''));
-    await page.close();
-  }
+  let page = await benchPage();
+  const alone = await page.evaluate((args) => window.benchOrt(args), {
+    threads, model: 'nnunet_plain.onnx', rounds, inputs: [{ url: 'input.f32', shape }], measureMemory: true,
+  });
+  web.alone = median(alone.results[0]);
+  pageMemory = alone.memoryBytes;
+  log(`ORT Web wasm in Chromium, as exported, alone: ${alone.results[0].map((t) => t.toFixed(0)).join(', ')} ms` +
+    (pageMemory ? `, page memory ${(pageMemory / 2 ** 30).toFixed(2)} GiB` : ''));
+  await page.close();
+  page = await benchPage();
+  const pair = await page.evaluate((args) => window.benchOrtInterleaved(args), {
+    threads, models: ['nnunet_plain.onnx', 'rewritten.onnx'], input: { url: 'input.f32', shape }, rounds,
+  });
+  [web.original, web.rewritten] = pair.results.map(median);
+  log(`ORT Web wasm in Chromium, interleaved: as exported ${pair.results[0].map((t) => t.toFixed(0)).join(', ')} ms, ` +
+    `rewritten ${pair.results[1].map((t) => t.toFixed(0)).join(', ')} ms`);
+  await page.close();
 } finally {
   await browser.close();
   server.stop();
 }
 
+// The same two models on ORT Web's wasm build in this Node process, interleaved, timed in CPU
+// time (process.cpuUsage), which the machine's other users do not inflate.
+const ortWeb = await import('onnxruntime-web');
+ortWeb.env.wasm.numThreads = threads;
+const cpu = { original: [], rewritten: [] };
+{
+  const sessions = {
+    original: await ortWeb.InferenceSession.create(original, { executionProviders: ['wasm'] }),
+    rewritten: await ortWeb.InferenceSession.create(rewrite.bytes, { executionProviders: ['wasm'] }),
+  };
+  const feeds = { [networks.input.name]: new ortWeb.Tensor('float32', input, shape) };
+  for (const s of Object.values(sessions)) await s.run(feeds);
+  for (let r = 0; r < rounds; ++r) {
+    for (const [name, session] of Object.entries(sessions)) {
+      const before = process.cpuUsage();
+      await session.run(feeds);
+      const used = process.cpuUsage(before);
+      cpu[name].push((used.user + used.system) / 1000);
+    }
+  }
+  for (const s of Object.values(sessions)) await s.release();
+}
+log(`ORT Web wasm in Node, CPU time: as exported ${cpu.original.map((t) => t.toFixed(0)).join(', ')} ms, ` +
+  `rewritten ${cpu.rewritten.map((t) => t.toFixed(0)).join(', ')} ms`);
+
 const s = (ms) => `${(ms / 1000).toFixed(1)} s`;
 const gib = (bytes) => `${(bytes / 2 ** 30).toFixed(2)} GiB`;
 const nodeMs = median(nodeTimes);
-const webRatio = web['nnunet_plain.onnx'] / nodeMs;
-const rewriteRatio = web['rewritten.onnx'] / web['nnunet_plain.onnx'];
+const webRatio = web.alone / nodeMs;
+const rewriteRatio = web.rewritten / web.original;
+const cpuRatio = median(cpu.rewritten) / median(cpu.original);
+const verdict = (ratio) => `${ratio.toFixed(2)} x as exported${ratio <= 1.1 ? '' : ' (over the 1.10 target)'}`;
 console.log(`\nnnU-Net PlainConvUNet (${features} features, 6 stages, ${networks.networks.nnunet_plain.parameters} ` +
   `parameters, 4 channels in, 4 classes) on one ${edge}³ patch, ${threads} thread(s), on ${cpus()[0]?.model ?? 'unknown CPU'}, ` +
   `${availableParallelism()} cores shared, load average ${loadavg()[0].toFixed(2)} at the end; median of ${rounds} run(s) ` +
@@ -102,10 +142,12 @@ console.log(`\nnnU-Net PlainConvUNet (${features} features, 6 stages, ${networks
 console.log('| runtime | model | time | ratio |');
 console.log('|---|---|---|---|');
 console.log(`| onnxruntime-node (CPU) | as exported | ${s(nodeMs)} | 1 |`);
-console.log(`| ORT Web wasm (Chromium) | as exported | ${s(web['nnunet_plain.onnx'])} | ${webRatio.toFixed(2)} x node |`);
-console.log(`| ORT Web wasm (Chromium) | rewritten for WebGPU | ${s(web['rewritten.onnx'])} | ` +
-  `${rewriteRatio.toFixed(2)} x as exported${rewriteRatio <= 1.1 ? '' : ' (over the 1.10 target)'} |`);
+console.log(`| ORT Web wasm (Chromium) | as exported, alone | ${s(web.alone)} | ${webRatio.toFixed(2)} x node |`);
+console.log(`| ORT Web wasm (Chromium), interleaved | as exported | ${s(web.original)} | 1 |`);
+console.log(`| ORT Web wasm (Chromium), interleaved | rewritten for WebGPU | ${s(web.rewritten)} | ${verdict(rewriteRatio)} |`);
+console.log(`| ORT Web wasm (Node), CPU time | as exported | ${s(median(cpu.original))} | 1 |`);
+console.log(`| ORT Web wasm (Node), CPU time | rewritten for WebGPU | ${s(median(cpu.rewritten))} | ${verdict(cpuRatio)} |`);
 console.log(`\nThe app's memory check for this run: ${gib(memory.runtime_heap_bytes)} of ONNX Runtime Web's ` +
   `${gib(memory.budget)} (weights ${gib(memory.weight_bytes)}, activations ${gib(memory.peak_activation_bytes)} at ` +
   `their peak): ${memory.fits ? 'passes' : 'refused'}` +
-  (measured['nnunet_plain.onnx'] ? `; Chromium measured ${gib(measured['nnunet_plain.onnx'])} for the page after the run.` : '.'));
+  (pageMemory ? `; Chromium measured ${gib(pageMemory)} for the whole page after the run.` : '.'));

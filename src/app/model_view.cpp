@@ -60,9 +60,11 @@ void App::advance_inference() {
     if (model_.take_session_request()) {
         inference_.cancel();
         inference_.forget_attempts();
-        platform_.start_model_session(model_.file_name(), *model_.manifest(),
-                                      allow_webgpu_ && model_.audit().webgpu_ok(),
-                                      model_.webgpu_model());
+        const bool webgpu = allow_webgpu_ && model_.audit().webgpu_ok();
+        // The rewrite goes to the page only for a WebGPU session (wasm runs the file itself).
+        platform_.start_model_session(
+            model_.file_name(), *model_.manifest(), webgpu,
+            webgpu ? model_.webgpu_model() : std::span<const std::uint8_t>{});
     }
     for (std::string& e : inference_.take_errors()) report_error(std::move(e));
     if (!model_.ready()) return;

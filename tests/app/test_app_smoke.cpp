@@ -363,6 +363,15 @@ TEST_F(AppSmoke, NnUnetUpsamplingRunsOnWebGpuThroughTheCoresRewriteAndSaysSo) {
     s = state();
     EXPECT_EQ(s["model"]["webgpu_blocked_by"].size(), 1u);
     EXPECT_TRUE(s["model"]["webgpu_rewrites"].empty());
+
+    // Told to use wasm only, the page gets no rewrite: wasm runs the file as loaded.
+    app.set_execution_preference(false);
+    app.enqueue_file("models/tiny.onnx", model, "z");
+    frames(2);
+    ASSERT_EQ(platform.sessions.size(), 3u);
+    EXPECT_EQ(platform.sessions[2], (std::pair<std::string, bool>{"models/tiny.onnx", false}));
+    EXPECT_TRUE(platform.webgpu_models[2].empty());
+    EXPECT_EQ(state()["model"]["webgpu_rewrites"].size(), 1u) << "the panel still says so";
 }
 
 TEST_F(AppSmoke, AModelWhoseRunWouldNotFitIsRefusedBeforeAnySession) {
