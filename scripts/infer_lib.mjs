@@ -103,6 +103,35 @@ export class ClsInfer {
     if (!ok) throw new Error(this.lastError());
   }
 
+  // The model rewritten for ONNX Runtime Web's WebGPU provider by the core
+  // (cls/inference/onnx_rewrite.hpp): {bytes (null when nothing was rewritten), rewritten,
+  // kept} with one line per node.
+  rewriteForWebGpu(onnxBytes) {
+    const m = this.module;
+    if (!this.withBytes(onnxBytes, (bytes) => m._cls_infer_rewrite_for_webgpu(bytes, onnxBytes.length))) {
+      throw new Error(this.lastError());
+    }
+    const size = m._cls_infer_rewritten_size();
+    const pointer = m._cls_infer_rewritten_bytes();
+    const lines = m.UTF8ToString(m._cls_infer_rewrite_notes()).split('\n').filter(Boolean);
+    const taken = (prefix) => lines.filter((l) => l.startsWith(prefix)).map((l) => l.slice(prefix.length));
+    return {
+      bytes: size > 0 ? m.HEAPU8.slice(pointer, pointer + size) : null,
+      rewritten: taken('rewritten: '),
+      kept: taken('kept: '),
+    };
+  }
+
+  // What the app's memory check says of one run on `shape` ([1, C, D, H, W]): {weight_bytes,
+  // peak_activation_bytes, runtime_heap_bytes, budget, guessed, fits}.
+  runMemory(onnxBytes, shape) {
+    const m = this.module;
+    const pointer = this.withBytes(onnxBytes, (bytes) =>
+      m._cls_infer_run_memory(bytes, onnxBytes.length, shape[1], shape[2], shape[3], shape[4]));
+    if (!pointer) throw new Error(this.lastError());
+    return JSON.parse(m.UTF8ToString(pointer));
+  }
+
   // Opens a sliding-window job on the bytes of an uncompressed .nii.
   open(niftiBytes, manifestText, { overlap = 0.5, mirror = false } = {}) {
     const handle = this.withString(manifestText, (text) =>

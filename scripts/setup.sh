@@ -29,6 +29,9 @@ test_packages=(
   chromium chromium-driver                 # browser end-to-end tests
   python3-numpy python3-nibabel            # independent golden values and nibabel-written fixtures
   python3-onnx                             # ONNX fixtures written by onnx itself
+  python3-torch                            # test-only: networks exported as nnU-Net and MONAI
+                                           # users export them (make_torch_networks.py); torch's
+                                           # own exporter is the only faithful source of them
   python3-pydicom dcm2niix                 # test-only: DICOM series written by pydicom, and the
                                            # CLI conversion the README gives (tests/web/dicom.test.mjs)
   clang libclang-rt-14-dev                 # libFuzzer and its sanitizers (scripts/fuzz.sh)

@@ -8,6 +8,8 @@
 // [X] uncompressed NIfTI in (the caller inflates .nii.gz), float32 NIfTI probability map out
 // [X] model checks before a run: SHA-256 against the manifest, inputs and outputs that fit
 // [X] case names by the core's pairing rule (cls_infer_case_name), so maps pair as the CLI does
+// [X] the core's WebGPU rewrite of a model (cls_infer_rewrite_for_webgpu), for parity checks
+// [X] the app's memory estimate of one run (cls_infer_run_memory), for benchmarks
 // [ ] resampling to the manifest's spacing (as in the core: not yet)
 #include <emscripten.h>
 
@@ -22,6 +24,8 @@
 #include "cls/case_pairing.hpp"
 #include "cls/inference/model_manifest.hpp"
 #include "cls/inference/onnx_model_info.hpp"
+#include "cls/inference/onnx_rewrite.hpp"
+#include "cls/inference/run_memory.hpp"
 #include "cls/inference/sliding_window.hpp"
 #include "cls/nifti.hpp"
 #include "cls/sha256.hpp"
@@ -37,6 +41,9 @@ struct Job {
 
 std::string g_last_error;
 std::string g_case_name;
+WebGpuRewrite g_rewrite;
+std::string g_rewrite_notes;
+std::string g_run_memory;
 std::map<int, std::unique_ptr<Job>> g_jobs;
 int g_next_handle = 1;
 
@@ -96,6 +103,54 @@ EMSCRIPTEN_KEEPALIVE int cls_infer_check_model(const std::uint8_t* onnx, int siz
     if (cls::Status fits = check_model_fits(*manifest, *model); !fits)
         return fail(fits.error().message);
     return 1;
+}
+
+// The model rewritten for ONNX Runtime Web's WebGPU provider, by the core's one rule
+// (cls/inference/onnx_rewrite.hpp). 1 when the bytes are a readable model; then
+// cls_infer_rewritten_size is the rewritten model's byte count (0: nothing to rewrite),
+// cls_infer_rewritten_bytes its bytes, and cls_infer_rewrite_notes the lines saying what was
+// rewritten and what was kept ("rewritten: ..." or "kept: ...", one a line). Valid until the
+// next rewrite.
+EMSCRIPTEN_KEEPALIVE int cls_infer_rewrite_for_webgpu(const std::uint8_t* onnx, int size) {
+    auto rewrite = rewrite_for_webgpu(bytes_of(onnx, size));
+    if (!rewrite) return fail(rewrite.error().message);
+    g_rewrite = std::move(*rewrite);
+    g_rewrite_notes.clear();
+    for (const std::string& line : g_rewrite.rewritten)
+        g_rewrite_notes += "rewritten: " + line + "\n";
+    for (const std::string& line : g_rewrite.kept) g_rewrite_notes += "kept: " + line + "\n";
+    return 1;
+}
+EMSCRIPTEN_KEEPALIVE const std::uint8_t* cls_infer_rewritten_bytes() {
+    return g_rewrite.bytes.data();
+}
+EMSCRIPTEN_KEEPALIVE double cls_infer_rewritten_size() {
+    return static_cast<double>(g_rewrite.bytes.size());
+}
+EMSCRIPTEN_KEEPALIVE const char* cls_infer_rewrite_notes() { return g_rewrite_notes.c_str(); }
+
+// What the app's memory check (cls/inference/run_memory.hpp) says of one run of the model on
+// an input of [1, channels, depth, height, width], as JSON: weight_bytes,
+// peak_activation_bytes, runtime_heap_bytes, budget (ONNX Runtime Web's heap), guessed (shapes
+// it could not follow) and fits. Null with a message when the bytes are not a model.
+EMSCRIPTEN_KEEPALIVE const char* cls_infer_run_memory(const std::uint8_t* onnx, int size,
+                                                      int channels, int depth, int height,
+                                                      int width) {
+    auto model = read_onnx_model(bytes_of(onnx, size));
+    if (!model) {
+        fail(model.error().message);
+        return nullptr;
+    }
+    const std::int64_t input[] = {1, channels, depth, height, width};
+    const RunMemoryEstimate e = estimate_run_memory(memory_graph(*model), input);
+    const bool fits = check_run_memory(e, kOrtWebHeapBytes, "the model", input).ok();
+    g_run_memory = "{\"weight_bytes\": " + std::to_string(e.weight_bytes) +
+                   ", \"peak_activation_bytes\": " + std::to_string(e.peak_activation_bytes) +
+                   ", \"runtime_heap_bytes\": " + std::to_string(runtime_heap_bytes(e)) +
+                   ", \"budget\": " + std::to_string(kOrtWebHeapBytes) +
+                   ", \"guessed\": " + std::to_string(e.guessed) +
+                   ", \"fits\": " + (fits ? "true" : "false") + "}";
+    return g_run_memory.c_str();
 }
 
 // Opens a job on an uncompressed .nii: normalises and plans the patches. A handle > 0, or 0.

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "cls/inference/onnx_rewrite.hpp"
 #include "cls/lesion_definition.hpp"
 #include "cls/nifti.hpp"
 #include "web_platform.hpp"
@@ -34,6 +35,7 @@ std::vector<std::uint8_t> g_staged;     // the file being handed over (cls_file_
 std::vector<float> g_network_output;    // the answer being handed over (cls_network_output_buffer)
 std::vector<std::uint8_t> g_exported;   // keeps cls_probability_nifti's bytes alive
 const cls::Volume* g_volume = nullptr;  // cls_select_volume's, until the next call
+std::vector<std::uint8_t> g_rewritten;  // cls_rewrite_for_webgpu's, until the next call
 
 int fail(std::string message) {
     g_last_error = std::move(message);
@@ -224,6 +226,20 @@ EMSCRIPTEN_KEEPALIVE const double* cls_volume_geometry() {
     return geometry;
 }
 EMSCRIPTEN_KEEPALIVE const float* cls_volume_data() { return g_volume->data(); }
+
+// A model rewritten for WebGPU by the core (cls/inference/onnx_rewrite.hpp), for the page's
+// provider check (window.cls.compareProviders); the app's own sessions get theirs through
+// Platform::start_model_session. 1 when the bytes are a readable model; then
+// cls_rewritten_model holds the rewrite and cls_rewritten_model_size its size (0: nothing to
+// rewrite), until the next call.
+EMSCRIPTEN_KEEPALIVE int cls_rewrite_for_webgpu(const std::uint8_t* bytes, int size) {
+    auto rewrite = cls::inference::rewrite_for_webgpu({bytes, static_cast<std::size_t>(size)});
+    if (!rewrite) return fail(rewrite.error().message);
+    g_rewritten = std::move(rewrite->bytes);
+    return 1;
+}
+EMSCRIPTEN_KEEPALIVE const std::uint8_t* cls_rewritten_model() { return g_rewritten.data(); }
+EMSCRIPTEN_KEEPALIVE int cls_rewritten_model_size() { return static_cast<int>(g_rewritten.size()); }
 
 EMSCRIPTEN_KEEPALIVE const char* cls_state_json() {
     g_state = cls::web::app().state_json();

@@ -29,10 +29,12 @@ EM_JS(void, js_download, (const char* name, const std::uint8_t* bytes, int size,
 EM_JS(void, js_save, (const char* key, const char* json), {
     Module.clsBridge.save(UTF8ToString(key), UTF8ToString(json));
 });
+// The rewritten model, if any, is copied out of the heap at once: it is valid only now.
 EM_JS(void, js_start_model_session, (const char* file, const char* input, const char* output,
-                                     int webgpu), {
+                                     int webgpu, const std::uint8_t* webgpu_model, int size), {
     Module.clsBridge.startModelSession(UTF8ToString(file), UTF8ToString(input),
-                                       UTF8ToString(output), Boolean(webgpu));
+                                       UTF8ToString(output), Boolean(webgpu),
+                                       size > 0 ? HEAPU8.slice(webgpu_model, webgpu_model + size) : null);
 });
 // The input stays in the heap until the answer: the page copies it into a tensor at once.
 EM_JS(void, js_run_network, (const float* input, int count, int channels, int depth, int height,
@@ -70,9 +72,11 @@ void WebPlatform::save(const std::string& key, const std::string& json) {
     js_save(key.c_str(), json.c_str());
 }
 void WebPlatform::start_model_session(const std::string& model_file,
-                                      const inference::ModelManifest& manifest, bool webgpu) {
+                                      const inference::ModelManifest& manifest, bool webgpu,
+                                      std::span<const std::uint8_t> webgpu_model) {
     js_start_model_session(model_file.c_str(), manifest.input_name.c_str(),
-                           manifest.output_name.c_str(), webgpu ? 1 : 0);
+                           manifest.output_name.c_str(), webgpu ? 1 : 0, webgpu_model.data(),
+                           static_cast<int>(webgpu_model.size()));
 }
 void WebPlatform::run_network(std::span<const float> input,
                               const std::array<std::int64_t, 5>& shape) {

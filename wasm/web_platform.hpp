@@ -18,9 +18,13 @@ public:
     void download(const std::string& file_name, const std::vector<std::uint8_t>& bytes,
                   bool gzip) override;
     [[nodiscard]] std::size_t memory_available() const override;
+    [[nodiscard]] std::uint64_t network_memory() const override {
+        return inference::kOrtWebHeapBytes;
+    }
     void save(const std::string& key, const std::string& json) override;
     void start_model_session(const std::string& model_file,
-                             const inference::ModelManifest& manifest, bool webgpu) override;
+                             const inference::ModelManifest& manifest, bool webgpu,
+                             std::span<const std::uint8_t> webgpu_model) override;
     void run_network(std::span<const float> input,
                      const std::array<std::int64_t, 5>& shape) override;
 

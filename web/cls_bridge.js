@@ -267,6 +267,7 @@ export const internals = {
   get module() { return module; },
   get runner() { return runner; },
   withString,
+  withHeapCopy,
   lastError,
   state,
 };
@@ -282,7 +283,9 @@ async function start() {
       loadDemo: (kind) => { loadDemo(kind); },
       download: (name, bytes, gzip) => { download(name, bytes, gzip); },
       save: (key, json) => { storage.save(key, json); },
-      startModelSession: (path, input, output, webgpu) => { runner.start(path, input, output, webgpu); },
+      startModelSession: (path, input, output, webgpu, webgpuBytes) => {
+        runner.start(path, input, output, webgpu, webgpuBytes);
+      },
       runNetwork: (pointer, count, shape) => { runner.run(pointer, count, shape); },
     },
     print: (text) => console.log(text),

@@ -6,7 +6,9 @@
 // Providers: WebGPU first where the browser has it and C++'s audit of the model's ops allows
 // it, then wasm. A WebGPU session can fail at creation or only on its first run (3D ops some
 // builds lack), and ONNX Runtime does not fall back by itself: any WebGPU failure moves the
-// session to wasm, reruns the patch and tells the user why.
+// session to wasm, reruns the patch and tells the user why. A model C++ rewrote for WebGPU
+// (3D ConvTranspose with kernel = stride, cls/inference/onnx_rewrite.hpp) arrives with its
+// rewrite: WebGPU sessions run the rewrite, wasm sessions the file as loaded.
 
 const ORT_MODULE = './ort/ort.min.mjs';
 
@@ -63,7 +65,7 @@ export class ModelRunner {
     this.models.set(path, bytes);
   }
 
-  async start(path, inputName, outputName, webgpuAllowed) {
+  async start(path, inputName, outputName, webgpuAllowed, webgpuBytes = null) {
     const generation = ++this.generation;
     const bytes = this.models.get(path);
     this.path = path;
@@ -75,7 +77,7 @@ export class ModelRunner {
       let note = '';
       if (webgpuAllowed && navigator.gpu) {
         try {
-          this.session = await createSession(ort, bytes, 'webgpu');
+          this.session = await createSession(ort, webgpuBytes ?? bytes, 'webgpu');
           this.provider = 'webgpu';
         } catch (error) {
           note = `WebGPU could not run this model (${error.message}); using wasm.`;

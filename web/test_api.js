@@ -27,16 +27,29 @@ export function install() {
     },
     wasmThreads,
     // One patch through a fresh session on each provider, for the WebGPU correctness test:
-    // {provider: Float32Array | error message}.
-    compareProviders: async (modelUrl, inputName, outputName, shape, providers) => {
+    // {provider: Float32Array | error message}. `model` is a URL or the model's bytes. With
+    // `rewrite`, WebGPU runs the model as C++ rewrites it for WebGPU
+    // (cls/inference/onnx_rewrite.hpp), wasm the file as it is.
+    compareProviders: async (model, inputName, outputName, shape, providers, { rewrite = false } = {}) => {
+      const module = internals.module;
       const ort = await loadOrt({ proxy: false }); // WebGPU cannot run in the proxy worker
-      const bytes = new Uint8Array(await (await fetch(modelUrl)).arrayBuffer());
+      const original = typeof model === 'string'
+        ? new Uint8Array(await (await fetch(model)).arrayBuffer()) : new Uint8Array(model);
+      let rewritten = null;
+      if (rewrite) {
+        if (!internals.withHeapCopy(original, (pointer) => module._cls_rewrite_for_webgpu(pointer, original.length))) {
+          throw new Error(lastError());
+        }
+        const pointer = module._cls_rewritten_model();
+        rewritten = module.HEAPU8.slice(pointer, pointer + module._cls_rewritten_model_size());
+      }
       const count = shape.reduce((a, b) => a * b, 1);
       const data = new Float32Array(count);
       for (let i = 0; i < count; i += 1) data[i] = Math.sin(i * 0.37) * 1.5; // z-scored-like
       const out = {};
       for (const provider of providers) {
         try {
+          const bytes = provider === 'webgpu' && rewritten?.length ? rewritten : original;
           const session = await createSession(ort, bytes, provider);
           const result = await session.run({ [inputName]: new ort.Tensor('float32', data, shape) });
           const tensor = result[outputName];

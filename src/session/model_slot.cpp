@@ -6,10 +6,13 @@ Status ModelSlot::add_model(const std::string& file_name, std::span<const std::u
                             std::string sha256) {
     auto info = inference::read_onnx_model_info(bytes);
     if (!info) return info.error().in(file_name);
+    auto graph = inference::read_onnx_model(bytes);  // read above: it cannot fail now
+    if (!graph) return graph.error().in(file_name);
+    memory_graph_ = inference::memory_graph(*graph);
     info_ = std::move(*info);
     file_name_ = file_name;
     sha256_ = std::move(sha256);
-    audit_ = inference::audit_for_webgpu(*info_);
+    webgpu_ = inference::prepare_for_webgpu(bytes, *info_);
     error_.clear();
     // A manifest for another model file stays, but no longer counts as this one's.
     const std::string base = file_name.substr(file_name.find_last_of('/') + 1);
@@ -41,6 +44,12 @@ Status ModelSlot::pair_up() {
     }
     if (Status fits = inference::check_model_fits(*manifest_, *info_); !fits)
         return failed(fits.error().in(file_name_ + " against " + manifest_source_));
+    const std::array<std::int64_t, 5> input{1, manifest_->input_channels, manifest_->patch_size[0],
+                                            manifest_->patch_size[1], manifest_->patch_size[2]};
+    const auto estimate = inference::estimate_run_memory(memory_graph_, input);
+    if (Status fits = inference::check_run_memory(estimate, network_memory_, file_name_, input);
+        !fits)
+        return failed(fits.error());
     status_ = ModelStatus::starting;
     request_session();
     return Done{};

@@ -413,8 +413,10 @@ void Session::advance_inference() {
     if (model_.take_session_request()) {
         inference_.cancel();
         inference_.forget_attempts();
-        host_.start_model_session(model_.file_name(), *model_.manifest(),
-                                  settings_.inference.allow_webgpu && model_.audit().webgpu_ok());
+        const bool webgpu = settings_.inference.allow_webgpu && model_.audit().webgpu_ok();
+        // The rewrite goes to the page only for a WebGPU session (wasm runs the file itself).
+        host_.start_model_session(model_.file_name(), *model_.manifest(), webgpu,
+                                  webgpu ? model_.webgpu_model() : std::span<const std::uint8_t>{});
     }
     for (std::string& e : inference_.take_errors()) report_error(std::move(e));
     if (!model_.ready()) return;

@@ -47,7 +47,9 @@ struct OutputFile {
 
 class Session {
 public:
-    explicit Session(SessionHost& host) : host_(host) {}
+    explicit Session(SessionHost& host) : host_(host) {
+        model_.set_network_memory(host.network_memory());
+    }
     Session(const Session&) = delete;
     Session& operator=(const Session&) = delete;
 

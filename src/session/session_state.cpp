@@ -48,6 +48,7 @@ json model_json(const ModelSlot& model, const InferenceQueue& inference) {
             {"provider", model.provider()},
             {"provider_note", model.provider_note()},
             {"webgpu_blocked_by", model.audit().blocking},
+            {"webgpu_rewrites", model.webgpu_rewrites()},
             {"error", model.error()},
             {"running", inference.busy()},
             {"current", inference.current_case()},

@@ -10,6 +10,7 @@
 #include "app.hpp"
 #include "cls/certificate.hpp"
 #include "cls/evaluation.hpp"
+#include "cls/inference/onnx_rewrite.hpp"
 #include "cls/nifti.hpp"
 #include "cls/sha256.hpp"
 #include "cls/synth.hpp"
@@ -34,9 +35,12 @@ public:
     void save(const std::string& key, const std::string& json) override { saved[key] = json; }
     std::size_t memory_available() const override { return memory; }
     std::size_t memory = SIZE_MAX;
-    void start_model_session(const std::string& file, const inference::ModelManifest&,
-                             bool webgpu) override {
+    std::uint64_t network_memory() const override { return network; }
+    std::uint64_t network = UINT64_MAX;
+    void start_model_session(const std::string& file, const inference::ModelManifest&, bool webgpu,
+                             std::span<const std::uint8_t> webgpu_model) override {
         sessions.push_back({file, webgpu});
+        webgpu_models.emplace_back(webgpu_model.begin(), webgpu_model.end());
     }
     void run_network(std::span<const float> input,
                      const std::array<std::int64_t, 5>& shape) override {
@@ -46,7 +50,8 @@ public:
     }
     std::map<std::string, std::string> saved;
     std::vector<std::pair<std::string, bool>> sessions;
-    std::vector<float> network_input;  // the latest run's
+    std::vector<std::vector<std::uint8_t>> webgpu_models;  // per session: the rewrite, or none
+    std::vector<float> network_input;                      // the latest run's
     std::array<std::int64_t, 5> network_shape{};
     int network_runs = 0;
     struct Download {
@@ -315,6 +320,96 @@ TEST_F(AppSmoke, RunsTheModelPatchByPatchAndBlendsItsAnswers) {
     // Nothing more to run: no case is left without a probability map.
     frames(3);
     EXPECT_EQ(platform.network_runs, 8);
+}
+
+// image -> ConvTranspose (one channel, kernel `kernel`, stride 2, `pads`) -> logits; the
+// spatial sizes are left open, as torch exports them.
+std::vector<std::uint8_t> upsampling_model(std::int64_t kernel, std::int64_t pad) {
+    using namespace cls::testing;
+    const std::int64_t count = kernel * kernel * kernel;
+    return onnx_model({node("ConvTranspose", {"image", "w"}, {"logits"},
+                            {attribute_ints("kernel_shape", {kernel, kernel, kernel}),
+                             attribute_ints("strides", {2, 2, 2}),
+                             attribute_ints("pads", std::vector<std::int64_t>(6, pad))},
+                            "up")},
+                      {float_tensor("w", {1, 1, kernel, kernel, kernel},
+                                    std::vector<float>(static_cast<std::size_t>(count), 0.5f))},
+                      {tensor_value("image", {1, 1, -1, -1, -1})},
+                      {tensor_value("logits", {1, 1, -1, -1, -1})});
+}
+
+TEST_F(AppSmoke, NnUnetUpsamplingRunsOnWebGpuThroughTheCoresRewriteAndSaysSo) {
+    frames(2);
+    const std::string manifest = tiny_manifest("");
+    app.session().enqueue_file("models/tiny.json", {manifest.begin(), manifest.end()}, "m");
+    const auto model = upsampling_model(2, 0);  // kernel = stride: nnU-Net's
+    app.session().enqueue_file("models/tiny.onnx", model, "x");
+    frames(2);
+    ASSERT_EQ(platform.sessions.size(), 1u);
+    EXPECT_EQ(platform.sessions[0], (std::pair<std::string, bool>{"models/tiny.onnx", true}));
+    auto rewrite = inference::rewrite_for_webgpu(model);
+    ASSERT_TRUE(rewrite.ok() && rewrite->changed());
+    EXPECT_EQ(platform.webgpu_models[0], rewrite->bytes);
+    auto s = state();
+    EXPECT_TRUE(s["model"]["webgpu_blocked_by"].empty());
+    ASSERT_EQ(s["model"]["webgpu_rewrites"].size(), 1u);
+    EXPECT_NE(s["model"]["webgpu_rewrites"][0].get<std::string>().find("ConvTranspose 'up'"),
+              std::string::npos);
+    EXPECT_TRUE(s["ui_rects"].contains("model_webgpu_rewrite")) << "the model panel says so";
+
+    // MONAI's up-sampling (kernel 3, padding 1) has no such rewrite: wasm, and the reason.
+    const auto monai = upsampling_model(3, 1);
+    app.session().enqueue_file("models/tiny.onnx", monai, "y");
+    frames(2);
+    ASSERT_EQ(platform.sessions.size(), 2u);
+    EXPECT_EQ(platform.sessions[1], (std::pair<std::string, bool>{"models/tiny.onnx", false}));
+    EXPECT_TRUE(platform.webgpu_models[1].empty());
+    s = state();
+    EXPECT_EQ(s["model"]["webgpu_blocked_by"].size(), 1u);
+    EXPECT_TRUE(s["model"]["webgpu_rewrites"].empty());
+
+    // Told to use wasm only, the page gets no rewrite: wasm runs the file as loaded.
+    cls::app::InferenceOptions wasm_only = app.session().inference_options();
+    wasm_only.allow_webgpu = false;
+    app.session().set_inference_options(wasm_only);
+    app.session().enqueue_file("models/tiny.onnx", model, "z");
+    frames(2);
+    ASSERT_EQ(platform.sessions.size(), 3u);
+    EXPECT_EQ(platform.sessions[2], (std::pair<std::string, bool>{"models/tiny.onnx", false}));
+    EXPECT_TRUE(platform.webgpu_models[2].empty());
+    EXPECT_EQ(state()["model"]["webgpu_rewrites"].size(), 1u) << "the panel still says so";
+}
+
+TEST_F(AppSmoke, AModelWhoseRunWouldNotFitIsRefusedBeforeAnySession) {
+    // Kernel = stride 2 from 8^3 patches of one channel: input 2 KiB, output 16 KiB, no
+    // intermediate tensor; weights 32 bytes. A runtime heap of 4 KiB cannot hold the run.
+    platform.network = 4096;
+    App small(platform);
+    small.set_frame_budget(std::chrono::hours(1));
+    const auto small_frames = [&](int count) {
+        for (int i = 0; i < count; ++i) {
+            ImGui::NewFrame();
+            small.frame();
+            ImGui::Render();
+        }
+    };
+    small_frames(1);
+    const std::string manifest = tiny_manifest("");
+    small.session().enqueue_file("models/tiny.json", {manifest.begin(), manifest.end()}, "m");
+    small.session().enqueue_file("models/tiny.onnx", upsampling_model(2, 0), "x");
+    small_frames(2);
+    EXPECT_TRUE(platform.sessions.empty()) << "no session, so nothing allocated for the run";
+    const auto s = nlohmann::json::parse(small.state_json());
+    EXPECT_EQ(s["model"]["status"], "failed");
+    // Activations at the peak: input 2 KiB, output 16 KiB and ConvTranspose's column buffer
+    // (1 channel x 8 kernel taps x 512 input voxels x 4 bytes) 16 KiB; the heap needs
+    // (3 x 32 + 34816) x 5/4 = 43640 bytes.
+    EXPECT_EQ(s["model"]["error"],
+              "models/tiny.onnx: a run on a 8x8x8 patch needs about 43 KiB (weights 32 bytes, "
+              "activations 34 KiB at their peak, at 'up'), more than the 4 KiB ONNX Runtime Web "
+              "can hold in a tab; use a smaller patch_size in the manifest, or run "
+              "scripts/infer.mjs outside the browser");
+    ASSERT_EQ(s["errors"].size(), 1u);
 }
 
 TEST_F(AppSmoke, CancellingInferenceDiscardsTheAnswerInFlight) {

@@ -4,6 +4,12 @@ with what onnx says about them in expected.json: graph inputs (initializers excl
 shapes, opset and op types. tests/test_onnx_model_info_reference.cpp reads each with
 cls::inference::read_onnx_model_info and compares.
 
+Two of them are up-samplings as the frameworks write them: nnU-Net's ConvTranspose with
+kernel = stride (1, 2, 2) and MONAI's with kernel 3, stride 2, padding 1, output padding 1.
+For the first, expected.json also holds the 1x1x1 Conv weights and bias that
+cls::inference::rewrite_for_webgpu must write, computed here by numpy from the definition
+(W'[((o*s0 + a)*s1 + b)*s2 + c, i] = W[i, o, a, b, c]; the bias repeated per block).
+
 Usage: make_onnx_fixtures.py OUT_DIR
 """
 import json
@@ -36,6 +42,35 @@ def conv3d_model(name, op, dims_in, dims_out, kernel_attr=True, initializers_as_
     return model
 
 
+def upsample_model(name, kernel, stride, pads, output_padding, rng):
+    cin, cout = 3, 2
+    weight = rng.standard_normal((cin, cout) + tuple(kernel)).astype(np.float32)
+    bias = rng.standard_normal(cout).astype(np.float32)
+    attrs = {"kernel_shape": list(kernel), "strides": list(stride), "pads": list(pads)}
+    if output_padding:
+        attrs["output_padding"] = list(output_padding)
+    node = helper.make_node("ConvTranspose", ["image", "w", "b"], ["probability"], name="up",
+                            **attrs)
+    graph = helper.make_graph(
+        [node], name, [helper.make_tensor_value_info("image", TensorProto.FLOAT,
+                                                     [1, cin, "D", "H", "W"])],
+        [helper.make_tensor_value_info("probability", TensorProto.FLOAT,
+                                       [1, cout, "D2", "H2", "W2"])],
+        initializer=[numpy_helper.from_array(weight, "w"), numpy_helper.from_array(bias, "b")])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+    if tuple(kernel) != tuple(stride):
+        return model, None
+    blocks = int(np.prod(stride))
+    rewrite = {
+        "weight_dims": [cout * blocks, cin, 1, 1, 1],
+        "weight": weight.reshape(cin, cout * blocks).T.ravel().tolist(),
+        "bias": np.repeat(bias, blocks).tolist(),
+    }
+    return model, rewrite
+
+
 def main(out):
     os.makedirs(out, exist_ok=True)
     pool = helper.make_node("MaxPool", ["hidden"], ["pooled"], kernel_shape=[2, 2, 2],
@@ -49,6 +84,11 @@ def main(out):
         "maxpool3d": conv3d_model("maxpool", "Conv", [1, 1, 16, 16, 16], [1, 1, 8, 8, 8],
                                   extra_nodes=[pool]),
     }
+    rng = np.random.default_rng(17)
+    models["upsample_nnunet"], rewrite = upsample_model(
+        "nnunet", (1, 2, 2), (1, 2, 2), [0] * 6, None, rng)
+    models["upsample_monai"], _ = upsample_model(
+        "monai", (3, 3, 3), (2, 2, 2), [1] * 6, (1, 1, 1), rng)
     expected = {}
     for name, model in models.items():
         path = os.path.join(out, name + ".onnx")
@@ -67,6 +107,7 @@ def main(out):
             "outputs": [tensor(v) for v in model.graph.output],
             "op_types": [n.op_type for n in model.graph.node],
         }
+    expected["upsample_nnunet"]["rewrite"] = rewrite
     with open(os.path.join(out, "expected.json"), "w") as f:
         json.dump(expected, f, indent=1)
 

@@ -20,8 +20,8 @@ class RecordingHost final : public SessionHost {
 public:
     std::size_t memory_available() const override { return memory; }
     void save(const std::string& key, const std::string& json) override { saved[key] = json; }
-    void start_model_session(const std::string& file, const inference::ModelManifest&,
-                             bool) override {
+    void start_model_session(const std::string& file, const inference::ModelManifest&, bool,
+                             std::span<const std::uint8_t>) override {
         sessions.push_back(file);
     }
     void run_network(std::span<const float> input, const std::array<std::int64_t, 5>&) override {

@@ -1,6 +1,6 @@
-// What CLS Studio needs to know about an ONNX model before running it, read straight from the
-// .onnx bytes (protobuf wire format, no protobuf library): the graph's real inputs and outputs
-// with their element types and shapes, the opset, and each node's op type and kernel rank.
+// What CLS Studio needs to know about an ONNX model before running it, summarised from the
+// graph read_onnx_model reads (onnx_graph.hpp) off the .onnx bytes: the graph's real inputs and
+// outputs with their element types and shapes, the opset, and each node's op type and kernel rank.
 // That is enough to prefill a manifest from the input shape, to check a manifest against the
 // model, and to audit ops that ONNX Runtime Web's WebGPU provider cannot run.
 // [X] ModelProto → GraphProto → nodes, inputs (initializers excluded), outputs, opset imports

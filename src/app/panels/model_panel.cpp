@@ -34,6 +34,18 @@ void ModelPanel::draw(Session& session, PanelContext& ui) {
     if (!model.provider_note().empty()) wrapped_text(kWarningColour, model.provider_note());
     for (const std::string& note : model.audit().blocking)
         wrapped_text(kWarningColour, "WebGPU avoided: " + note);
+    if (const auto& rewrites = model.webgpu_rewrites(); !rewrites.empty()) {
+        ImGui::TextWrapped(
+            "Rewritten for WebGPU: %zu ConvTranspose node%s as 1x1x1 Conv and "
+            "depth-to-space, same weights (wasm runs the file as loaded)",
+            rewrites.size(), rewrites.size() == 1 ? "" : "s");
+        ui.rects.remember("model_webgpu_rewrite");
+        if (ImGui::IsItemHovered()) {
+            ImGui::BeginTooltip();
+            for (const std::string& line : rewrites) ImGui::TextUnformatted(line.c_str());
+            ImGui::EndTooltip();
+        }
+    }
     for (const std::string& note : model.audit().notes) ImGui::TextDisabled("%s", note.c_str());
     if (status == ModelStatus::failed) wrapped_text(kErrorColour, model.error());
     if (status == ModelStatus::needs_manifest) draw_manifest_form(session, ui);

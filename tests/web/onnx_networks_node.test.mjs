@@ -1,0 +1,105 @@
+// Networks as the frameworks export them (tests/reference/make_torch_networks.py, made here by
+// Debian's torch: nnU-Net's PlainConvUNet and a MONAI-style residual UNet, 4 channels in, 4
+// classes out, opset 17, small), in Node:
+//   (a) ONNX Runtime Web's wasm provider, which the page runs, equals onnxruntime-node within
+//       1e-4 on the same 4-channel input, for both networks;
+//   (b) the core's WebGPU rewrite (through cls_infer, as the app calls it) turns nnU-Net's two
+//       ConvTranspose nodes, (2, 2, 2) and the anisotropic (1, 2, 2), into 1x1x1 Conv +
+//       depth-to-space, and the rewritten model equals the original within 1e-4 on
+//       onnxruntime-node and on ORT Web wasm, with an odd batch and unequal sizes;
+//   (c) MONAI's ConvTranspose (kernel 3, stride 2, padding 1) stays, with the reason.
+// Needs build/wasm/wasm/cls_infer.js (scripts/build_web.sh) and /usr/bin/python3 with torch.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as ortWeb from 'onnxruntime-web';
+import { ClsInfer, repo } from '../../scripts/infer_lib.mjs';
+
+const ortNode = createRequire(import.meta.url)('onnxruntime-node');
+const TOLERANCE = 1e-4;
+
+let scratch;
+let infer;
+let networks;
+const bytes = {};
+
+before(async () => {
+  scratch = await mkdtemp(join(tmpdir(), 'cls-networks-test-'));
+  execFileSync('/usr/bin/python3', [join(repo, 'tests/reference/make_torch_networks.py'), scratch,
+    '--features', '4', '--stages', '3'], { stdio: 'inherit' });
+  networks = JSON.parse(await readFile(join(scratch, 'networks.json'), 'utf8'));
+  for (const name of Object.keys(networks.networks)) bytes[name] = await readFile(join(scratch, `${name}.onnx`));
+  infer = await ClsInfer.load();
+  ortWeb.env.wasm.numThreads = 1;
+});
+
+after(async () => {
+  if (scratch) await rm(scratch, { recursive: true, force: true });
+});
+
+// A smooth, z-scored-looking input, the same for every runtime.
+function input(shape) {
+  const count = shape.reduce((a, b) => a * b, 1);
+  return Float32Array.from({ length: count }, (_, i) => Math.sin(i * 0.37) * 1.5 + Math.cos(i * 0.011));
+}
+
+// The network's output on `runtime` (onnxruntime-node, or ORT Web on wasm).
+async function outputOf(runtime, modelBytes, shape, options = {}) {
+  const session = await runtime.InferenceSession.create(modelBytes, options);
+  try {
+    const feeds = { [networks.input.name]: new runtime.Tensor('float32', input(shape), shape) };
+    return (await session.run(feeds))[networks.output.name];
+  } finally {
+    await session.release();
+  }
+}
+const node = (modelBytes, shape) => outputOf(ortNode, modelBytes, shape);
+const web = (modelBytes, shape) => outputOf(ortWeb, modelBytes, shape, { executionProviders: ['wasm'] });
+
+function maxAbsDiff(a, b) {
+  assert.deepEqual(a.dims, b.dims);
+  let max = 0;
+  for (let i = 0; i < a.data.length; ++i) max = Math.max(max, Math.abs(a.data[i] - b.data[i]));
+  return max;
+}
+
+test('ORT Web (wasm) equals onnxruntime-node within 1e-4 on both networks, 4 channels in, 4 classes out', async () => {
+  const shape = [1, networks.input.channels, 16, 32, 24];
+  for (const name of ['nnunet_plain', 'monai_residual']) {
+    const reference = await node(bytes[name], shape);
+    assert.deepEqual(reference.dims, [1, networks.output.channels, 16, 32, 24]);
+    const difference = maxAbsDiff(await web(bytes[name], shape), reference);
+    console.log(`${name}: max |ORT Web wasm - onnxruntime-node| = ${difference.toExponential(2)}`);
+    assert.ok(difference <= TOLERANCE, `${name}: ${difference}`);
+  }
+});
+
+test("the core's WebGPU rewrite of nnU-Net's up-sampling computes what the original does", async () => {
+  const rewrite = infer.rewriteForWebGpu(bytes.nnunet_plain);
+  assert.ok(rewrite.bytes, 'nnU-Net is rewritten');
+  assert.deepEqual(rewrite.kept, []);
+  assert.equal(rewrite.rewritten.length, 2);
+  assert.match(rewrite.rewritten[0], /kernel = stride 2x2x2, 16 -> 8 channels\) became a 1x1x1 Conv to 64 channels/);
+  assert.match(rewrite.rewritten[1], /kernel = stride 1x2x2, 8 -> 4 channels\) became a 1x1x1 Conv to 16 channels/);
+  // A batch of 3 and three different sizes: the depth-to-space shapes come from the input.
+  const shape = [3, networks.input.channels, 8, 16, 12];
+  const original = await node(bytes.nnunet_plain, shape);
+  const onNode = maxAbsDiff(await node(rewrite.bytes, shape), original);
+  const onWeb = maxAbsDiff(await web(rewrite.bytes, shape), await web(bytes.nnunet_plain, shape));
+  console.log(`nnunet_plain rewritten vs original: max diff ${onNode.toExponential(2)} on onnxruntime-node, ` +
+    `${onWeb.toExponential(2)} on ORT Web wasm`);
+  assert.ok(onNode <= TOLERANCE, `onnxruntime-node: ${onNode}`);
+  assert.ok(onWeb <= TOLERANCE, `ORT Web wasm: ${onWeb}`);
+});
+
+test("MONAI's up-sampling (kernel 3, stride 2, padding 1) stays as it is, with the reason", () => {
+  const rewrite = infer.rewriteForWebGpu(bytes.monai_residual);
+  assert.equal(rewrite.bytes, null);
+  assert.deepEqual(rewrite.rewritten, []);
+  assert.equal(rewrite.kept.length, 2);
+  for (const line of rewrite.kept) assert.match(line, /stays \(kernel 3x3x3, stride 2x2x2\)/);
+});
