@@ -15,6 +15,7 @@ struct NamingRow {
 constexpr auto kImage = FileRole::image;
 constexpr auto kLabel = FileRole::label;
 constexpr auto kProbability = FileRole::probability;
+constexpr auto kMask = FileRole::mask;
 
 // Paths as datasets keep them -> (case, role, modality).
 const NamingRow kRows[] = {
@@ -41,7 +42,15 @@ const NamingRow kRows[] = {
     {"case_1_pred.nii", "case_1", kProbability, ""},
     {"case_1_image.nii", "case_1", kImage, ""},
     {"images/case_1_seg.nii", "case_1", kLabel, ""},  // the name beats the folder
-    {"_seg.nii", "_seg", std::nullopt, ""},           // a suffix alone is no case
+    // Region masks (cls/region_of_interest.hpp) say "brain" or sit in their folder: a plain
+    // "_mask" is a lesion mask far more often.
+    {"case_1_brainmask.nii.gz", "case_1", kMask, ""},
+    {"case_1_brain_mask.nii.gz", "case_1", kMask, ""},
+    {"case_1_roi.nii", "case_1", kMask, ""},
+    {"brainmasks/case_1.nii.gz", "case_1", kMask, ""},
+    {"set/rois/case_1.nii.gz", "case_1", kMask, ""},
+    {"brainmasks/case_1_mask.nii.gz", "case_1", kLabel, ""},  // the name beats the folder
+    {"_seg.nii", "_seg", std::nullopt, ""},                   // a suffix alone is no case
     // nnU-Net: channels on images only; a label keeps a name that merely ends in 4 digits.
     {"Task01/imagesTr/case_003_0000.nii.gz", "case_003", kImage, "0000"},
     {"Task01/imagesTs/case_003_0001.nii.gz", "case_003", kImage, "0001"},
@@ -62,6 +71,7 @@ const NamingRow kRows[] = {
     {"sub-01_ses-01_dseg.nii.gz", "sub-01_ses-01", kLabel, ""},
     {"sub-01_ses-01_space-orig_label-lesion_probseg.nii.gz", "sub-01_ses-01", kProbability, ""},
     {"sub-01_ses-01_desc-lesion_seg.nii.gz", "sub-01_ses-01", kLabel, ""},
+    {"sub-01_ses-01_space-orig_desc-brain_mask.nii.gz", "sub-01_ses-01", kMask, ""},
     // Entities only: the folder decides the role.
     {"probs/sub-01_ses-01.nii.gz", "sub-01_ses-01", kProbability, ""},
     // Not BIDS: "sub-" must hold a label, and parts between entities must be entities.
@@ -89,6 +99,8 @@ TEST(CaseNames, AKnownRoleDecidesWhetherDigitsAreAChannel) {
     EXPECT_TRUE(is_nifti_name("a.nii.GZ"));
     EXPECT_FALSE(is_nifti_name("a.nii.bak"));
     EXPECT_STREQ(role_name(FileRole::probability), "probability map");
+    EXPECT_STREQ(role_name(FileRole::mask), "region mask");
+    EXPECT_EQ(name_file("brainmasks/case_1_0000.nii.gz", FileRole::mask).case_name, "case_1_0000");
 }
 
 TEST(Pairing, PairsByCaseAcrossCompression) {

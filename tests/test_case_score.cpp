@@ -40,7 +40,8 @@ CaseScore sample_score() {
     lesion.channels.channels = {1, 2};
     lesion.labels.kind = LesionLabels::Kind::classes;
     lesion.labels.classes = {1, 4};
-    return CaseScore{std::move(*scores), {kHashA, kHashB}, lesion, "test"};
+    return CaseScore{std::move(*scores),     {kHashA, kHashB}, lesion, "test",
+                     RegionOfInterest::none, std::nullopt};
 }
 
 // The file's JSON header, and the file rebuilt around an edited header with its sections.
@@ -146,7 +147,7 @@ TEST(CaseScore, SectionsHoldTheDocumentedEncoding) {
     EXPECT_EQ(header["sections"][0]["sha256"], sha256_hex(expected_lesion));
     EXPECT_EQ(header["sections"][0]["encoding"], "sorted-float32-delta-varint");
     EXPECT_EQ(header["format"], "cls-case-score");
-    EXPECT_EQ(header["format_version"], 1);
+    EXPECT_EQ(header["format_version"], 2);
     EXPECT_EQ(header["lesion_channels"], json::parse(R"({"channels": [1, 2], "combine": "sum"})"));
     EXPECT_EQ(header["lesion_labels"], json::parse("[1, 4]"));
     auto parsed = parse_case_score(file);
@@ -222,6 +223,23 @@ TEST(CaseScore, AChangedSectionFailsItsHash) {
     EXPECT_TRUE(parse_case_score(damaged, ScoreParts::calibration));
 }
 
+TEST(CaseScore, RoundTripsTheRegionAndTheProfile) {
+    CaseScore score = sample_score();
+    score.region = RegionOfInterest::mask;
+    score.profile = CaseProfile{
+        .voxel_mm3 = 0.5,
+        .region_voxels = 100,
+        .predicted_voxels = 7,
+        .uncertain_voxels = 9,
+        .intensity_percentiles = std::array<float, 7>{0.1f, 0.2f, 0.3f, 0.4f, 0.5f, 0.6f, 0.7f}};
+    auto parsed = parse_case_score(encode_case_score(score));
+    ASSERT_TRUE(parsed) << parsed.error().message;
+    EXPECT_EQ(parsed->region, RegionOfInterest::mask);
+    EXPECT_EQ(parsed->profile, score.profile);
+    score.profile.reset();
+    EXPECT_FALSE(parse_case_score(encode_case_score(score))->profile);
+}
+
 TEST(CaseScore, RefusesOtherFilesVersionsAndHeaders) {
     const Bytes file = encode_case_score(sample_score());
     const Bytes sections = sections_of(file);
@@ -239,11 +257,25 @@ TEST(CaseScore, RefusesOtherFilesVersionsAndHeaders) {
         }
         return refusal(with_header(header, sections));
     };
-    EXPECT_EQ(refused_with("format_version", 2),
-              "format_version 2 is newer than this tool reads (1); use a newer cls");
-    EXPECT_EQ(refused_with("format_version", 0), "field 'format_version' must be 1");
+    EXPECT_EQ(refused_with("format_version", 3),
+              "format_version 3 is newer than this tool reads (2); use a newer cls");
+    EXPECT_EQ(refused_with("format_version", 0), "field 'format_version' must be 1 to 2");
     EXPECT_EQ(refused_with("format_version", json(json::value_t::discarded)),
-              "field 'format_version' must be 1");
+              "field 'format_version' must be 1 to 2");
+    EXPECT_EQ(refused_with("profile", json(json::value_t::discarded)),
+              "its header must have the fields 'region_of_interest' and 'profile'");
+    EXPECT_EQ(refused_with("region_of_interest", "brain"),
+              "unknown region of interest 'brain' (expected none, nonzero or mask)");
+    // Version 1 had neither field: such a file reads as made without a region, unprofiled.
+    json version_1 = header_of(file);
+    version_1["format_version"] = 1;
+    EXPECT_EQ(refusal(with_header(version_1, sections)), "unknown field 'profile' in its header");
+    version_1.erase("profile");
+    version_1.erase("region_of_interest");
+    auto old = parse_case_score(with_header(version_1, sections));
+    ASSERT_TRUE(old) << old.error().message;
+    EXPECT_EQ(old->region, RegionOfInterest::none);
+    EXPECT_FALSE(old->profile);
     EXPECT_EQ(refused_with("format", "cls-calibration-certificate"),
               "not a case score (field 'format' is not 'cls-case-score')");
     EXPECT_EQ(refused_with("extra", 1), "unknown field 'extra' in its header");

@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <functional>
 #include <nlohmann/json.hpp>
 
 #include "cls/certificate.hpp"
@@ -31,6 +32,55 @@ TEST(Certificate, RoundTripsTheThresholdBitForBit) {
     EXPECT_EQ(parsed->calibration.k, 1u);
     EXPECT_EQ(parsed->calibration.cases[1].critical_threshold, kInfinity);
     EXPECT_EQ(parsed->inputs[1].label_sha256, "bb");
+}
+
+TEST(Certificate, RecordsTheRegionAndProfilesAndRefusesBadOnes) {
+    Certificate c = sample();
+    c.region = RegionOfInterest::nonzero;
+    c.profiles = {{.voxel_mm3 = 1.0,
+                   .region_voxels = 50,
+                   .predicted_voxels = 3,
+                   .uncertain_voxels = 4,
+                   .intensity_percentiles = std::nullopt},
+                  {.voxel_mm3 = 0.125,
+                   .region_voxels = 60,
+                   .predicted_voxels = 0,
+                   .uncertain_voxels = 60,
+                   .intensity_percentiles = std::array<float, 7>{1, 2, 3, 4, 5, 6, 7}}};
+    auto parsed = parse_certificate(to_json(c));
+    ASSERT_TRUE(parsed) << parsed.error().message;
+    EXPECT_EQ(parsed->region, RegionOfInterest::nonzero);
+    EXPECT_EQ(parsed->profiles, c.profiles);
+    // Older certificates: no region (none), no profiles.
+    auto old = nlohmann::json::parse(to_json(sample()));
+    EXPECT_EQ(old["region_of_interest"], "none");
+    EXPECT_EQ(old["case_profiles"], nullptr);
+    old.erase("region_of_interest");
+    old.erase("case_profiles");
+    old["format_version"] = 3;
+    auto read = parse_certificate(old.dump());
+    ASSERT_TRUE(read) << read.error().message;
+    EXPECT_EQ(read->region, RegionOfInterest::none);
+    EXPECT_TRUE(read->profiles.empty());
+
+    const auto refusal = [&](const std::function<void(nlohmann::json&)>& change) {
+        auto j = nlohmann::json::parse(to_json(c));
+        change(j);
+        auto result = parse_certificate(j.dump());
+        return result ? std::string("accepted") : result.error().message;
+    };
+    EXPECT_EQ(refusal([](auto& j) { j["region_of_interest"] = 3; }),
+              "field 'region_of_interest' must be \"none\", \"nonzero\" or \"mask\"");
+    EXPECT_EQ(refusal([](auto& j) { j["case_profiles"].erase(1); }),
+              "field 'case_profiles' must be null or list one profile per case (2)");
+    EXPECT_EQ(refusal([](auto& j) { j["case_profiles"][1]["voxel_mm3"] = -1; }),
+              "case_profiles[1]: profile field 'voxel_mm3' must be a positive number");
+    EXPECT_EQ(refusal([](auto& j) { j["case_profiles"][0]["predicted_voxels"] = 51; }),
+              "case_profiles[0]: a case profile counts more predicted or uncertain voxels than "
+              "its 50 region voxels");
+    EXPECT_EQ(refusal([](auto& j) { j["case_profiles"][1]["intensity_percentiles"][0] = 9; }),
+              "case_profiles[1]: profile field 'intensity_percentiles' must hold finite numbers "
+              "in ascending order");
 }
 
 TEST(Certificate, ReadsTheEmptyMaskCountUnderItsOlderName) {

@@ -234,14 +234,14 @@ TEST(LesionCertificate, RecordsTheDefinitionAndReadsVersionOne) {
     certificate.lesion = {{{1, 2, 3}, ChannelCombine::max},
                           {LesionLabels::Kind::classes, {1, 2, 4}}};
     const std::string json = to_json(certificate);
-    EXPECT_NE(json.find("\"format_version\": 3"), std::string::npos);
+    EXPECT_NE(json.find("\"format_version\": 4"), std::string::npos);
     auto read = parse_certificate(json);
     ASSERT_TRUE(read) << read.error().message;
     EXPECT_EQ(read->lesion, certificate.lesion);
 
     // Version 1 had neither field: single-channel maps, binary labels.
     std::string old = json;
-    old.replace(old.find("\"format_version\": 3"), 19, "\"format_version\": 1");
+    old.replace(old.find("\"format_version\": 4"), 19, "\"format_version\": 1");
     const auto strip = [&](const std::string& key) {
         const std::size_t at = old.find("\"" + key + "\"");
         const std::size_t end = old.find("\n", old.find(key == "lesion_channels" ? "}" : "]", at));
@@ -254,9 +254,9 @@ TEST(LesionCertificate, RecordsTheDefinitionAndReadsVersionOne) {
     EXPECT_EQ(legacy->lesion, LesionDefinition{});
 
     std::string newer = json;
-    newer.replace(newer.find("\"format_version\": 3"), 19, "\"format_version\": 9");
+    newer.replace(newer.find("\"format_version\": 4"), 19, "\"format_version\": 9");
     EXPECT_EQ(parse_certificate(newer).error().message,
-              "format_version 9 is newer than this tool reads (3); use a newer cls");
+              "format_version 9 is newer than this tool reads (4); use a newer cls");
     std::string bad = json;
     bad.replace(bad.find("\"combine\": \"max\""), 16, "\"combine\": \"avg\"");
     EXPECT_FALSE(parse_certificate(bad));

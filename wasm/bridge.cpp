@@ -14,6 +14,7 @@
 #include "cls/inference/onnx_rewrite.hpp"
 #include "cls/lesion_definition.hpp"
 #include "cls/nifti.hpp"
+#include "cls/region_of_interest.hpp"
 #include "web_platform.hpp"
 
 namespace cls::web {
@@ -119,6 +120,17 @@ EMSCRIPTEN_KEEPALIVE int cls_set_calibration(const char* method, double epsilon,
     settings.alpha = alpha;
     settings.empty_masks = *policy;
     if (cls::Status set = session().set_settings(settings); !set) return fail(set.error().message);
+    return 1;
+}
+
+// The region of interest ("none", "nonzero" or "mask") and the level below which a case unlike
+// the calibration set is flagged, as the calibration panel sets them.
+EMSCRIPTEN_KEEPALIVE int cls_set_region(const char* region, double flag_below) {
+    auto parsed = cls::parse_region_of_interest(region);
+    if (!parsed) return fail(parsed.error().message);
+    if (cls::Status set = session().set_flag_below(flag_below); !set)
+        return fail(set.error().message);
+    session().set_region(*parsed);
     return 1;
 }
 

@@ -357,6 +357,14 @@ async function start() {
       if (!ok) throw new Error(lastError());
     },
     skipLesionQuestion: () => module._cls_skip_lesion_question(),
+    // The region of interest every map is restricted to ('none', 'nonzero': the image's non-zero
+    // voxels, 'mask': the cases' region masks) and the p-value at or below which a case unlike
+    // the calibration set is flagged.
+    setRegion: ({ region = 'none', flagBelow }) => {
+      const level = flagBelow ?? state().settings.flag_below;
+      const ok = withString(region, (r) => module._cls_set_region(r, level));
+      if (!ok) throw new Error(lastError());
+    },
     selectCase: (name) => withString(name, (pointer) => module._cls_select_case(pointer)),
     setCursor: (x, y, z) => module._cls_set_cursor(x, y, z),
     exportMask: () => module._cls_export_mask(),

@@ -3,6 +3,9 @@
 // [X] this project's names: "case_003.nii.gz" in images/, labels/ and probs/
 // [X] role folders ("labels", "labelsTr", "masks", "probs", "imagesTs", ...) and role suffixes
 //     ("_label", "_seg", "_mask", "_gt", "_prob", "_probs", "_pred", "_image")
+// [X] region masks (cls/region_of_interest.hpp): "_brainmask", "_brain_mask", "_roi", folders
+//     "brainmasks", "rois"; BIDS "..._desc-brain_mask". A plain "_mask" stays a label (lesion
+//     masks are named so far more often), so a brain mask must say "brain" or sit in its folder
 // [X] nnU-Net: "imagesTr/case_003_0000.nii.gz" is channel 0000 of case "case_003"
 // [X] BIDS: "sub-01_ses-01_FLAIR.nii.gz" is the FLAIR image of case "sub-01_ses-01"; derivatives
 //     "..._desc-lesion_mask", "..._label-lesion_mask", "..._dseg" are labels, "..._probseg" a
@@ -14,6 +17,7 @@
 #pragma once
 
 #include <array>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -23,10 +27,10 @@
 
 namespace cls {
 
-enum class FileRole { image = 0, label = 1, probability = 2 };
-inline constexpr std::array<FileRole, 3> kFileRoles{FileRole::image, FileRole::label,
-                                                    FileRole::probability};
-// "image", "label", "probability map": the words messages use.
+enum class FileRole { image = 0, label = 1, probability = 2, mask = 3 };
+inline constexpr std::array<FileRole, 4> kFileRoles{FileRole::image, FileRole::label,
+                                                    FileRole::probability, FileRole::mask};
+// "image", "label", "probability map", "region mask": the words messages use.
 [[nodiscard]] const char* role_name(FileRole role);
 
 // True for names ending in .nii or .nii.gz (case-insensitive).
@@ -65,6 +69,11 @@ struct ProbabilityFiles {
     std::vector<std::string> set_aside;  // the segmentations beside their .npz
 };
 [[nodiscard]] ProbabilityFiles set_aside_nnunet_segmentations(std::vector<std::string> paths);
+
+// The files of one role by case name (name_file's, with `role` known). Refuses two files of one
+// case, naming both. (Pairing a third file with already paired cases: an image or region mask.)
+[[nodiscard]] Result<std::map<std::string, std::string>> files_by_case(
+    const std::vector<std::string>& files, FileRole role);
 
 // Pairs two lists of file names, each of one role, by name_file's case name, sorted by name.
 // Refuses two files of one case in a list and names present in one list only, saying what

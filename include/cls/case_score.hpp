@@ -9,7 +9,10 @@
 // Layout (docs/case_score.md): an 8-byte magic, the JSON header's length (uint32 LE), the JSON
 // header, then the sections back to back, each with its byte count, value count and SHA-256
 // in the header; values in the canonical sorted-float32-delta-varint form.
-// [X] format_version 1; calibration reads the header and the lesion section only
+// [X] format_version 2: the region of interest the map was restricted to and the case's
+//     profile (cls/exchangeability.hpp) in the header; version 1 files read as made without
+//     a region, with no profile
+// [X] calibration reads the header and the lesion section only
 // [X] every field, size, count and section hash checked; errors say what is wrong
 // [ ] sections for other losses (e.g. boundary distances) would need format_version 2
 #pragma once
@@ -18,18 +21,21 @@
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
 
 #include "cls/certificate.hpp"
 #include "cls/evaluation_case.hpp"
+#include "cls/exchangeability.hpp"
 #include "cls/lesion_definition.hpp"
+#include "cls/region_of_interest.hpp"
 #include "cls/result.hpp"
 
 namespace cls {
 
-inline constexpr int kCaseScoreFormatVersion = 1;
+inline constexpr int kCaseScoreFormatVersion = 2;
 // The fixed start of every score file: the magic, then the header's length.
 inline constexpr std::size_t kCaseScorePreambleBytes = 12;
 // Larger headers are refused unread; a real one is a few hundred bytes.
@@ -44,7 +50,9 @@ struct CaseScore {
     EvaluationCase scores;  // name, voxel count and the sorted sections
     InputHashes inputs;     // of the probability map and label files, as the certificate records
     LesionDefinition lesion;
-    std::string tool_version;  // of the cls that wrote it
+    std::string tool_version;                          // of the cls that wrote it
+    RegionOfInterest region = RegionOfInterest::none;  // applied to the map before scoring
+    std::optional<CaseProfile> profile;                // none in version 1 files
 };
 
 // What a reader decodes: calibration needs the lesion probabilities only; evaluation needs

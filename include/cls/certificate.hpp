@@ -6,6 +6,10 @@
 // reads a new case's map exactly as calibration read the calibration cases'.
 // format_version 2 added `lesion_channels` and `lesion_labels`; version 1 files read as a
 // single-channel map with binary labels, which is all version 1 could calibrate on.
+// format_version 4 added `region_of_interest` (cls/region_of_interest.hpp: how every map was
+// restricted before calibration; older files read as "none") and `case_profiles` (each
+// calibration case's statistics, cls/exchangeability.hpp, for the check that a new case is like
+// them; older files have none, and the check then says it cannot be made).
 #pragma once
 
 #include <cstddef>
@@ -15,7 +19,9 @@
 #include <vector>
 
 #include "cls/calibration.hpp"
+#include "cls/exchangeability.hpp"
 #include "cls/lesion_definition.hpp"
+#include "cls/region_of_interest.hpp"
 #include "cls/result.hpp"
 
 namespace cls {
@@ -29,13 +35,16 @@ struct Certificate {
     Calibration calibration;
     std::vector<InputHashes> inputs;  // one per calibration case, in the same order
     std::string tool_version;
-    LesionDefinition lesion;  // how the calibration cases' files were read
+    LesionDefinition lesion;                           // how the calibration cases' files were read
+    RegionOfInterest region = RegionOfInterest::none;  // how their maps were restricted
+    std::vector<CaseProfile> profiles;  // one per calibration case in order, or none at all
 };
 
 [[nodiscard]] std::string to_json(const Certificate& certificate);
 
 // Parses and checks a certificate: known method, settings in range, the threshold and every
-// case's critical threshold in [0, 1] or null (+inf). It does not recompute the threshold from
+// case's critical threshold in [0, 1] or null (+inf), a known region, and a profile for every
+// case or none. It does not recompute the threshold from
 // the cases, so a hand-edited certificate that stays in range is read as written.
 [[nodiscard]] Result<Certificate> parse_certificate(std::string_view json_text);
 

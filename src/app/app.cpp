@@ -12,6 +12,7 @@ constexpr float kSidePanelWidth = 430.0f;
 void App::frame() {
     session_.step(frame_budget_);
     overlays_.tau = session_.threshold();
+    overlays_.region = session_.region();
 
     const ImGuiViewport* viewport = ImGui::GetMainViewport();
     ImGui::SetNextWindowPos(viewport->WorkPos);

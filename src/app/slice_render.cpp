@@ -66,6 +66,7 @@ void render_slice(const SliceLayers& layers, const SliceGeometry& geometry, std:
     const float* image = base ? base->data() : nullptr;
     const float* p = layers.probability ? layers.probability->data() : nullptr;
     const float* label = layers.label ? layers.label->data() : nullptr;
+    const float* region = layers.region ? layers.region->data() : nullptr;
     const GreyMap grey(Window{s.window_center, s.window_width});
     const auto& heat = heat_table();
     // The heat map's opacity grows with p: one alpha per table entry.
@@ -90,7 +91,7 @@ void render_slice(const SliceLayers& layers, const SliceGeometry& geometry, std:
         for (int column = 0; column < width; ++column, i += column_step) {
             Rgba pixel = image ? grey(image[i]) : rgba(0, 0, 0);
             if (p) {
-                const float q = p[i];
+                const float q = region == nullptr || inside_region(region[i]) ? p[i] : 0.0f;
                 if (s.heat_map) {
                     // The case store admits only [0, 1]; clamping keeps a stray value in the table.
                     const auto index =

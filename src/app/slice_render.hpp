@@ -9,15 +9,19 @@
 #include <cstdint>
 #include <vector>
 
+#include "cls/region_of_interest.hpp"
 #include "cls/volume.hpp"
 #include "slice_geometry.hpp"
 
 namespace cls::app {
 
 struct SliceLayers {
-    const Volume* image = nullptr;  // any of the three may be missing
+    const Volume* image = nullptr;  // any of them may be missing
     const Volume* probability = nullptr;
     const Volume* label = nullptr;
+    // The region of interest's volume: outside it the map reads 0, as calibration reads it
+    // (cls/region_of_interest.hpp), so no overlay marks a voxel there.
+    const Volume* region = nullptr;
 };
 
 struct OverlaySettings {
@@ -35,6 +39,7 @@ struct OverlaySettings {
     float difference_opacity = 0.8f;
     double tau = 0.5;  // +inf: the calibrated mask is empty
     double fixed_threshold = 0.5;
+    RegionOfInterest region = RegionOfInterest::none;  // which of a case's volumes restricts p
 
     bool operator==(const OverlaySettings&) const = default;
 };

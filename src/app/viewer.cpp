@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <iterator>
 #include <limits>
 
 namespace cls::app {
@@ -83,7 +84,7 @@ const Volume* Viewer::grid() const {
 
 SliceLayers Viewer::layers() const {
     return {case_->volume(Role::image), case_->volume(Role::probability),
-            case_->volume(Role::label)};
+            case_->volume(Role::label), case_->region_volume(rendered_with_.region)};
 }
 
 void Viewer::attach(const LoadedCase* c) {
@@ -304,13 +305,14 @@ std::string Viewer::readout() const {
         case_->name.c_str(), static_cast<long long>(cursor_[0]), static_cast<long long>(cursor_[1]),
         static_cast<long long>(cursor_[2]), world.x(), world.y(), world.z());
     const std::size_t i = g->index(cursor_[0], cursor_[1], cursor_[2]);
+    constexpr const char* kReadoutNames[] = {"intensity", "label", "probability",
+                                             "region"};  // by Role
+    static_assert(std::size(kReadoutNames) == kRoles.size());
     for (Role role : kRoles) {
         if (const Volume* v = case_->volume(role);
             v && n > 0 && n < static_cast<int>(sizeof text)) {
             n += std::snprintf(text + n, sizeof text - static_cast<std::size_t>(n), "%-12s %.6g\n",
-                               role == Role::image   ? "intensity"
-                               : role == Role::label ? "label"
-                                                     : "probability",
+                               kReadoutNames[static_cast<int>(role)],
                                static_cast<double>(v->data()[i]));
         }
     }

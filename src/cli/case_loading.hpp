@@ -78,12 +78,6 @@ Status for_each_labelled_case(const CaseFolders& folders, const LesionDefinition
 // What --threads says; by default one thread per core.
 [[nodiscard]] Result<unsigned> read_threads(const Arguments& args);
 
-// One case by the same rules: its map and label loaded, checked and on one grid. Errors name
-// the file. (`cls score` reads a single case through it.)
-[[nodiscard]] Result<LabelledCase> load_labelled_case(
-    std::string name, const std::filesystem::path& probabilities_path,
-    const std::filesystem::path& label_path, const LesionDefinition& lesion);
-
 // --lesion-channels, --combine (maps) and, with `labels`, --lesion-labels, for a CommandSpec.
 [[nodiscard]] std::vector<OptionSpec> lesion_options(bool labels);
 // What those options say; defaults: a single-channel map, binary labels.

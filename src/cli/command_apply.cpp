@@ -1,13 +1,17 @@
-// `cls apply --calibration CERT.json --probs P.nii[.gz]|P.npz [--reference IMG] --out MASK.nii.gz`:
+// `cls apply --calibration CERT.json --probs P.nii[.gz]|P.npz [--reference IMG] [--image IMG]
+//  [--roi-mask MASK] [--flag-below P] [--json OUT] --out MASK.nii.gz`:
 // the mask p >= tau as uint8, in the probability map's grid and affine, the map read as the
-// certificate's calibration cases were (its lesion channels). nnU-Net's .npz has no grid of its
-// own: the case's image or label given as --reference lends it one. Warns when the map is one
-// the certificate was calibrated on.
+// certificate's calibration cases were (its lesion channels, restricted to its region of
+// interest). nnU-Net's .npz has no grid of its own: the case's image or label given as
+// --reference lends it one. Says how like the calibration cases the new case is (the conformal
+// p-value of cls/exchangeability.hpp) and warns when it is unlike them, or is one of them.
 #include <cstdio>
+#include <nlohmann/json.hpp>
 #include <optional>
 
 #include "arguments.hpp"
 #include "case_loading.hpp"
+#include "case_regions.hpp"
 #include "cls/certificate.hpp"
 #include "cls/io/file.hpp"
 #include "cls/io/npz.hpp"
@@ -31,6 +35,7 @@ CommandSpec spec() {
                  "the case's image or label: the grid of an nnU-Net .npz map (needed for "
                  ".npz; checked against a NIfTI map)"},
                 {"--out", "MASK.nii.gz", "the mask (.nii or .nii.gz)"},
+                {"--json", "OUT", "also write the figures and the exchangeability check as JSON"},
             },
         .positional = "",
         .example =
@@ -38,7 +43,20 @@ CommandSpec spec() {
             "--out case_031_mask.nii.gz",
     };
     for (OptionSpec& option : lesion_options(false)) spec.options.push_back(std::move(option));
+    for (OptionSpec& option : region_options(RegionInputKind::files, /*flag=*/true)) {
+        spec.options.push_back(std::move(option));
+    }
     return spec;
+}
+
+nlohmann::json check_json(const std::optional<ExchangeabilityCheck>& check, double level) {
+    if (!check) return nullptr;
+    return {{"p_value", check->p_value},
+            {"flagged", flagged(*check, level)},
+            {"flag_below", level},
+            {"compared_with", check->compared_with},
+            {"image_statistics", check->with_intensity},
+            {"furthest", to_string(check->most_unlike)}};
 }
 
 }  // namespace
@@ -59,6 +77,11 @@ int run_apply(Words words) {
     if (!certificate) return fail(command, certificate.error().message);
     auto lesion = certificate_lesion_definition(*args, certificate->lesion, *certificate_path);
     if (!lesion) return fail(command, lesion.error().message, kUsage);
+    auto region = recorded_region_inputs(*args, RegionInputKind::files, certificate->region,
+                                         "what " + *certificate_path + " was calibrated on");
+    if (!region) return fail(command, region.error().message, kUsage);
+    auto level = read_flag_level(*args);
+    if (!level) return fail(command, level.error().message, kUsage);
     const std::string reference_path = args->text_or("--reference", "");
     std::optional<io::LoadedNifti> reference;
     if (!reference_path.empty()) {
@@ -69,6 +92,9 @@ int run_apply(Words words) {
     auto probs = io::load_case_probability_map(*probs_path, lesion->channels,
                                                reference ? &reference->image.volume : nullptr);
     if (!probs) return fail(command, probs.error().message);
+    auto profile = restrict_and_profile(probs->image.volume, *probs_path, region->region,
+                                        region->images, region->masks);
+    if (!profile) return fail(command, profile.error().message);
     const Volume& p = probs->image.volume;
     if (reference) {
         if (Status grid =
@@ -88,6 +114,13 @@ int run_apply(Words words) {
                           "calibrated on");
     }
 
+    std::optional<ExchangeabilityCheck> check;
+    if (!certificate->profiles.empty()) {
+        auto checked = check_exchangeability(certificate->profiles, *profile);
+        if (!checked) return fail(command, checked.error().message);
+        check = *checked;
+    }
+
     const double threshold = certificate->calibration.threshold;
     Volume mask(p.dims(), p.affine());
     const std::vector<std::uint8_t> predicted = predict_mask(p.values(), threshold);
@@ -101,6 +134,33 @@ int run_apply(Words words) {
     }
     std::printf("threshold %.9g: %zu of %zu voxels predicted lesion, mask written to %s\n",
                 threshold, positives, predicted.size(), out->c_str());
+    if (check) {
+        // Too few calibration cases to flag anything at this level is said beside the p-value.
+        const std::string note = flag_level_note(check->compared_with, *level);
+        std::printf("exchangeability: %s%s\n", describe_check(*check).c_str(),
+                    note.empty() ? "" : ("; " + note).c_str());
+        if (flagged(*check, *level)) warn(command, *probs_path + ": " + unlike_warning(*check));
+    } else {
+        std::printf(
+            "exchangeability: not checked (%s records no case profiles; certificates "
+            "before format_version 4 do not)\n",
+            certificate_path->c_str());
+    }
+    if (args->has("--json")) {
+        const nlohmann::json report = {
+            {"threshold",
+             threshold == kInfinity ? nlohmann::json(nullptr) : nlohmann::json(threshold)},
+            {"voxels", predicted.size()},
+            {"predicted_voxels", positives},
+            {"region_of_interest", to_string(region->region)},
+            {"exchangeability", check_json(check, *level)}};
+        const std::string text = report.dump(2) + "\n";
+        if (Status written =
+                io::write_file_atomic(*args->text("--json"), {text.begin(), text.end()});
+            !written) {
+            return fail(command, written.error().message);
+        }
+    }
     return kSuccess;
 }
 

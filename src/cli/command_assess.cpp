@@ -1,13 +1,17 @@
-// `cls assess --calibration CERT.json --probs DIR --labels DIR [--json OUT]`
-// Applies a certificate's threshold to held-out labelled cases and reports, beside the fixed
-// 0.5 cut, how many cases meet FNR <= epsilon: the promise calibration makes, checked. Cases
-// the certificate was calibrated on (the same SHA-256s) are refused: they check nothing.
+// `cls assess --calibration CERT.json --probs DIR --labels DIR [--images DIR] [--roi-masks DIR]
+//  [--flag-below P] [--json OUT]`
+// Applies a certificate's threshold to held-out labelled cases (their maps restricted to its
+// region of interest) and reports, beside the fixed 0.5 cut, how many cases meet
+// FNR <= epsilon: the promise calibration makes, checked. Each case's exchangeability p-value
+// against the calibration cases is listed, and the cases unlike them are flagged. Cases the
+// certificate was calibrated on (the same SHA-256s) are refused: they check nothing.
 #include <cstdio>
 #include <nlohmann/json.hpp>
 #include <optional>
 
 #include "arguments.hpp"
 #include "case_loading.hpp"
+#include "case_regions.hpp"
 #include "cls/certificate.hpp"
 #include "cls/metrics.hpp"
 #include "commands.hpp"
@@ -90,8 +94,20 @@ CommandSpec spec() {
         .example = "cls assess --calibration cert.json --probs test/probs --labels test/labels",
     };
     for (OptionSpec& option : lesion_options(true)) spec.options.push_back(std::move(option));
+    for (OptionSpec& option : region_options(RegionInputKind::folders, /*flag=*/true)) {
+        spec.options.push_back(std::move(option));
+    }
     spec.options.push_back(threads_option());
     return spec;
+}
+
+nlohmann::json check_json(const std::optional<ExchangeabilityCheck>& check, double level) {
+    if (!check) return nullptr;
+    return {{"p_value", check->p_value},
+            {"flagged", flagged(*check, level)},
+            {"compared_with", check->compared_with},
+            {"image_statistics", check->with_intensity},
+            {"furthest", to_string(check->most_unlike)}};
 }
 
 }  // namespace
@@ -112,6 +128,13 @@ int run_assess(Words words) {
     if (!certificate) return fail(command, certificate.error().message);
     auto lesion = certificate_lesion_definition(*args, certificate->lesion, *certificate_path);
     if (!lesion) return fail(command, lesion.error().message, kUsage);
+    auto inputs = recorded_region_inputs(*args, RegionInputKind::folders, certificate->region,
+                                         "what " + *certificate_path + " was calibrated on");
+    if (!inputs) return fail(command, inputs.error().message, kUsage);
+    auto regions = CaseRegions::open(*inputs);
+    if (!regions) return fail(command, regions.error().message);
+    auto level = read_flag_level(*args);
+    if (!level) return fail(command, level.error().message, kUsage);
     const Calibration& calibration = certificate->calibration;
     const double epsilon = calibration.settings.epsilon;
     const bool exclude_empty = calibration.settings.empty_masks == EmptyMaskPolicy::exclude;
@@ -120,16 +143,27 @@ int run_assess(Words words) {
     std::vector<std::string> reused;  // assessed files the certificate was calibrated on
     nlohmann::json cases = nlohmann::json::array();
     std::vector<CaseMetrics> rows;
+    std::vector<std::optional<ExchangeabilityCheck>> checks;
     auto threads = read_threads(*args);
     if (!threads) return fail(command, threads.error().message, kUsage);
     struct Scored {
         CaseMetrics at_tau;
         CaseMetrics at_fixed;
         std::optional<std::string> calibrated_on;  // the map's path, if calibration used it
+        std::optional<ExchangeabilityCheck> check;
     };
     Status streamed = for_each_labelled_case<Scored>(
         {*probs, *labels}, *lesion, "assess", *threads,
         [&](LabelledCase& c) -> Result<Scored> {
+            auto profile =
+                regions->prepare(c.name, c.probabilities.image.volume, c.probabilities_path);
+            if (!profile) return profile.error();
+            std::optional<ExchangeabilityCheck> check;
+            if (!certificate->profiles.empty()) {
+                auto checked = check_exchangeability(certificate->profiles, *profile);
+                if (!checked) return checked.error();
+                check = *checked;
+            }
             const Volume& p = c.probabilities.image.volume;
             const Volume& l = c.label.image.volume;
             auto at_tau = measure_case(c.name, p, l, calibration.threshold);
@@ -140,7 +174,8 @@ int run_assess(Words words) {
             if (find_calibration_case(*certificate, c.probabilities.sha256, c.label.sha256)) {
                 calibrated_on = c.probabilities_path.string();
             }
-            return Scored{std::move(*at_tau), std::move(*at_fixed), std::move(calibrated_on)};
+            return Scored{std::move(*at_tau), std::move(*at_fixed), std::move(calibrated_on),
+                          check};
         },
         [&](Scored& c) -> Status {
             if (c.calibrated_on) reused.push_back(std::move(*c.calibrated_on));
@@ -150,9 +185,11 @@ int run_assess(Words words) {
                 calibrated.add(c.at_tau, epsilon);
                 fixed.add(c.at_fixed, epsilon);
             }
-            cases.push_back(
-                {{"calibrated", case_json(c.at_tau)}, {"fixed", case_json(c.at_fixed)}});
+            cases.push_back({{"calibrated", case_json(c.at_tau)},
+                             {"fixed", case_json(c.at_fixed)},
+                             {"exchangeability", check_json(c.check, *level)}});
             rows.push_back(std::move(c.at_tau));
+            checks.push_back(c.check);
             return Done{};
         });
     if (!streamed) return fail(command, streamed.error().message);
@@ -170,11 +207,23 @@ int run_assess(Words words) {
                                  "one set into calibration and test cases, use cls evaluate)");
     }
 
-    std::printf("%-16s %9s %9s %7s %7s\n", "case", "lesion", "predicted", "FNR", "Dice");
-    for (const CaseMetrics& m : rows) {
-        std::printf("%-16s %9zu %9zu %7.3f %7.3f%s\n", m.name.c_str(), m.lesion_voxels,
-                    m.predicted_voxels, m.fnr, m.dice,
-                    m.has_lesion() && m.fnr > epsilon ? "  FNR > epsilon" : "");
+    std::printf("%-16s %9s %9s %7s %7s %7s\n", "case", "lesion", "predicted", "FNR", "Dice", "p");
+    std::size_t unlike = 0;
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+        const CaseMetrics& m = rows[i];
+        char p_text[16] = "-";
+        if (checks[i]) std::snprintf(p_text, sizeof p_text, "%.3g", checks[i]->p_value);
+        const bool is_unlike = checks[i] && flagged(*checks[i], *level);
+        unlike += is_unlike;
+        std::printf("%-16s %9zu %9zu %7.3f %7.3f %7s%s%s\n", m.name.c_str(), m.lesion_voxels,
+                    m.predicted_voxels, m.fnr, m.dice, p_text,
+                    m.has_lesion() && m.fnr > epsilon ? "  FNR > epsilon" : "",
+                    is_unlike ? "  unlike" : "");
+    }
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+        if (checks[i] && flagged(*checks[i], *level)) {
+            std::printf("%s: %s\n", rows[i].name.c_str(), unlike_warning(*checks[i]).c_str());
+        }
     }
     std::printf("\n%-22s %12s %22s %9s %9s\n", "threshold", "value", "cases with FNR<=eps",
                 "mean FNR", "mean Dice");
@@ -188,11 +237,29 @@ int run_assess(Words words) {
     line("fixed", kFixedThreshold, fixed);
     std::printf("epsilon = %g, alpha = %g: CLS promises P(FNR <= epsilon) >= %g for a new case\n",
                 epsilon, calibration.settings.alpha, 1.0 - calibration.settings.alpha);
+    if (certificate->profiles.empty()) {
+        std::printf(
+            "exchangeability: not checked (%s records no case profiles; certificates "
+            "before format_version 4 do not)\n",
+            certificate_path->c_str());
+    } else {
+        std::printf(
+            "exchangeability: %zu of %zu cases unlike the calibration set (p <= %g); at "
+            "most %g of exchangeable cases are flagged\n",
+            unlike, rows.size(), *level, *level);
+        if (const std::string note = flag_level_note(certificate->profiles.size(), *level);
+            !note.empty()) {
+            std::printf("exchangeability: %s\n", note.c_str());
+        }
+    }
 
     if (args->has("--json")) {
         const nlohmann::json report = {{"epsilon", epsilon},
                                        {"alpha", calibration.settings.alpha},
                                        {"method", to_string(calibration.settings.method)},
+                                       {"region_of_interest", to_string(certificate->region)},
+                                       {"flag_below", *level},
+                                       {"unlike_cases", unlike},
                                        {"calibrated", calibrated.to_json(calibration.threshold)},
                                        {"fixed", fixed.to_json(kFixedThreshold)},
                                        {"cases", std::move(cases)}};

@@ -1,13 +1,17 @@
 // `cls calibrate --probs DIR --labels DIR --epsilon E --alpha A [--method cls|crc|fixed]
 //  [--empty-masks satisfied|exclude] [--threshold T] [--lesion-channels LIST [--combine sum|max]]
-//  [--lesion-labels LIST|nonzero] --out CERT.json`, or `--scores DIR` for --probs and --labels
-// Streams the labelled cases once, keeping only their sorted lesion probabilities, and writes
-// the calibration certificate. With --scores it reads them from the case scores `cls score`
-// wrote (the reduce of a map and reduce), and writes the same certificate byte for byte.
+//  [--lesion-labels LIST|nonzero] [--roi none|nonzero|mask] [--images DIR] [--roi-masks DIR]
+//  --out CERT.json`, or `--scores DIR` for --probs and --labels
+// Streams the labelled cases once, each map restricted to the region of interest, keeping only
+// their sorted lesion probabilities and profiles, and writes the calibration certificate. With
+// --scores it reads them from the case scores `cls score` wrote (the reduce of a map and reduce),
+// and writes the same certificate byte for byte.
+#include <algorithm>
 #include <cstdio>
 
 #include "arguments.hpp"
 #include "case_loading.hpp"
+#include "case_regions.hpp"
 #include "cls/certificate.hpp"
 #include "cls/version.hpp"
 #include "commands.hpp"
@@ -45,9 +49,9 @@ std::string describe_threshold(double t) {
     return t == kInfinity ? "+inf (no voxel is predicted)" : text;
 }
 
-// The calibration cases from their volumes, streamed once on --threads threads: sorted lesion
-// probabilities and the files' SHA-256s kept, in name order. Returns an exit code (kSuccess,
-// or a failure already reported).
+// The calibration cases from their volumes, streamed once on --threads threads: each map
+// restricted to the region, its sorted lesion probabilities, profile and the files' SHA-256s
+// kept, in name order. Returns an exit code (kSuccess, or a failure already reported).
 int read_volumes(const Arguments& args, std::vector<LesionScores>& scores,
                  Certificate& certificate) {
     auto probs = args.text("--probs");
@@ -56,21 +60,32 @@ int read_volumes(const Arguments& args, std::vector<LesionScores>& scores,
     if (!labels) return fail(kCommand, labels.error().message, kUsage);
     auto threads = read_threads(args);
     if (!threads) return fail(kCommand, threads.error().message, kUsage);
+    auto inputs = read_region_inputs(args, RegionInputKind::folders);
+    if (!inputs) return fail(kCommand, inputs.error().message, kUsage);
+    auto regions = CaseRegions::open(*inputs);
+    if (!regions) return fail(kCommand, regions.error().message);
+    certificate.region = inputs->region;
     struct Scored {
         LesionScores scores;
         InputHashes hashes;
+        CaseProfile profile;
     };
     Status streamed = for_each_labelled_case<Scored>(
         {*probs, *labels}, certificate.lesion, "calibrate", *threads,
-        [](LabelledCase& c) -> Result<Scored> {
-            auto collected = collect_lesion_scores(c.name, c.probabilities.image.volume.values(),
-                                                   c.label.image.volume.values());
+        [&regions](LabelledCase& c) -> Result<Scored> {
+            Volume& map = c.probabilities.image.volume;
+            auto profile = regions->prepare(c.name, map, c.probabilities_path);
+            if (!profile) return profile.error();
+            auto collected =
+                collect_lesion_scores(c.name, map.values(), c.label.image.volume.values());
             if (!collected) return collected.error();
-            return Scored{std::move(*collected), {c.probabilities.sha256, c.label.sha256}};
+            return Scored{
+                std::move(*collected), {c.probabilities.sha256, c.label.sha256}, *profile};
         },
         [&](Scored& c) -> Status {
             scores.push_back(std::move(c.scores));
             certificate.inputs.push_back(std::move(c.hashes));
+            certificate.profiles.push_back(c.profile);
             return Done{};
         });
     return streamed ? kSuccess : fail(kCommand, streamed.error().message);
@@ -85,10 +100,17 @@ int read_scores(const Arguments& args, std::vector<LesionScores>& scores,
     if (!cohort) return fail(kCommand, cohort.error().message);
     auto lesion = scores_lesion_definition(args, cohort->lesion, dir);
     if (!lesion) return fail(kCommand, lesion.error().message, kUsage);
+    auto region = scores_region(args, cohort->region, dir);
+    if (!region) return fail(kCommand, region.error().message, kUsage);
     certificate.lesion = *lesion;
+    certificate.region = *region;
+    // Profiles all or none: scores of format_version 1 have none.
+    const bool profiled = std::all_of(cohort->cases.begin(), cohort->cases.end(),
+                                      [](const CaseScore& c) { return c.profile.has_value(); });
     for (CaseScore& c : cohort->cases) {
         scores.push_back(std::move(c.scores.lesion));
         certificate.inputs.push_back(std::move(c.inputs));
+        if (profiled) certificate.profiles.push_back(*c.profile);
     }
     return kSuccess;
 }
@@ -119,6 +141,9 @@ CommandSpec spec() {
             "--lesion-channels 1 --out cert.json",
     };
     for (OptionSpec& option : lesion_options(true)) spec.options.push_back(std::move(option));
+    for (OptionSpec& option : region_options(RegionInputKind::folders)) {
+        spec.options.push_back(std::move(option));
+    }
     spec.options.push_back(threads_option());
     return spec;
 }
@@ -174,6 +199,17 @@ int run_calibrate(Words words) {
                      labels_text(certificate.lesion.labels).c_str());
     } else if (certificate.lesion.labels.kind != LesionLabels::Kind::binary) {
         std::fprintf(summary, "lesion labels %s\n", labels_text(certificate.lesion.labels).c_str());
+    }
+    if (certificate.region != RegionOfInterest::none) {
+        std::fprintf(summary, "region of interest: %s\n",
+                     std::string(to_string(certificate.region)).c_str());
+        // Only tau = 0 predicts outside the region (every voxel is then predicted): say so.
+        if (c.threshold == 0.0) {
+            warn(command,
+                 "the threshold is 0, so every voxel is predicted, outside the region of interest "
+                 "too: the calibration cases need lesion voxels the region leaves out (or that "
+                 "the model gives probability 0) to meet epsilon");
+        }
     }
     std::fprintf(summary, "certificate written to %s\n", out->c_str());
     return kSuccess;

@@ -3,7 +3,9 @@
 //  [--threshold T] [--empty-masks satisfied|exclude] [--memory-limit GIB] [--json OUT]
 //  [--csv OUT] [--plots DIR]`
 // `cls evaluate --probs DIR --labels DIR --paper-suite OUTDIR [--splits R] [--seed S] ...`
-// Either form takes `--scores DIR` (case scores from `cls score`) for --probs and --labels.
+// Either form takes `--scores DIR` (case scores from `cls score`) for --probs and --labels, and
+// `--roi none|nonzero|mask` with `--images DIR` or `--roi-masks DIR` (every map restricted to
+// its region, as calibrate does; scores were restricted when they were made).
 // Streams the labelled cases once into their sorted probabilities (refusing before the memory
 // limit), then evaluates every method over R random calibration/test splits, or runs the
 // paper's experiments and writes their tables and charts.
@@ -12,6 +14,7 @@
 
 #include "arguments.hpp"
 #include "case_loading.hpp"
+#include "case_regions.hpp"
 #include "cls/evaluation.hpp"
 #include "cls/report/evaluation_plots.hpp"
 #include "cls/report/evaluation_report.hpp"
@@ -109,13 +112,21 @@ Result<Options> read_options(const Arguments& args, bool suite) {
     return o;
 }
 
-Result<EvaluationSet> load_set(const std::string& probs, const std::string& labels,
-                               const LesionDefinition& lesion, const Options& options) {
+Result<EvaluationSet> load_set(const RegionInputs& inputs, const std::string& probs,
+                               const std::string& labels, const LesionDefinition& lesion,
+                               const Options& options) {
+    auto regions = CaseRegions::open(inputs);
+    if (!regions) return regions.error();
     std::vector<EvaluationCase> cases;
     MemoryBudget budget(options.memory_limit);
     Status streamed = for_each_labelled_case<EvaluationCase>(
         {probs, labels}, lesion, "reading", options.threads,
-        [](LabelledCase& c) {
+        [&regions](LabelledCase& c) -> Result<EvaluationCase> {
+            if (auto restricted =
+                    regions->prepare(c.name, c.probabilities.image.volume, c.probabilities_path);
+                !restricted) {
+                return restricted.error();
+            }
             return collect_evaluation_case(c.name, c.probabilities.image.volume,
                                            c.label.image.volume);
         },
@@ -147,6 +158,7 @@ Result<EvaluationSet> load_scored_set(const Arguments& args, const std::string& 
     if (auto lesion = scores_lesion_definition(args, cohort->lesion, dir); !lesion) {
         return lesion.error();
     }
+    if (auto region = scores_region(args, cohort->region, dir); !region) return region.error();
     std::vector<EvaluationCase> cases;
     cases.reserve(cohort->cases.size());
     for (CaseScore& c : cohort->cases) cases.push_back(std::move(c.scores));
@@ -225,6 +237,9 @@ CommandSpec spec() {
             "--methods fixed,cls,crc --plots plots",
     };
     for (OptionSpec& option : lesion_options(true)) spec.options.push_back(std::move(option));
+    for (OptionSpec& option : region_options(RegionInputKind::folders)) {
+        spec.options.push_back(std::move(option));
+    }
     spec.options.push_back(threads_option());
     return spec;
 }
@@ -245,13 +260,17 @@ int run_evaluate(Words words) {
         return fail(command, one.error().message, kUsage);
     }
     const bool from_scores = args->has("--scores");
+    // Scores were restricted when they were made (load_scored_set checks --roi against them).
+    auto region = from_scores ? Result<RegionInputs>(RegionInputs{})
+                              : read_region_inputs(*args, RegionInputKind::folders);
+    if (!region) return fail(command, region.error().message, kUsage);
     auto source = args->text(from_scores ? "--scores" : "--probs");
     auto labels = from_scores ? Result<std::string>(std::string()) : args->text("--labels");
     if (!source) return fail(command, source.error().message, kUsage);
     if (!labels) return fail(command, labels.error().message, kUsage);
 
     auto set = from_scores ? load_scored_set(*args, *source, *options)
-                           : load_set(*source, *labels, *lesion, *options);
+                           : load_set(*region, *source, *labels, *lesion, *options);
     if (!set) return fail(command, set.error().message);
     if (suite) {
         const std::string data =

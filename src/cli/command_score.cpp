@@ -1,12 +1,16 @@
 // `cls score --probs P.nii[.gz] --labels L.nii[.gz] [--lesion-channels LIST [--combine sum|max]]
-//  [--lesion-labels LIST|nonzero] --out CASE.score`
+//  [--lesion-labels LIST|nonzero] [--roi none|nonzero|mask] [--image IMG] [--roi-mask MASK]
+//  --out CASE.score`
 // The map of a cohort's map and reduce: one labelled case, read by the same rules as every
-// other command (case_loading), reduced to its case score (cls/case_score.hpp), which
+// other command (case_loading; its map restricted to the region and profiled as calibrate does,
+// case_regions), reduced to its case score (cls/case_score.hpp), which
 // `cls calibrate --scores DIR` and `cls evaluate --scores DIR` read instead of the volumes.
 #include <cstdio>
+#include <utility>
 
 #include "arguments.hpp"
 #include "case_loading.hpp"
+#include "case_regions.hpp"
 #include "cls/case_pairing.hpp"
 #include "cls/case_score.hpp"
 #include "cls/version.hpp"
@@ -35,6 +39,9 @@ CommandSpec spec() {
             "--out scores/case_003.score",
     };
     for (OptionSpec& option : lesion_options(true)) spec.options.push_back(std::move(option));
+    for (OptionSpec& option : region_options(RegionInputKind::files)) {
+        spec.options.push_back(std::move(option));
+    }
     return spec;
 }
 
@@ -66,18 +73,34 @@ int run_score(Words words) {
     if (!probs) return fail(command, probs.error().message, kUsage);
     if (!labels) return fail(command, labels.error().message, kUsage);
     if (!out) return fail(command, out.error().message, kUsage);
+    auto region = read_region_inputs(*args, RegionInputKind::files);
+    if (!region) return fail(command, region.error().message, kUsage);
     auto name = case_name(*probs, *labels);
     if (!name) return fail(command, name.error().message);
 
+    // The image and region mask must be the same case's too.
+    for (const auto& [path, role] :
+         {std::pair{region->images, FileRole::image}, std::pair{region->masks, FileRole::mask}}) {
+        if (path.empty()) continue;
+        if (const std::string other = name_file(path.string(), role).case_name; other != *name) {
+            return fail(command, path.string() + " is of case '" + other + "', not '" + *name +
+                                     "' of " + *probs);
+        }
+    }
     auto labelled = load_labelled_case(*name, *probs, *labels, *lesion);
     if (!labelled) return fail(command, labelled.error().message);
+    auto profile = restrict_and_profile(labelled->probabilities.image.volume, *probs,
+                                        region->region, region->images, region->masks);
+    if (!profile) return fail(command, profile.error().message);
     auto reduced = collect_evaluation_case(*name, labelled->probabilities.image.volume,
                                            labelled->label.image.volume);
     if (!reduced) return fail(command, reduced.error().message);
     const CaseScore score{.scores = std::move(*reduced),
                           .inputs = {labelled->probabilities.sha256, labelled->label.sha256},
                           .lesion = *lesion,
-                          .tool_version = kVersion};
+                          .tool_version = kVersion,
+                          .region = region->region,
+                          .profile = *profile};
     const std::vector<std::uint8_t> bytes = encode_case_score(score);
     if (Status written = io::write_file_atomic(*out, bytes); !written) {
         return fail(command, written.error().message);

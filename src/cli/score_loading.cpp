@@ -41,6 +41,14 @@ Result<ScoredCohort> read_case_scores(const fs::path& dir, ScoreParts parts,
             const fs::path path = dir / file;
             auto score = io::load_case_score(path, parts);
             if (!score) return score.error();
+            if (!read.empty() && score->region != read.front().score.region) {
+                return make_error("was made with region of interest '" +
+                                  std::string(to_string(score->region)) + "', but " +
+                                  read.front().path.string() + " with '" +
+                                  std::string(to_string(read.front().score.region)) +
+                                  "'; score every case of a cohort alike")
+                    .in(path.string());
+            }
             if (!read.empty() && score->lesion != read.front().score.lesion) {
                 return make_error("was made with " + describe(score->lesion) + ", but " +
                                   read.front().path.string() + " with " +
@@ -67,6 +75,7 @@ Result<ScoredCohort> read_case_scores(const fs::path& dir, ScoreParts parts,
     }
     ScoredCohort cohort;
     cohort.lesion = read.front().score.lesion;
+    cohort.region = read.front().score.region;
     cohort.cases.reserve(read.size());
     for (Read& r : read) cohort.cases.push_back(std::move(r.score));
     return cohort;
@@ -77,6 +86,20 @@ Result<LesionDefinition> scores_lesion_definition(const Arguments& args,
                                                   const std::string& dir) {
     return recorded_lesion_definition(args, recorded,
                                       "what the scores in " + dir + " were made with", "theirs");
+}
+
+Result<RegionOfInterest> scores_region(const Arguments& args, RegionOfInterest recorded,
+                                       const std::string& dir) {
+    if (args.has("--images") || args.has("--roi-masks")) {
+        return make_error("--images and --roi-masks are for --probs and --labels: the scores in " +
+                          dir + " were restricted to their region when cls score made them");
+    }
+    if (args.has("--roi") && args.text_or("--roi", "") != to_string(recorded)) {
+        return make_error("--roi " + args.text_or("--roi", "") + " is not what the scores in " +
+                          dir + " were made with (" + std::string(to_string(recorded)) +
+                          "); leave it out to use theirs");
+    }
+    return recorded;
 }
 
 Status check_scores_or_volumes(const Arguments& args) {

@@ -62,15 +62,23 @@ constexpr RoleWord kFolderWords[] = {
     {"imagestr", FileRole::image},
     {"imagests", FileRole::image},
     {"image", FileRole::image},
+    {"brainmasks", FileRole::mask},
+    {"brainmask", FileRole::mask},
+    {"brain_masks", FileRole::mask},
+    {"rois", FileRole::mask},
+    {"roi", FileRole::mask},
 };
 // Name suffixes after the case name; BIDS suffixes are these without the underscore, plus
 // its own "dseg" (a discrete segmentation) and "probseg" (a probabilistic one).
+// The first that fits wins, so "_brain_mask" comes before "_mask".
 constexpr RoleWord kSuffixWords[] = {
-    {"_label", FileRole::label},         {"_seg", FileRole::label},
-    {"_mask", FileRole::label},          {"_gt", FileRole::label},
-    {"_dseg", FileRole::label},          {"_prob", FileRole::probability},
-    {"_probs", FileRole::probability},   {"_pred", FileRole::probability},
-    {"_probseg", FileRole::probability}, {"_image", FileRole::image},
+    {"_brainmask", FileRole::mask},   {"_brain_mask", FileRole::mask},
+    {"_roi", FileRole::mask},         {"_label", FileRole::label},
+    {"_seg", FileRole::label},        {"_mask", FileRole::label},
+    {"_gt", FileRole::label},         {"_dseg", FileRole::label},
+    {"_prob", FileRole::probability}, {"_probs", FileRole::probability},
+    {"_pred", FileRole::probability}, {"_probseg", FileRole::probability},
+    {"_image", FileRole::image},
 };
 
 // The innermost folder of `path` with a known name decides.
@@ -99,15 +107,18 @@ std::optional<FileNaming> bids_naming(std::string_view stem) {
     }
     if (!starts_with_ignoring_case(parts[0], "sub-") || parts[0].size() <= 4) return std::nullopt;
     FileNaming naming{std::string(parts[0]), std::nullopt, ""};
+    bool brain = false;  // "desc-brain": fMRIPrep's and ANTs' brain masks are "desc-brain_mask"
     for (std::size_t i = 1; i < parts.size(); ++i) {
         const std::string_view part = parts[i];
         const std::size_t dash = part.find('-');
         const bool entity = dash != std::string_view::npos && dash > 0 && dash + 1 < part.size();
         if (entity) {
-            if (lower(part.substr(0, dash)) == "ses") {
+            const std::string key = lower(part.substr(0, dash));
+            if (key == "ses") {
                 naming.case_name += '_';
                 naming.case_name += part;
             }
+            brain = brain || (key == "desc" && lower(part.substr(dash + 1)) == "brain");
         } else if (i + 1 == parts.size() && !part.empty()) {
             naming.role = FileRole::image;
             naming.modality = std::string(part);
@@ -118,6 +129,7 @@ std::optional<FileNaming> bids_naming(std::string_view stem) {
                     naming.modality.clear();
                 }
             }
+            if (brain && suffix == "mask") naming.role = FileRole::mask;
         } else {
             return std::nullopt;  // "sub-01_something_else": not BIDS after all
         }
@@ -132,8 +144,10 @@ bool has_channel(std::string_view stem) {
                        [](char c) { return std::isdigit(static_cast<unsigned char>(c)) != 0; });
 }
 
+}  // namespace
+
 // Case name -> file name; the first duplicate found is reported.
-Result<std::map<std::string, std::string>> index_by_case(const std::vector<std::string>& files,
+Result<std::map<std::string, std::string>> files_by_case(const std::vector<std::string>& files,
                                                          FileRole role) {
     std::map<std::string, std::string> by_case;
     for (const std::string& file : files) {
@@ -146,6 +160,8 @@ Result<std::map<std::string, std::string>> index_by_case(const std::vector<std::
     return by_case;
 }
 
+namespace {
+
 std::string list_some(const std::vector<std::string>& names) {
     constexpr std::size_t kShown = 5;
     std::string text;
@@ -157,7 +173,8 @@ std::string list_some(const std::vector<std::string>& names) {
 }  // namespace
 
 const char* role_name(FileRole role) {
-    constexpr const char* kNames[] = {"image", "label", "probability map"};  // by FileRole
+    constexpr const char* kNames[] = {"image", "label", "probability map",
+                                      "region mask"};  // by FileRole
     static_assert(std::size(kNames) == kFileRoles.size());
     return kNames[static_cast<std::size_t>(role)];
 }
@@ -215,9 +232,9 @@ ProbabilityFiles set_aside_nnunet_segmentations(std::vector<std::string> paths) 
 Result<std::vector<CasePair>> pair_cases(const std::vector<std::string>& first, FileRole first_role,
                                          const std::vector<std::string>& second,
                                          FileRole second_role) {
-    auto first_cases = index_by_case(first, first_role);
+    auto first_cases = files_by_case(first, first_role);
     if (!first_cases) return first_cases.error();
-    auto second_cases = index_by_case(second, second_role);
+    auto second_cases = files_by_case(second, second_role);
     if (!second_cases) return second_cases.error();
 
     std::vector<CasePair> pairs;

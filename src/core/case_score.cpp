@@ -6,6 +6,7 @@
 #include <optional>
 #include <string_view>
 
+#include "case_profile_json.hpp"
 #include "cls/sha256.hpp"
 #include "lesion_definition_json.hpp"
 #include "sorted_float_codec.hpp"
@@ -188,19 +189,32 @@ Result<Header> parse_header_json(std::string_view text, std::uint64_t max_voxels
                           " is newer than this tool reads (" +
                           std::to_string(kCaseScoreFormatVersion) + "); use a newer cls");
     }
-    if (!version || *version != static_cast<std::uint64_t>(kCaseScoreFormatVersion)) {
-        return make_error("field 'format_version' must be " +
+    if (!version || *version == 0) {
+        return make_error("field 'format_version' must be 1 to " +
                           std::to_string(kCaseScoreFormatVersion));
     }
+    // Version 2 added the region of interest and the case's profile; version 1 files were made
+    // without a region and read as such, with no profile.
+    const bool with_profile = *version >= 2;
     if (Status known =
-            f.only({"format", "format_version", "tool_version", "name", "probabilities_sha256",
-                    "label_sha256", "lesion_channels", "lesion_labels", "voxels", "sections"},
-                   "its header");
+            with_profile
+                ? f.only({"format", "format_version", "tool_version", "name",
+                          "probabilities_sha256", "label_sha256", "lesion_channels",
+                          "lesion_labels", "region_of_interest", "profile", "voxels", "sections"},
+                         "its header")
+                : f.only(
+                      {"format", "format_version", "tool_version", "name", "probabilities_sha256",
+                       "label_sha256", "lesion_channels", "lesion_labels", "voxels", "sections"},
+                      "its header");
         !known) {
         return known.error();
     }
     if (!document.contains("lesion_channels") || !document.contains("lesion_labels")) {
         return make_error("its header must have the fields 'lesion_channels' and 'lesion_labels'");
+    }
+    if (with_profile &&
+        (!document.contains("region_of_interest") || !document.contains("profile"))) {
+        return make_error("its header must have the fields 'region_of_interest' and 'profile'");
     }
     Header h;
     CaseScore& score = h.score;
@@ -212,6 +226,12 @@ Result<Header> parse_header_json(std::string_view text, std::uint64_t max_voxels
     CLS_TRY_ASSIGN(score.inputs.probabilities_sha256, f.sha256("probabilities_sha256"));
     CLS_TRY_ASSIGN(score.inputs.label_sha256, f.sha256("label_sha256"));
     CLS_TRY_ASSIGN(score.lesion, detail::parse_lesion_definition(document));
+    CLS_TRY_ASSIGN(score.region, detail::parse_region_field(document));
+    if (auto recorded = document.find("profile"); with_profile && !recorded->is_null()) {
+        auto profile = detail::parse_case_profile(*recorded);
+        if (!profile) return profile.error();
+        score.profile = *profile;
+    }
     std::uint64_t voxels = 0;
     CLS_TRY_ASSIGN(voxels, f.count("voxels"));
     CLS_TRY_ASSIGN(h.sections, parse_sections(document));
@@ -322,6 +342,8 @@ std::vector<std::uint8_t> encode_case_score(const CaseScore& score) {
         {"label_sha256", score.inputs.label_sha256},
         {"lesion_channels", detail::lesion_channels_to_json(score.lesion.channels)},
         {"lesion_labels", detail::lesion_labels_to_json(score.lesion.labels)},
+        {"region_of_interest", to_string(score.region)},
+        {"profile", score.profile ? detail::case_profile_to_json(*score.profile) : json(nullptr)},
         {"voxels", c.voxels()},
         {"sections",
          json::array({section_json(kLesion, c.lesion_voxels(), sections[kLesion]),

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "case_profile_json.hpp"
 #include "cls/json_fields.hpp"
 #include "cls/settings_codec.hpp"
 #include "lesion_definition_json.hpp"
@@ -11,14 +12,16 @@
 namespace cls {
 namespace {
 
+using detail::case_profile_to_json;
 using detail::lesion_channels_to_json;
 using detail::lesion_labels_to_json;
 using detail::parse_lesion_definition;
 using nlohmann::json;
 
 constexpr std::string_view kFormat = "cls-calibration-certificate";
-// 2: lesion_channels and lesion_labels; 3: the empty-mask count is "empty_mask_count".
-constexpr int kFormatVersion = 3;
+// 2: lesion_channels and lesion_labels; 3: the empty-mask count is "empty_mask_count";
+// 4: region_of_interest and case_profiles.
+constexpr int kFormatVersion = 4;
 
 // JSON has no infinity: +inf (an empty mask's critical threshold, or "predict nothing") is null.
 json threshold_to_json(double t) { return t == kInfinity ? json(nullptr) : json(t); }
@@ -50,6 +53,23 @@ Result<CaseCalibration> parse_case(const json& item, InputHashes& hashes) {
     return c;
 }
 
+// "case_profiles": null (none recorded) or one profile per case.
+Result<std::vector<CaseProfile>> parse_profiles(const json& document, std::size_t cases) {
+    std::vector<CaseProfile> profiles;
+    auto list = document.find("case_profiles");
+    if (list == document.end() || list->is_null()) return profiles;
+    if (!list->is_array() || list->size() != cases) {
+        return make_error("field 'case_profiles' must be null or list one profile per case (" +
+                          std::to_string(cases) + ")");
+    }
+    for (std::size_t i = 0; i < list->size(); ++i) {
+        auto profile = detail::parse_case_profile((*list)[i]);
+        if (!profile) return profile.error().in("case_profiles[" + std::to_string(i) + "]");
+        profiles.push_back(*profile);
+    }
+    return profiles;
+}
+
 }  // namespace
 
 std::string to_json(const Certificate& certificate) {
@@ -67,6 +87,12 @@ std::string to_json(const Certificate& certificate) {
         }
         cases.push_back(std::move(entry));
     }
+    json profiles = nullptr;
+    if (!certificate.profiles.empty()) {
+        profiles = json::array();
+        for (const CaseProfile& p : certificate.profiles)
+            profiles.push_back(case_profile_to_json(p));
+    }
     json document = {
         {"format", kFormat},
         {"format_version", kFormatVersion},
@@ -77,7 +103,9 @@ std::string to_json(const Certificate& certificate) {
         {"empty_mask_count", c.empty_mask_count},
         {"lesion_channels", lesion_channels_to_json(certificate.lesion.channels)},
         {"lesion_labels", lesion_labels_to_json(certificate.lesion.labels)},
+        {"region_of_interest", to_string(certificate.region)},
         {"cases", std::move(cases)},
+        {"case_profiles", std::move(profiles)},
     };
     write_settings(document, c.settings);
     // nlohmann prints doubles with round-trip precision, so the threshold reads back bit for bit.
@@ -103,6 +131,7 @@ Result<Certificate> parse_certificate(std::string_view json_text) {
     Certificate certificate;
     certificate.tool_version = r.optional_text("tool_version");
     CLS_TRY_ASSIGN(certificate.lesion, parse_lesion_definition(document));
+    CLS_TRY_ASSIGN(certificate.region, detail::parse_region_field(document));
     Calibration& c = certificate.calibration;
 
     CLS_TRY_ASSIGN(c.settings, read_settings(r));
@@ -126,6 +155,7 @@ Result<Certificate> parse_certificate(std::string_view json_text) {
         c.cases.push_back(std::move(parsed));
         certificate.inputs.push_back(std::move(hashes));
     }
+    CLS_TRY_ASSIGN(certificate.profiles, parse_profiles(document, c.cases.size()));
     return certificate;
 }
 

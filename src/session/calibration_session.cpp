@@ -8,6 +8,8 @@ void CalibrationSession::refresh(const CaseStore& store) {
     if (store.generation() == generation_) return;
     generation_ = store.generation();
     cases_ = store.calibration_scores();
+    profiles_ = store.calibration_profiles();
+    region_ = store.region();
     result_.reset();
     crc_curve_.reset();
 }
@@ -48,7 +50,7 @@ std::optional<Certificate> CalibrationSession::certificate(const CaseStore& stor
                                                            const LesionDefinition& lesion) {
     const Result<Calibration>& r = result();
     if (!r) return std::nullopt;
-    Certificate certificate{*r, {}, kVersion, lesion};
+    Certificate certificate{*r, {}, kVersion, lesion, region_, profiles_};
     for (const LesionScores& c : cases_) {
         const LoadedCase* loaded = store.find(c.name);
         certificate.inputs.push_back(

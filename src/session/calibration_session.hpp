@@ -26,6 +26,10 @@ public:
     // The calibration at the current settings, or why there is none (too few cases, ...).
     [[nodiscard]] const Result<Calibration>& result();
     [[nodiscard]] const std::vector<LesionScores>& cases() const { return cases_; }
+    // The calibration cases' profiles, in the same order, and the region their maps were
+    // restricted to.
+    [[nodiscard]] const std::vector<CaseProfile>& profiles() const { return profiles_; }
+    [[nodiscard]] RegionOfInterest region() const { return region_; }
     // Each calibration case's FNR at the current threshold (0 for empty masks).
     [[nodiscard]] std::vector<double> fnr_at_threshold();
     // The certificate the CLI would write for the same files and settings.
@@ -35,6 +39,8 @@ public:
 
 private:
     std::vector<LesionScores> cases_;
+    std::vector<CaseProfile> profiles_;
+    RegionOfInterest region_ = RegionOfInterest::none;
     std::uint64_t generation_ = ~std::uint64_t{0};
     CalibrationSettings settings_;
     std::optional<Result<Calibration>> result_;  // empty: recompute

@@ -61,14 +61,65 @@ Result<std::string> CaseStore::add(const std::string& path, Role role, Volume vo
     it->files[slot] = path;
     it->sha256[slot] = std::move(sha256);
     ++generation_;
-    const Volume* label = it->volume(Role::label);
-    const Volume* probability = it->volume(Role::probability);
-    if (label && probability) {
-        auto scores = collect_lesion_scores(name, probability->values(), label->values());
-        if (!scores) return scores.error().in(path);  // not reachable: checked above
-        it->scores = std::move(*scores);
-    }
+    derive(*it);
     return name;
+}
+
+Result<const Volume*> CaseStore::map_for_calibration(const LoadedCase& c,
+                                                     std::optional<Volume>& scratch) const {
+    const Volume* probability = c.volume(Role::probability);
+    if (probability == nullptr) return make_error("no probability map");
+    if (region_ == RegionOfInterest::none) return probability;
+    const Role source = *region_source(region_);
+    const Volume* region = c.volume(source);
+    if (region == nullptr) {
+        return make_error("no " + std::string(role_name(source)) + " for the region of interest (" +
+                          std::string(to_string(region_)) + ")");
+    }
+    scratch = *probability;
+    if (Status applied = restrict_to_region(*scratch, *region,
+                                            "its region, its " + std::string(role_name(source)) +
+                                                " " + c.files[static_cast<int>(source)]);
+        !applied) {
+        scratch.reset();
+        return applied.error();
+    }
+    return &*scratch;
+}
+
+const Volume* CaseStore::calibration_map(const LoadedCase& c,
+                                         std::optional<Volume>& scratch) const {
+    auto map = map_for_calibration(c, scratch);
+    return map ? *map : nullptr;
+}
+
+void CaseStore::derive(LoadedCase& c) const {
+    c.scores.reset();
+    c.profile.reset();
+    c.region_problem.clear();
+    if (c.volume(Role::probability) == nullptr) return;
+    std::optional<Volume> scratch;  // the restricted copy, freed on return
+    auto map = map_for_calibration(c, scratch);
+    if (!map) {
+        c.region_problem = map.error().message;
+        return;
+    }
+    c.profile = profile_case(**map, c.region_volume(region_), c.volume(Role::image));
+    if (const Volume* label = c.volume(Role::label)) {
+        // Checked on arrival (probabilities in [0, 1], a binary label), so this cannot fail.
+        auto scores = collect_lesion_scores(c.name, (*map)->values(), label->values());
+        if (scores) c.scores = std::move(*scores);
+    }
+}
+
+void CaseStore::set_region(RegionOfInterest region) {
+    if (region == region_) return;
+    region_ = region;
+    for (LoadedCase& c : cases_) {
+        derive(c);
+        c.revision = generation_ + 1;
+    }
+    ++generation_;
 }
 
 const LoadedCase* CaseStore::find(CaseId id) const {
@@ -91,6 +142,21 @@ std::vector<LesionScores> CaseStore::calibration_scores() const {
         if (c.scores) scores.push_back(*c.scores);
     }
     return scores;
+}
+
+std::vector<CaseProfile> CaseStore::calibration_profiles() const {
+    std::vector<CaseProfile> profiles;
+    for (const LoadedCase& c : cases_) {
+        if (c.scores) profiles.push_back(*c.profile);
+    }
+    return profiles;
+}
+
+std::size_t CaseStore::region_missing_count() const {
+    return static_cast<std::size_t>(
+        std::count_if(cases_.begin(), cases_.end(), [](const LoadedCase& c) {
+            return c.volume(Role::label) && c.volume(Role::probability) && !c.scores;
+        }));
 }
 
 std::size_t CaseStore::labelled_count() const {

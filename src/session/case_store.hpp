@@ -2,6 +2,10 @@
 // what calibration keeps of each labelled case computed once on arrival. A file that does not
 // fit (unknown role, shape or affine unlike its case's other files, a second file for the same
 // role) is refused with a message naming it, and everything already loaded stays.
+// The store also applies the region of interest (cls/region_of_interest.hpp), the same rule as
+// the CLI: each case's calibration scores and profile are computed on its map restricted to the
+// region, from its image (nonzero) or region mask (mask); a case without that file has neither
+// and is left out of calibration, which region_missing_count() says.
 // Each case has a CaseId that is never reused, so whoever shows or runs a case holds its id and
 // looks it up when needed: the store's vector moves as cases arrive, and a case cleared and
 // loaded again is another case.
@@ -16,6 +20,8 @@
 
 #include "cls/calibration.hpp"
 #include "cls/case_pairing.hpp"
+#include "cls/exchangeability.hpp"
+#include "cls/region_of_interest.hpp"
 #include "cls/result.hpp"
 #include "cls/volume.hpp"
 
@@ -23,7 +29,7 @@ namespace cls::app {
 
 // Roles and the naming rule are the core's (cls/case_pairing.hpp), shared with the CLI.
 using Role = FileRole;
-inline constexpr std::array<Role, 3> kRoles = kFileRoles;
+inline constexpr std::array<Role, kFileRoles.size()> kRoles = kFileRoles;
 using cls::role_name;
 
 // The role a file plays: from its path first, by the core's rule (name_file: BIDS suffixes,
@@ -40,16 +46,24 @@ struct LoadedCase {
     CaseId id = 0;
     std::uint64_t revision = 0;  // changes whenever one of its files arrives
     std::string name;
-    std::array<std::optional<Volume>, 3> volumes;  // by Role
-    std::array<std::string, 3> files;              // paths as given, by Role
-    std::array<std::string, 3> sha256;             // of the bytes as stored (compressed or not)
-    std::optional<LesionScores> scores;            // once label and probability are both here
+    std::array<std::optional<Volume>, kRoles.size()> volumes;  // by Role
+    std::array<std::string, kRoles.size()> files;              // paths as given, by Role
+    std::array<std::string, kRoles.size()> sha256;  // of the bytes as stored (compressed or not)
+    // On the map restricted to the region, once the map (and the region's file) is here:
+    std::optional<LesionScores> scores;  // with a label too: what calibration keeps
+    std::optional<CaseProfile> profile;  // what the exchangeability check compares
+    std::string region_problem;          // why the region could not be applied, if it could not
 
     [[nodiscard]] const Volume* volume(Role role) const {
         const auto& v = volumes[static_cast<int>(role)];
         return v ? &*v : nullptr;
     }
     [[nodiscard]] bool labelled() const { return scores.has_value(); }
+    // The region's volume under `region`: null for none, or when the file is missing.
+    [[nodiscard]] const Volume* region_volume(RegionOfInterest region) const {
+        const auto source = region_source(region);
+        return source ? volume(*source) : nullptr;
+    }
 };
 
 class CaseStore {
@@ -69,10 +83,31 @@ public:
     [[nodiscard]] const LoadedCase* find(CaseId id) const;
     // The labelled cases' scores, in case-name order: the calibration set.
     [[nodiscard]] std::vector<LesionScores> calibration_scores() const;
+    // Their profiles, in the same order.
+    [[nodiscard]] std::vector<CaseProfile> calibration_profiles() const;
     [[nodiscard]] std::size_t labelled_count() const;
+    // Cases with a label and a map that the region leaves out of calibration (its file missing,
+    // or empty).
+    [[nodiscard]] std::size_t region_missing_count() const;
+
+    // Restricts every case's map to `region` from now on; scores and profiles are recomputed.
+    void set_region(RegionOfInterest region);
+    [[nodiscard]] RegionOfInterest region() const { return region_; }
+    // A case's map as calibration reads it: its own map without a region (no copy: a map can
+    // be hundreds of MB in a 4 GB heap), else a copy restricted to the region, held in
+    // `scratch`. Null without a map, or when the region's file is missing or empty.
+    [[nodiscard]] const Volume* calibration_map(const LoadedCase& c,
+                                                std::optional<Volume>& scratch) const;
 
 private:
+    // calibration_map, or why there is none.
+    [[nodiscard]] Result<const Volume*> map_for_calibration(const LoadedCase& c,
+                                                            std::optional<Volume>& scratch) const;
+    // Scores, profile and region_problem from the case's files and the region.
+    void derive(LoadedCase& c) const;
+
     std::vector<LoadedCase> cases_;  // sorted by name
+    RegionOfInterest region_ = RegionOfInterest::none;
     std::uint64_t generation_ = 0;
     CaseId last_id_ = 0;
 };

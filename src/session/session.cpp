@@ -302,9 +302,48 @@ Status Session::import_certificate(std::string_view json, const std::string& fil
     auto certificate = parse_certificate(json);
     if (!certificate) return certificate.error().in(file_name);
     settings_.calibration = certificate->calibration.settings;
+    // Its threshold holds for maps restricted as its calibration cases' were.
+    set_region(certificate->region);
     imported_ = std::move(*certificate);
     imported_name_ = file_name;
+    ++import_serial_;
     return Done{};
+}
+
+void Session::set_region(RegionOfInterest region) {
+    store_.set_region(region);
+    settings_.region = region;
+}
+
+Status Session::set_flag_below(double level) {
+    if (Status valid = validate_flag_level(level); !valid) return valid;
+    settings_.flag_below = level;
+    return Done{};
+}
+
+std::optional<ExchangeabilityCheck> Session::exchangeability(CaseId id) {
+    if (checks_.generation != store_.generation() || checks_.import_serial != import_serial_) {
+        checks_ = {store_.generation(), import_serial_, {}};
+        const std::vector<CaseProfile> calibration =
+            imported_ ? imported_->profiles : store_.calibration_profiles();
+        for (const LoadedCase& c : store_.cases()) {
+            std::optional<ExchangeabilityCheck> check;
+            // A calibration case is not new to the calibration it belongs to.
+            const bool calibrating =
+                imported_ ? find_calibration_case(*imported_,
+                                                  c.sha256[static_cast<int>(Role::probability)])
+                                .has_value()
+                          : c.labelled();
+            if (c.profile && !calibrating && !calibration.empty()) {
+                if (auto checked = check_exchangeability(calibration, *c.profile)) check = *checked;
+            }
+            checks_.by_case.emplace_back(c.id, check);
+        }
+    }
+    for (const auto& [case_id, check] : checks_.by_case) {
+        if (case_id == id) return check;
+    }
+    return std::nullopt;
 }
 
 std::size_t Session::cases_calibrated_by_import() const {
@@ -337,10 +376,13 @@ std::optional<OutputFile> Session::certificate_file() {
 std::optional<OutputFile> Session::mask_file(CaseId id) {
     const LoadedCase* c = store_.find(id);
     const double tau = threshold();
-    if (c == nullptr || !c->volume(Role::probability) || std::isnan(tau)) return std::nullopt;
-    const Volume& p = *c->volume(Role::probability);
-    Volume mask(p.dims(), p.affine());
-    const std::vector<std::uint8_t> predicted = predict_mask(p.values(), tau);
+    if (c == nullptr || std::isnan(tau)) return std::nullopt;
+    // The map as calibration read its cases': restricted to the region of interest.
+    std::optional<Volume> scratch;
+    const Volume* p = store_.calibration_map(*c, scratch);
+    if (p == nullptr) return std::nullopt;
+    Volume mask(p->dims(), p->affine());
+    const std::vector<std::uint8_t> predicted = predict_mask(p->values(), tau);
     std::copy(predicted.begin(), predicted.end(), mask.values().begin());
     return OutputFile{c->name + "_mask.nii.gz",
                       nifti::write(mask, {.datatype = nifti::DataType::uint8}), true};
@@ -377,6 +419,7 @@ void Session::forget_kept(std::size_t index) {
 void Session::restore(std::string_view key, std::string_view json) {
     if (key == kSettingsKey) {
         settings_ = read_user_settings(json, settings_);
+        store_.set_region(settings_.region);
         saved_settings_ = to_json(settings_);
     } else if (key == kKeptKey) {
         kept_.restore(json);

@@ -13,6 +13,10 @@
 //     classes asked once, grids checked); nnU-Net .npz maps with their case's image or label
 //     as the grid; models with manifests; certificates
 // [X] clearing cancels loading and inference; an answer still in flight is dropped
+// [X] a region of interest (none, the image's non-zero voxels, region masks) applied to every
+//     case's map for calibration, masks, exports and validation, recorded in the certificate
+// [X] every case that is not a calibration case checked for exchangeability against the
+//     certificate in force (imported, else the live one's cases), flagged below a level
 // [ ] several models at once; removing one case (Clear removes them all)
 #pragma once
 
@@ -108,13 +112,31 @@ public:
     // The threshold masks use: the imported certificate's, else the live calibration's; NaN
     // when there is none.
     [[nodiscard]] double threshold();
+    // The region of interest every case's map is restricted to (cls/region_of_interest.hpp).
+    [[nodiscard]] RegionOfInterest region() const { return store_.region(); }
+    void set_region(RegionOfInterest region);
+    // The exchangeability check's level: a case with p <= it is flagged.
+    [[nodiscard]] double flag_below() const { return settings_.flag_below; }
+    Status set_flag_below(double level);
+    // A case's conformal p-value against the calibration cases (cls/exchangeability.hpp): the
+    // imported certificate's, else the live calibration's. None for a calibration case, a case
+    // without a map, or when there is nothing to compare with. Cached until an input changes.
+    [[nodiscard]] std::optional<ExchangeabilityCheck> exchangeability(CaseId id);
+    [[nodiscard]] bool unlike_calibration(CaseId id) {
+        const auto check = exchangeability(id);
+        return check && flagged(*check, flag_below());
+    }
+
     // CLS on every labelled case but `id`, for the Learn tab; cached until an input changes.
     [[nodiscard]] const Result<Calibration>& calibration_without(CaseId id);
 
     Status import_certificate(std::string_view json, const std::string& file_name);
     [[nodiscard]] const std::optional<Certificate>& imported() const { return imported_; }
     [[nodiscard]] const std::string& imported_name() const { return imported_name_; }
-    void drop_import() { imported_.reset(); }
+    void drop_import() {
+        imported_.reset();
+        ++import_serial_;
+    }
     // Loaded cases the imported certificate was calibrated on (same SHA-256s).
     [[nodiscard]] std::size_t cases_calibrated_by_import() const;
 
@@ -209,6 +231,13 @@ private:
     std::optional<HeldOut> held_out_;
     std::optional<Certificate> imported_;
     std::string imported_name_;
+    std::uint64_t import_serial_ = 0;  // changes with every import or drop
+    struct Checks {
+        std::uint64_t generation = ~std::uint64_t{0};
+        std::uint64_t import_serial = 0;
+        std::vector<std::pair<CaseId, std::optional<ExchangeabilityCheck>>> by_case;
+    };
+    Checks checks_;
     KeptCalibrations kept_;
     ModelSlot model_;
     InferenceQueue inference_;

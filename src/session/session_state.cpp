@@ -9,14 +9,28 @@ namespace {
 
 using nlohmann::json;
 
-json cases_json(const CaseStore& store) {
+json exchangeability_json(Session& session, CaseId id) {
+    const std::optional<ExchangeabilityCheck> check = session.exchangeability(id);
+    if (!check) return nullptr;
+    return {{"p_value", check->p_value},
+            {"flagged", flagged(*check, session.flag_below())},
+            {"compared_with", check->compared_with},
+            {"image_statistics", check->with_intensity},
+            {"furthest", to_string(check->most_unlike)}};
+}
+
+json cases_json(Session& session) {
     json cases = json::array();
-    for (const LoadedCase& c : store.cases()) {
+    for (const LoadedCase& c : session.cases().cases()) {
         json files = json::object();
         for (Role role : kRoles) {
             if (c.volume(role)) files[role_name(role)] = c.files[static_cast<int>(role)];
         }
-        cases.push_back({{"name", c.name}, {"files", files}, {"labelled", c.labelled()}});
+        cases.push_back({{"name", c.name},
+                         {"files", files},
+                         {"labelled", c.labelled()},
+                         {"region_problem", c.region_problem},
+                         {"exchangeability", exchangeability_json(session, c.id)}});
     }
     return cases;
 }
@@ -85,10 +99,13 @@ json session_state(Session& session) {
     const LoadedCase* selected = session.cases().find(session.selected());
     json settings = json::object();
     write_settings(settings, session.settings());
+    settings["region_of_interest"] = to_string(session.region());
+    settings["flag_below"] = session.flag_below();
     json kept = json::array();
     for (const KeptCalibration& k : session.kept().items()) kept.push_back(k.label);
     return {
-        {"cases", cases_json(session.cases())},
+        {"cases", cases_json(session)},
+        {"region_missing", session.cases().region_missing_count()},
         {"loading",
          {{"pending", loading.pending},
           {"done", loading.done},

@@ -10,7 +10,9 @@ std::string to_json(const UserSettings& settings) {
     nlohmann::json document = {{"overlap", settings.inference.window.overlap},
                                {"mirror", settings.inference.window.mirror},
                                {"auto_run", settings.inference.auto_run},
-                               {"allow_webgpu", settings.inference.allow_webgpu}};
+                               {"allow_webgpu", settings.inference.allow_webgpu},
+                               {"region_of_interest", to_string(settings.region)},
+                               {"flag_below", settings.flag_below}};
     write_settings(document, settings.calibration, /*with_fixed_threshold=*/true);
     return document.dump();
 }
@@ -27,6 +29,12 @@ UserSettings read_user_settings(std::string_view stored, const UserSettings& def
     if (window.overlap >= 0.0 && window.overlap < 1.0) settings.inference.window = window;
     fields.read_if("auto_run", settings.inference.auto_run);
     fields.read_if("allow_webgpu", settings.inference.allow_webgpu);
+    if (auto region = parse_region_of_interest(fields.optional_text("region_of_interest"))) {
+        settings.region = *region;
+    }
+    double flag_below = settings.flag_below;
+    fields.read_if("flag_below", flag_below);
+    if (validate_flag_level(flag_below)) settings.flag_below = flag_below;
     return settings;
 }
 

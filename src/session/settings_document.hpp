@@ -1,5 +1,7 @@
 // The user's settings as the page stores them between visits (IndexedDB): calibration
-// (cls::write_settings' keys, as in certificates) and how inference runs. Read leniently:
+// (cls::write_settings' keys, as in certificates), the region of interest
+// ("region_of_interest", as in certificates), the exchangeability flag level ("flag_below")
+// and how inference runs. Read leniently:
 // settings an earlier version stored keep what still reads and fall back to defaults for the
 // rest, never failing a start-up.
 #pragma once
@@ -8,7 +10,9 @@
 #include <string_view>
 
 #include "cls/calibration.hpp"
+#include "cls/exchangeability.hpp"
 #include "cls/inference/sliding_window.hpp"
+#include "cls/region_of_interest.hpp"
 
 namespace cls::app {
 
@@ -21,6 +25,8 @@ struct InferenceOptions {
 struct UserSettings {
     CalibrationSettings calibration{.method = Method::cls, .epsilon = 0.1, .alpha = 0.1};
     InferenceOptions inference;
+    RegionOfInterest region = RegionOfInterest::none;  // the certificate's key
+    double flag_below = kDefaultFlagBelow;             // the exchangeability check's level
 };
 
 [[nodiscard]] std::string to_json(const UserSettings& settings);

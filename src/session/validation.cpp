@@ -125,8 +125,11 @@ void ValidationJob::advance(std::chrono::milliseconds budget) {
     while (next_name_ < names_.size() && in_budget()) {
         const LoadedCase* c = store_->find(names_[next_name_++]);
         if (!c || !c->labelled()) continue;  // cleared meanwhile
-        auto reduced = collect_evaluation_case(c->name, *c->volume(Role::probability),
-                                               *c->volume(Role::label));
+        // The map as calibration reads it, restricted to the region of interest.
+        std::optional<Volume> scratch;
+        const Volume* probability = store_->calibration_map(*c, scratch);
+        if (probability == nullptr) continue;  // not reachable: a labelled case has its region
+        auto reduced = collect_evaluation_case(c->name, *probability, *c->volume(Role::label));
         if (!reduced) {
             error_ = reduced.error().message;
             running_ = false;

@@ -135,7 +135,7 @@ class LesionInputs(unittest.TestCase):
             recorded = json.loads(out.read_text())
             self.assertEqual(recorded["lesion_channels"], {"channels": [1], "combine": "sum"})
             self.assertEqual(recorded["lesion_labels"], "binary")
-            self.assertEqual(recorded["format_version"], 3)
+            self.assertEqual(recorded["format_version"], 4)
 
     def test_softmax_classes_summed(self):
         cases = []

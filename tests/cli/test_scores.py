@@ -48,11 +48,12 @@ def sha256(path):
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
-def score_all(probs, labels, out, *lesion_options):
+def score_all(probs, labels, out, *lesion_options, images=None):
     out.mkdir(parents=True, exist_ok=True)
     for label in sorted(labels.glob("*.nii.gz")):
         name = label.name[:-len(".nii.gz")]
-        run("score", "--probs", probs / label.name, "--labels", label, *lesion_options,
+        image = ["--image", images / label.name] if images else []
+        run("score", "--probs", probs / label.name, "--labels", label, *lesion_options, *image,
             "--out", out / f"{name}.score")
 
 
@@ -76,6 +77,10 @@ class Scores(unittest.TestCase):
         nib.save(nib.Nifti1Image(np.zeros(image.shape, np.uint8), image.affine), str(empty))
         cls.scores = cls.dir / "scores"
         score_all(cls.set / "probs", cls.set / "labels", cls.scores)
+        # Restricted to each image's non-zero voxels, with the images' statistics.
+        cls.region_scores = cls.dir / "region_scores"
+        score_all(cls.set / "probs", cls.set / "labels", cls.region_scores, "--roi", "nonzero",
+                  images=cls.set / "images")
         cls.version = run("--version").stdout.split()[1]
 
     def calibrate(self, *words):
@@ -87,11 +92,52 @@ class Scores(unittest.TestCase):
         for label in sorted((self.set / "labels").glob("*.nii.gz")):
             name = label.name[:-len(".nii.gz")]
             probs = self.set / "probs" / label.name
+            map_file = nib.load(str(probs))
+            p = np.asarray(map_file.dataobj, dtype=np.float32)
+            zooms = map_file.header.get_zooms()[:3]
+            label_data = np.asarray(nib.load(str(label)).dataobj)
             expected = case_score.case_score_bytes(
-                name, np.asarray(nib.load(str(probs)).dataobj, dtype=np.float32),
-                np.asarray(nib.load(str(label)).dataobj), sha256(probs), sha256(label),
-                self.version)
+                name, p, label_data, sha256(probs), sha256(label), self.version,
+                profile=case_score.profile_of(p, None, None, zooms))
             self.assertEqual((self.scores / f"{name}.score").read_bytes(), expected, name)
+            # With the image's non-zero voxels as the region: the map restricted, the image's
+            # percentiles in the profile.
+            image = np.asarray(nib.load(str(self.set / "images" / label.name)).dataobj,
+                               dtype=np.float32)
+            restricted = case_score.restrict(p, image)
+            expected = case_score.case_score_bytes(
+                name, restricted, label_data, sha256(probs), sha256(label), self.version,
+                region_of_interest="nonzero",
+                profile=case_score.profile_of(restricted, image, image, zooms))
+            self.assertEqual((self.region_scores / f"{name}.score").read_bytes(), expected, name)
+
+    def test_certificates_with_a_region_from_scores_equal_those_from_the_volumes(self):
+        volumes = ["--probs", self.set / "probs", "--labels", self.set / "labels",
+                   "--roi", "nonzero", "--images", self.set / "images"]
+        from_volumes = self.calibrate(*volumes)
+        self.assertEqual(self.calibrate("--scores", self.region_scores), from_volumes)
+        self.assertEqual(self.calibrate("--scores", self.region_scores, "--roi", "nonzero"),
+                         from_volumes)
+        certificate = json.loads(from_volumes)
+        self.assertEqual(certificate["region_of_interest"], "nonzero")
+        self.assertEqual(len(certificate["case_profiles"]), 12)
+        self.assertIsNotNone(certificate["case_profiles"][0]["intensity_percentiles"])
+        proc = run("calibrate", "--scores", self.region_scores, "--roi", "none", "--epsilon", 0.2,
+                   "--alpha", 0.2, "--out", self.dir / "refused.json", expect=2)
+        self.assertEqual(last_line(proc.stderr),
+                         f"cls calibrate: error: --roi none is not what the scores in "
+                         f"{self.region_scores} were made with (nonzero); leave it out to use "
+                         f"theirs")
+        mixed = self.dir / "mixed_regions"
+        mixed.mkdir(exist_ok=True)
+        shutil.copy(self.scores / "case_000.score", mixed)
+        shutil.copy(self.region_scores / "case_001.score", mixed)
+        proc = run("calibrate", "--scores", mixed, "--epsilon", 0.2, "--alpha", 0.2,
+                   "--out", self.dir / "refused.json", expect=1)
+        self.assertEqual(last_line(proc.stderr),
+                         f"cls calibrate: error: {mixed}/case_001.score: was made with region of "
+                         f"interest 'nonzero', but {mixed}/case_000.score with 'none'; score "
+                         f"every case of a cohort alike")
 
     def test_certificates_from_scores_equal_those_from_the_volumes(self):
         volumes = ["--probs", self.set / "probs", "--labels", self.set / "labels"]
@@ -205,10 +251,10 @@ class Scores(unittest.TestCase):
         self.refused("case_001", b"case_001,0.5\n",
                      "not a case score (it does not start with 'CLSSCORE', as the files cls "
                      "score writes do)")
-        newer = json.dumps(dict(fields, format_version=2)).encode()
+        newer = json.dumps(dict(fields, format_version=3)).encode()
         self.refused("case_001", b"CLSSCORE" + struct.pack("<I", len(newer)) + newer +
                      good[header_end:],
-                     "format_version 2 is newer than this tool reads (1); use a newer cls")
+                     "format_version 3 is newer than this tool reads (2); use a newer cls")
         damaged = bytearray(good)
         damaged[header_end + lesion_bytes // 2] ^= 0x10
         self.refused("case_001", bytes(damaged),

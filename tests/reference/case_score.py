@@ -4,6 +4,12 @@ what `cls score` writes, and tests/fuzzing/make_corpus.py writes the fuzzer's se
 
     score = case_score_bytes(name, probabilities, label, probabilities_sha256, label_sha256,
                              tool_version)            # probabilities, label: numpy volumes
+
+With a region of interest and a profile (format_version 2):
+
+    p = restrict(probabilities, region)               # region: the image or a mask, or None
+    score = case_score_bytes(name, p, label, ..., region_of_interest="nonzero",
+                             profile=profile_of(p, region, image, zooms))
 """
 import hashlib
 import json
@@ -54,6 +60,43 @@ def sections_of(probabilities, label):
     return [np.sort(p[lesion]), np.sort(np.asarray(maxima, dtype=np.float32)), np.sort(p[~lesion])]
 
 
+PERCENTILES = (1, 5, 25, 50, 75, 95, 99)
+
+
+def inside(region):
+    """A voxel is inside a region when its value there is non-zero and not NaN."""
+    region = np.asarray(region, dtype=np.float32)
+    return (region != 0) & ~np.isnan(region)
+
+
+def restrict(probabilities, region):
+    """The map multiplied by the region: 0 outside it."""
+    p = np.asarray(probabilities, dtype=np.float32)
+    return p if region is None else np.where(inside(region), p, np.float32(0))
+
+
+def profile_of(restricted, region, image, zooms):
+    """A case's profile: voxel volume (the product of its spacing, in float64 from float32
+    pixdims), region voxels, voxels at p >= 0.5 and at 0.1 <= p < 0.9 in the region, and the
+    image's 'lower' percentiles over the region's non-zero image voxels."""
+    p = np.asarray(restricted, dtype=np.float32)
+    where = np.ones(p.shape, bool) if region is None else inside(region)
+    q = p[where]
+    percentiles = None
+    if image is not None:
+        values = np.asarray(image, dtype=np.float32)[where & inside(image)]
+        if values.size:
+            percentiles = [float(np.sort(values)[pc * (values.size - 1) // 100])
+                           for pc in PERCENTILES]
+        else:
+            percentiles = [0.0] * len(PERCENTILES)
+    return {"voxel_mm3": float(zooms[0]) * float(zooms[1]) * float(zooms[2]),
+            "region_voxels": int(where.sum()),
+            "predicted_voxels": int((q >= np.float32(0.5)).sum()),
+            "uncertain_voxels": int(((q >= np.float32(0.1)) & (q < np.float32(0.9))).sum()),
+            "intensity_percentiles": percentiles}
+
+
 def header_json(fields):
     """Compact JSON with sorted keys, as cls writes it."""
     return json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
@@ -71,17 +114,20 @@ def assemble(header_fields, sections, counts):
 
 
 def case_score_bytes(name, probabilities, label, probabilities_sha256, label_sha256,
-                     tool_version, lesion_channels=None, lesion_labels="binary"):
+                     tool_version, lesion_channels=None, lesion_labels="binary",
+                     region_of_interest="none", profile=None):
     sections = sections_of(probabilities, label)
     header = {
         "format": "cls-case-score",
-        "format_version": 1,
+        "format_version": 2,
         "tool_version": tool_version,
         "name": name,
         "probabilities_sha256": probabilities_sha256,
         "label_sha256": label_sha256,
         "lesion_channels": lesion_channels,
         "lesion_labels": lesion_labels,
+        "region_of_interest": region_of_interest,
+        "profile": profile,
         "voxels": int(np.asarray(probabilities).size),
     }
     return assemble(header, [encode_sorted(s) for s in sections], [len(s) for s in sections])

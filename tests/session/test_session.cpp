@@ -2,12 +2,14 @@
 // grid, inference with clear and cancel, stable case handles, persistence and exports.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
 #include <map>
 #include <nlohmann/json.hpp>
 
 #include "cls/certificate.hpp"
 #include "cls/nifti.hpp"
+#include "cls/region_of_interest.hpp"
 #include "cls/synth.hpp"
 #include "onnx_test_model.hpp"
 #include "session.hpp"
@@ -262,6 +264,114 @@ TEST_F(SessionTest, ExportsMatchWhatTheCliWouldWrite) {
     const Volume& p = *session.cases().find(session.selected())->volume(Role::probability);
     for (std::size_t i = 0; i < p.voxel_count(); ++i)
         ASSERT_EQ(image->volume.values()[i], p.values()[i] >= session.threshold() ? 1.0f : 0.0f);
+}
+
+// A brain mask for a synthetic case: the brighter half of its head.
+Volume brain_mask(const Volume& image) {
+    std::vector<float> head;
+    for (float v : image.values())
+        if (v != 0.0f) head.push_back(v);
+    std::nth_element(head.begin(), head.begin() + static_cast<std::ptrdiff_t>(head.size() / 2),
+                     head.end());
+    const float median = head[head.size() / 2];
+    Volume mask(image.dims(), image.affine());
+    for (std::size_t i = 0; i < mask.voxel_count(); ++i)
+        mask.data()[i] = image.data()[i] > median ? 1.0f : 0.0f;
+    return mask;
+}
+
+TEST_F(SessionTest, TheRegionRestrictsEveryMapAndUnlikeCasesAreFlagged) {
+    constexpr int kCalibration = 20;  // p = 1/21 <= 0.05 can flag a case
+    std::vector<LesionScores> expected_scores;
+    for (int i = 0; i < kCalibration + 2; ++i) {
+        SynthCase c = synth_case({.size = 10, .seed = 6}, i);
+        if (i == kCalibration + 1) {  // another resolution: 2 mm voxels
+            Affine coarse = c.image.affine();
+            coarse.topLeftCorner<3, 3>() *= 2.0;
+            for (Volume* v : {&c.image, &c.probability, &c.label}) {
+                Volume moved(v->dims(), coarse);
+                moved.values() = v->values();
+                *v = std::move(moved);
+            }
+        }
+        const Volume mask = brain_mask(c.image);
+        session.enqueue_file("images/" + c.name + ".nii", nifti::write(c.image, {}), "i");
+        session.enqueue_file("probs/" + c.name + ".nii", nifti::write(c.probability, {}), "p");
+        session.enqueue_file("brainmasks/" + c.name + ".nii", nifti::write(mask, {}), "m");
+        if (i < kCalibration) {
+            session.enqueue_file("labels/" + c.name + ".nii",
+                                 nifti::write(c.label, {.datatype = nifti::DataType::uint8}),
+                                 "l" + c.name);
+            // What the CLI's rule makes of the same case.
+            Volume restricted = c.probability;
+            ASSERT_TRUE(restrict_to_region(restricted, mask, "its region"));
+            expected_scores.push_back(
+                *collect_lesion_scores(c.name, restricted.values(), c.label.values()));
+        }
+    }
+    settle();
+    ASSERT_EQ(session.cases().cases().size(), kCalibration + 2u);
+    EXPECT_EQ(session.cases().find("case_000")->volume(Role::mask) != nullptr, true);
+
+    session.set_region(RegionOfInterest::mask);
+    const Result<Calibration>& live = session.calibration();
+    ASSERT_TRUE(live) << live.error().message;
+    auto expected = calibrate(expected_scores, session.settings());
+    ASSERT_TRUE(expected);
+    EXPECT_EQ(live->threshold, expected->threshold);
+    const std::optional<Certificate> certificate = session.certificate();
+    ASSERT_TRUE(certificate);
+    EXPECT_EQ(certificate->region, RegionOfInterest::mask);
+    ASSERT_EQ(certificate->profiles.size(), static_cast<std::size_t>(kCalibration));
+    EXPECT_TRUE(certificate->profiles[0].intensity_percentiles);
+
+    // The new cases' masks mark nothing outside their region.
+    const LoadedCase* fresh = session.cases().find("case_020");
+    const auto mask_file = session.mask_file(fresh->id);
+    ASSERT_TRUE(mask_file);
+    const auto written = nifti::read(mask_file->bytes);
+    const Volume& region = *fresh->volume(Role::mask);
+    for (std::size_t i = 0; i < region.voxel_count(); ++i) {
+        if (region.data()[i] == 0.0f) {
+            ASSERT_EQ(written->volume.data()[i], 0.0f) << i;
+        }
+    }
+
+    // Calibration cases are not checked; the new case at another resolution is flagged.
+    EXPECT_FALSE(session.exchangeability(session.cases().find("case_003")->id));
+    const LoadedCase* coarse = session.cases().find("case_021");
+    const auto check = session.exchangeability(coarse->id);
+    ASSERT_TRUE(check);
+    EXPECT_EQ(check->p_value, 1.0 / 21.0);
+    EXPECT_TRUE(session.unlike_calibration(coarse->id));
+    nlohmann::json cases = state()["cases"];
+    EXPECT_EQ(cases[21]["exchangeability"]["flagged"], true);
+    EXPECT_EQ(cases[3]["exchangeability"], nullptr);
+    EXPECT_EQ(state()["settings"]["region_of_interest"], "mask");
+    ASSERT_TRUE(session.set_flag_below(0.01));
+    EXPECT_FALSE(session.unlike_calibration(coarse->id));
+    EXPECT_FALSE(session.set_flag_below(1.0));
+
+    // The image's non-zero voxels as the region: every case has an image, so nothing is left out.
+    session.set_region(RegionOfInterest::nonzero);
+    EXPECT_EQ(session.cases().labelled_count(), static_cast<std::size_t>(kCalibration));
+    EXPECT_EQ(session.cases().region_missing_count(), 0u);
+    session.step(kUnlimited);
+    EXPECT_EQ(nlohmann::json::parse(host.saved["settings"])["region_of_interest"], "nonzero");
+}
+
+TEST_F(SessionTest, ACaseWithoutItsRegionsFileIsLeftOutOfCalibrationAndSaysWhy) {
+    const SynthCase c = synth_case({.size = 8, .seed = 2}, 0);
+    session.enqueue_file("probs/a.nii", nifti::write(c.probability, {}), "p");
+    session.enqueue_file("labels/a.nii",
+                         nifti::write(c.label, {.datatype = nifti::DataType::uint8}), "l");
+    settle();
+    ASSERT_EQ(session.cases().labelled_count(), 1u);
+    session.set_region(RegionOfInterest::mask);
+    EXPECT_EQ(session.cases().labelled_count(), 0u);
+    EXPECT_EQ(session.cases().region_missing_count(), 1u);
+    EXPECT_EQ(state()["cases"][0]["region_problem"],
+              "no region mask for the region of interest (mask)");
 }
 
 }  // namespace

@@ -148,6 +148,36 @@ void CalibrationPanel::draw_case_table(Session& session) {
     ImGui::EndTable();
 }
 
+void CalibrationPanel::draw_region(Session& session, PanelContext& ui) {
+    // In kRegionOfInterestNames' order: none, nonzero, mask.
+    int region = static_cast<int>(session.region());
+    if (ImGui::Combo("region of interest", &region,
+                     "none (every voxel)\0non-zero image voxels\0region mask files\0")) {
+        session.set_region(static_cast<RegionOfInterest>(region));
+    }
+    ui.rects.remember("region_of_interest");
+    if (ImGui::IsItemHovered()) {
+        ImGui::SetTooltip(
+            "Predictions outside the region are never made: every case's map is multiplied by "
+            "it, calibration cases and new cases alike, so the guarantee is unchanged. Region "
+            "masks pair by name: case_003_brainmask.nii.gz, or a brainmasks/ folder.");
+    }
+    if (const std::size_t missing = session.cases().region_missing_count(); missing > 0) {
+        wrapped_text(kWarningColour, std::to_string(missing) + " labelled case(s) have no " +
+                                         (session.region() == RegionOfInterest::nonzero
+                                              ? std::string("image")
+                                              : std::string("region mask")) +
+                                         " for the region (or an empty one) and are left out "
+                                         "of calibration.");
+    }
+    float level = static_cast<float>(session.flag_below());
+    ImGui::SetNextItemWidth(120);
+    if (ImGui::InputFloat("flag cases unlike these at p <=", &level, 0.01f, 0.05f, "%.3f")) {
+        (void)session.set_flag_below(std::round(level * 1000.0) / 1000.0);  // out of range: kept
+    }
+    ui.rects.remember("flag_below");
+}
+
 void CalibrationPanel::draw(Session& session, PanelContext& ui) {
     if (!ImGui::CollapsingHeader("Calibration", ImGuiTreeNodeFlags_DefaultOpen)) return;
     if (session.imported()) {
@@ -196,6 +226,7 @@ void CalibrationPanel::draw(Session& session, PanelContext& ui) {
         }
     }
     if (changed) (void)session.set_settings(settings);  // the widgets keep values in range
+    draw_region(session, ui);
 
     const Result<Calibration>& r = session.calibration();
     if (!r) {

@@ -3,6 +3,7 @@
 #include <imgui.h>
 
 #include <cstdio>
+#include <iterator>
 
 namespace cls::app {
 namespace {
@@ -47,17 +48,38 @@ void CasesPanel::draw(Session& session, PanelContext& ui) {
         ImGui::SameLine();
         if (ImGui::SmallButton("Change (clears the cases)")) session.forget_lesion_choice();
     }
+    std::size_t unlike = 0;
     if (ImGui::BeginListBox("##cases", {-1, 110})) {
+        constexpr const char* kLetters[] = {"I", "L", "P", "M"};  // by Role
+        static_assert(std::size(kLetters) == kRoles.size());
         for (const LoadedCase& c : store.cases()) {
             std::string line = c.name + "  ";
             for (Role role : kRoles)
-                line += c.volume(role) ? (role == Role::image   ? "I"
-                                          : role == Role::label ? "L"
-                                                                : "P")
-                                       : "-";
+                line += c.volume(role) ? kLetters[static_cast<int>(role)] : "-";
+            const std::optional<ExchangeabilityCheck> check = session.exchangeability(c.id);
+            const bool flag = check && flagged(*check, session.flag_below());
+            if (flag) {
+                char p[32];
+                std::snprintf(p, sizeof p, "  unlike (p = %.3g)", check->p_value);
+                line += p;
+                ++unlike;
+                ImGui::PushStyleColor(ImGuiCol_Text, kWarningColour);
+            }
             if (ImGui::Selectable(line.c_str(), c.id == session.selected())) session.select(c.id);
+            if (flag) {
+                ImGui::PopStyleColor();
+                if (ImGui::IsItemHovered()) {
+                    ImGui::SetTooltip("%s (furthest: %s)", unlike_warning(*check).c_str(),
+                                      std::string(to_string(check->most_unlike)).c_str());
+                }
+            }
         }
         ImGui::EndListBox();
+    }
+    if (unlike > 0) {
+        wrapped_text(kWarningColour, std::to_string(unlike) +
+                                         " case(s) unlike the calibration set: the guarantee may "
+                                         "not hold for them.");
     }
     if (session.errors().empty() && session.notes().empty()) return;
     for (const std::string& e : session.errors()) wrapped_text(kErrorColour, e);
