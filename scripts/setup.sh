@@ -15,6 +15,7 @@ packages=(
   dpkg-dev                                 # apt-get source, for Dear ImGui's sources
   chromium chromium-driver                 # browser end-to-end tests
   python3-numpy python3-nibabel            # independent golden values and nibabel-written fixtures
+  python3-scipy                            # scripts/generate_ms_cases.py (cases from real MRI)
   python3-onnx                             # ONNX fixtures written by onnx itself
   python3-pydicom dcm2niix                 # test-only: DICOM series written by pydicom, and the
                                            # CLI conversion the README gives (tests/web/dicom.test.mjs)
