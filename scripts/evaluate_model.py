@@ -18,7 +18,7 @@ The sets:
 
 Per set: mean and global Dice, per-case FNR quantiles. On the real scans, the background:
 the largest probability among the zero voxels outside the brain, and how many of them reach
-1e-3 and 0.5 (the issue's "magenta head": air must stay near 0). `--record` writes the
+3e-5, 1e-3 and 0.5 (the issue's "magenta head": air must stay near 0). `--record` writes the
 figures into the manifest's `provenance.evaluation` (the model file, hence the SHA-256, is
 untouched).
 
@@ -42,6 +42,8 @@ import generate_ms_cases as ms
 
 ROOT = Path(__file__).resolve().parent.parent
 SETS = ("real", "degraded", "generated", "synthetic")
+# 3e-5 is the threshold the issue's calibration gave, whose mask covered the air around the head.
+BACKGROUND_THRESHOLDS = (3e-5, 1e-3, 0.5)
 SYNTHETIC = {"held-out 48^3 (seed 2001)": (48, 2001), "held-out 64^3 (seed 2002)": (64, 2002),
              "demo (seed 7, 48^3)": (48, 7)}
 
@@ -116,9 +118,10 @@ def score_case(folder, name):
              "fnr": 1 - tp / n_label if n_label else None}
     zero = image == 0
     if zero.mean() > 0.3:  # a skull-stripped scan: its zeros are air
-        score["background"] = {"voxels": int(zero.sum()), "max_p": float(p[zero].max()),
-                               "at_least_1e-3": int((p[zero] >= 1e-3).sum()),
-                               "at_least_0.5": int((p[zero] >= 0.5).sum())}
+        air = p[zero]
+        score["background"] = {"voxels": int(zero.sum()), "max_p": float(air.max()),
+                               **{f"at_least_{t:g}": int((air >= t).sum())
+                                  for t in BACKGROUND_THRESHOLDS}}
     return score
 
 
@@ -177,8 +180,8 @@ def evaluate(model, sets, data_folder, cls, generated_cases=8, synthetic_cases=2
                     extra = ""
                     if "background" in s:
                         b = s["background"]
-                        extra = (f"; zero voxels: max p {b['max_p']:.2e}, {b['at_least_1e-3']} "
-                                 f">= 1e-3, {b['at_least_0.5']} >= 0.5 of {b['voxels']}")
+                        extra = f"; of {b['voxels']} zero voxels: max p {b['max_p']:.2e}" + "".join(
+                            f", {b[f'at_least_{t:g}']} >= {t:g}" for t in BACKGROUND_THRESHOLDS)
                     fnr = "-" if s["fnr"] is None else f"{s['fnr']:.3f}"
                     print(f"  {s['name']}: Dice {s['dice']:.3f}, FNR {fnr}, "
                           f"{s['lesion_voxels']} lesion / {s['predicted_voxels']} predicted "
