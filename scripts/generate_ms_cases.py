@@ -12,8 +12,9 @@ Each case is made in four steps:
 2. **Real lesions:** the lesions (connected components) of one or two of the 30 real masks,
    a random subset of them, at their real MNI locations, perhaps mirrored left-right and
    shifted a few voxels. Voxels that fall in the background's CSF are dropped. Each lesion gets
-   a FLAIR-like hyperintensity of 1.12-1.85 times the white matter, a brighter core, a smooth
-   texture and partial-volume edges. The label is the binary mask.
+   a FLAIR-like hyperintensity of 1.2-1.85 times the white matter (and brighter than the grey
+   matter it may replace), a brighter core, a smooth texture and partial-volume edges. The
+   label is the binary mask.
 3. **Head and pose:** about a third of the cases get a synthetic scalp, skull and CSF rim
    around the brain, with noise in the air, as unstripped clinical scans have. Most cases get
    a small rotation, scaling and shift.
@@ -232,9 +233,10 @@ def paint_lesions(image, label, background, rng, recipe):
     inside = label[box]
     components, count = ndi.label(inside, structure=np.ones((3, 3, 3)))
     # Lesion / white matter - 1: the three real patients' lesions have a median of 0.4 and
-    # 10th-90th percentiles of 0.2-0.65; a little wider here, for other scanners.
-    case_contrast = rng.uniform(0.15, 0.65)
-    contrast = np.clip(case_contrast * rng.uniform(0.7, 1.3, count + 1), 0.12, 0.85)
+    # 10th-90th percentiles of 0.2-0.65. Fainter lesions, as bright as grey matter (0.07-0.16
+    # above white matter here), taught an earlier model to mark bright cortex.
+    case_contrast = rng.uniform(0.25, 0.7)
+    contrast = np.clip(case_contrast * rng.uniform(0.75, 1.25, count + 1), 0.2, 0.85)
     contrast[0] = 0
     # Each voxel near a lesion takes its nearest lesion's contrast.
     nearest = ndi.distance_transform_edt(components == 0, return_distances=False,
@@ -244,7 +246,11 @@ def paint_lesions(image, label, background, rng, recipe):
     core_gain = rng.uniform(0, 0.4)
     texture = smooth_noise(inside.shape, 1.5, rng) * rng.uniform(0.03, 0.2)
     white = background.white_matter
-    lesion = white * (1 + per_voxel * (1 - core_gain + core_gain * core) * (1 + texture))
+    gain = per_voxel * (1 - core_gain + core_gain * core) * (1 + texture)
+    region = image[box]
+    # Never darker than the tissue it replaces: a lesion in grey matter, brighter than white
+    # matter, stays brighter than that grey matter.
+    lesion = np.maximum(white * (1 + gain), ndi.gaussian_filter(region, 2) * (1 + 0.5 * gain))
 
     sigma = rng.uniform(0.5, 1.4)
     floor = rng.uniform(0.45, 0.8)
@@ -252,7 +258,6 @@ def paint_lesions(image, label, background, rng, recipe):
     occupancy = np.where(inside, np.maximum(occupancy, floor), occupancy * rng.uniform(0.5, 1.0))
     noise = ndi.gaussian_filter(rng.standard_normal(inside.shape, dtype=np.float32), 0.6)
     noise *= 0.04 * white / max(float(noise.std()), 1e-6)
-    region = image[box]
     image[box] = region + occupancy * (lesion - region + noise)
     recipe["contrast"] = round(float(case_contrast), 3)
     recipe["edge_sigma"] = round(float(sigma), 2)

@@ -134,14 +134,14 @@ def pad_to(array, edge, value):
 
 
 def sample_patch(case, rng):
-    """A 48^3 patch: centred (+-8 voxels) on a lesion voxel half the time (when there is one),
-    on a random point of the head or brain's box 35% of the time, anywhere otherwise; then
-    random flips on every axis."""
+    """A 48^3 patch: centred (+-8 voxels) on a lesion voxel 40% of the time (when there is
+    one), on a random point of the head or brain's box 45% of the time, anywhere otherwise;
+    then random flips on every axis."""
     image = pad_to(case["image"], PATCH, case["image"].min())
     label = pad_to(case["label"], PATCH, False)
     shape = np.array(image.shape)
     where = rng.random()
-    if where < 0.5 and case["lesion_voxels"].shape[0] > 0:
+    if where < 0.4 and case["lesion_voxels"].shape[0] > 0:
         centre = case["lesion_voxels"][rng.integers(case["lesion_voxels"].shape[0])]
         start = centre - PATCH // 2 + rng.integers(-8, 9, size=3)
     elif where < 0.85:
