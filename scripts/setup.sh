@@ -28,6 +28,7 @@ test_packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   chromium chromium-driver                 # browser end-to-end tests
   python3-numpy python3-nibabel            # independent golden values and nibabel-written fixtures
+  python3-scipy                            # scripts/generate_ms_cases.py (cases from real MRI)
   python3-onnx                             # ONNX fixtures written by onnx itself
   python3-torch                            # test-only: networks exported as nnU-Net and MONAI
                                            # users export them (make_torch_networks.py); torch's

@@ -98,7 +98,7 @@ test('offline after a first visit, Load demo segments the scans and calibrates a
     s = await state(page);
     assert.deepEqual(s.errors, []);
     assert.equal(s.model.status, 'ready');
-    assert.equal(s.model.name, 'cls-synthetic-unet');
+    assert.equal(s.model.name, 'cls-ms-flair-unet');
     assert.equal(s.model.patches_run, 28); // one 48³ patch per 48³ scan
     assert.equal(s.n, 24); // four scans come without labels: new cases, not calibration
     assert.equal(typeof s.tau, 'number');
