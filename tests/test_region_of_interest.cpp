@@ -4,10 +4,13 @@
 // and what calibration makes of the restricted map (lesion voxels outside count as misses).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "cls/calibration.hpp"
 #include "cls/exchangeability.hpp"
+#include "cls/random.hpp"
 #include "cls/region_of_interest.hpp"
 
 namespace cls {
@@ -71,6 +74,53 @@ TEST(RegionOfInterest, ProfilesTheRestrictedMapInsideTheRegion) {
     const CaseProfile whole = profile_case(p, nullptr, nullptr);
     EXPECT_EQ(whole.region_voxels, 8u);
     EXPECT_FALSE(whole.intensity_percentiles);
+}
+
+// The percentiles are selected without copying the intensities (a radix select on the floats'
+// bits); they must equal the sorted copy's order statistics on values that stress it: negative
+// and positive, ties, neighbours that differ in the last bit, infinities, -0 and NaN (both
+// outside), across a region.
+TEST(RegionOfInterest, ImagePercentilesEqualASortedCopysOrderStatistics) {
+    Random random(17);
+    std::vector<float> image_values, region_values;
+    for (int i = 0; i < 20000; ++i) {
+        const double u = random.uniform();
+        float v = static_cast<float>(random.normal() * 300.0);
+        if (u < 0.1)
+            v = 42.0f;  // ties
+        else if (u < 0.15)
+            v = std::nextafter(42.0f, 100.0f);  // the next float up
+        else if (u < 0.17)
+            v = -std::numeric_limits<float>::infinity();
+        else if (u < 0.19)
+            v = std::numeric_limits<float>::infinity();
+        else if (u < 0.22)
+            v = -0.0f;
+        else if (u < 0.24)
+            v = kNan;
+        image_values.push_back(v);
+        region_values.push_back(random.uniform() < 0.7 ? 1.0f : 0.0f);
+    }
+    std::vector<float> inside;
+    for (std::size_t i = 0; i < image_values.size(); ++i) {
+        if (inside_region(region_values[i]) && inside_region(image_values[i])) {
+            inside.push_back(image_values[i]);
+        }
+    }
+    std::sort(inside.begin(), inside.end());
+    std::array<float, kIntensityPercentiles.size()> expected{};
+    for (std::size_t q = 0; q < expected.size(); ++q) {
+        expected[q] =
+            inside[static_cast<std::size_t>(kIntensityPercentiles[q]) * (inside.size() - 1) / 100];
+    }
+    const Volume image = line(image_values);
+    const Volume region = line(region_values);
+    const Volume p = line(std::vector<float>(image_values.size(), 0.5f));
+    const CaseProfile profile = profile_case(p, &region, &image);
+    ASSERT_TRUE(profile.intensity_percentiles);
+    EXPECT_EQ(*profile.intensity_percentiles, expected);
+    EXPECT_EQ(expected.front(), -std::numeric_limits<float>::infinity());
+    EXPECT_EQ(expected.back(), std::numeric_limits<float>::infinity());
 }
 
 TEST(RegionOfInterest, RefusesAnotherGridAndAnEmptyRegion) {

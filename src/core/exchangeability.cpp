@@ -1,6 +1,7 @@
 #include "cls/exchangeability.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cassert>
 #include <cmath>
 #include <cstdio>
@@ -45,6 +46,68 @@ double log_fraction(std::uint64_t count, std::uint64_t of) {
     return std::log10((static_cast<double>(count) + 1.0) / (static_cast<double>(of) + 1.0));
 }
 
+// A float's bits, remapped so that unsigned order is the floats' order (NaN aside).
+std::uint32_t order_key(float value) {
+    const auto bits = std::bit_cast<std::uint32_t>(value);
+    return (bits & 0x80000000u) != 0 ? ~bits : bits | 0x80000000u;
+}
+
+float from_order_key(std::uint32_t key) {
+    return std::bit_cast<float>((key & 0x80000000u) != 0 ? key & 0x7fffffffu : ~key);
+}
+
+// The values of the given ascending 0-based ranks among the floats `for_each_value` visits
+// (it calls its argument once per value; no NaN), without copying them: a volume's intensities
+// may be as large as what is left of the tab's memory. A radix select on order_key in two
+// passes of 16 bits: the first finds the high half of each rank's value and its rank among
+// the values sharing it, the second counts the low halves of only those.
+template <std::size_t N, class ForEachValue>
+std::array<float, N> order_statistics(const std::array<std::uint64_t, N>& ranks,
+                                      ForEachValue for_each_value) {
+    constexpr std::size_t kHalf = std::size_t{1} << 16;
+    std::vector<std::uint64_t> high(kHalf, 0);
+    for_each_value([&](float value) { ++high[order_key(value) >> 16]; });
+    std::array<std::uint32_t, N> bin{};
+    std::array<std::uint64_t, N> within{};
+    std::uint64_t below = 0;
+    std::size_t q = 0;
+    for (std::uint32_t b = 0; b < kHalf && q < N; ++b) {
+        for (; q < N && ranks[q] < below + high[b]; ++q) {
+            bin[q] = b;
+            within[q] = ranks[q] - below;
+        }
+        below += high[b];
+    }
+    assert(q == N);  // every rank is below the count of values
+    std::vector<std::uint32_t> bins(bin.begin(), bin.end());
+    std::sort(bins.begin(), bins.end());
+    bins.erase(std::unique(bins.begin(), bins.end()), bins.end());
+    std::vector<std::vector<std::uint64_t>> low(bins.size(), std::vector<std::uint64_t>(kHalf, 0));
+    for_each_value([&](float value) {
+        const std::uint32_t key = order_key(value);
+        for (std::size_t j = 0; j < bins.size(); ++j) {
+            if (bins[j] == key >> 16) {
+                ++low[j][key & 0xffffu];
+                break;
+            }
+        }
+    });
+    std::array<float, N> values{};
+    for (std::size_t k = 0; k < N; ++k) {
+        const auto j = static_cast<std::size_t>(std::lower_bound(bins.begin(), bins.end(), bin[k]) -
+                                                bins.begin());
+        std::uint64_t seen = 0;
+        for (std::uint32_t l = 0; l < kHalf; ++l) {
+            seen += low[j][l];
+            if (within[k] < seen) {
+                values[k] = from_order_key((bin[k] << 16) | l);
+                break;
+            }
+        }
+    }
+    return values;
+}
+
 }  // namespace
 
 CaseProfile profile_case(const Volume& probabilities, const Volume* region, const Volume* image) {
@@ -55,25 +118,31 @@ CaseProfile profile_case(const Volume& probabilities, const Volume* region, cons
     profile.voxel_mm3 = spacing[0] * spacing[1] * spacing[2];
     const float* p = probabilities.data();
     const float* r = region ? region->data() : nullptr;
-    std::vector<float> intensities;
+    std::uint64_t intensity_count = 0;
     for (std::size_t i = 0; i < probabilities.voxel_count(); ++i) {
         if (r != nullptr && !inside_region(r[i])) continue;
         ++profile.region_voxels;
         profile.predicted_voxels += p[i] >= kPredictedAt;
         profile.uncertain_voxels += p[i] >= kUncertainFrom && p[i] < kUncertainTo;
-        if (image != nullptr && inside_region(image->data()[i])) {
-            intensities.push_back(image->data()[i]);
-        }
+        if (image != nullptr && inside_region(image->data()[i])) ++intensity_count;
     }
     if (image != nullptr) {
         std::array<float, kIntensityPercentiles.size()> percentiles{};
-        if (!intensities.empty()) {
-            std::sort(intensities.begin(), intensities.end());
-            const std::size_t last = intensities.size() - 1;
-            for (std::size_t q = 0; q < percentiles.size(); ++q) {
-                percentiles[q] =
-                    intensities[static_cast<std::size_t>(kIntensityPercentiles[q]) * last / 100];
+        if (intensity_count > 0) {
+            std::array<std::uint64_t, kIntensityPercentiles.size()> ranks{};
+            for (std::size_t q = 0; q < ranks.size(); ++q) {
+                ranks[q] = static_cast<std::uint64_t>(kIntensityPercentiles[q]) *
+                           (intensity_count - 1) / 100;
             }
+            const float* values = image->data();
+            auto selected = order_statistics(ranks, [&](auto&& visit) {
+                for (std::size_t i = 0; i < image->voxel_count(); ++i) {
+                    if ((r == nullptr || inside_region(r[i])) && inside_region(values[i])) {
+                        visit(values[i]);
+                    }
+                }
+            });
+            std::copy(selected.begin(), selected.end(), percentiles.begin());
         }
         profile.intensity_percentiles = percentiles;
     }
