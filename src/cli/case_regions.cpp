@@ -184,4 +184,14 @@ std::string describe_check(const ExchangeabilityCheck& check) {
     return text;
 }
 
+nlohmann::json check_json(const std::optional<ExchangeabilityCheck>& check, double level) {
+    if (!check) return nullptr;
+    return {{"p_value", check->p_value},
+            {"flagged", flagged(*check, level)},
+            {"flag_below", level},
+            {"compared_with", check->compared_with},
+            {"image_statistics", check->with_intensity},
+            {"furthest", to_string(check->most_unlike)}};
+}
+
 }  // namespace cls::cli

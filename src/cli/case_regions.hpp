@@ -11,6 +11,8 @@
 
 #include <filesystem>
 #include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -74,5 +76,10 @@ private:
 
 // "p = 0.52 against 24 calibration cases (7 statistics; furthest: intensity_p99)".
 [[nodiscard]] std::string describe_check(const ExchangeabilityCheck& check);
+
+// A case's check for the JSON reports of apply and assess: null when the certificate has no
+// profiles to compare with.
+[[nodiscard]] nlohmann::json check_json(const std::optional<ExchangeabilityCheck>& check,
+                                        double level);
 
 }  // namespace cls::cli

@@ -49,16 +49,6 @@ CommandSpec spec() {
     return spec;
 }
 
-nlohmann::json check_json(const std::optional<ExchangeabilityCheck>& check, double level) {
-    if (!check) return nullptr;
-    return {{"p_value", check->p_value},
-            {"flagged", flagged(*check, level)},
-            {"flag_below", level},
-            {"compared_with", check->compared_with},
-            {"image_statistics", check->with_intensity},
-            {"furthest", to_string(check->most_unlike)}};
-}
-
 }  // namespace
 
 int run_apply(Words words) {

@@ -101,15 +101,6 @@ CommandSpec spec() {
     return spec;
 }
 
-nlohmann::json check_json(const std::optional<ExchangeabilityCheck>& check, double level) {
-    if (!check) return nullptr;
-    return {{"p_value", check->p_value},
-            {"flagged", flagged(*check, level)},
-            {"compared_with", check->compared_with},
-            {"image_statistics", check->with_intensity},
-            {"furthest", to_string(check->most_unlike)}};
-}
-
 }  // namespace
 
 int run_assess(Words words) {
