@@ -1,10 +1,10 @@
 #include "cls/exchangeability.hpp"
 
 #include <algorithm>
-#include <bit>
 #include <cassert>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 
 #include "cls/region_of_interest.hpp"
 
@@ -47,13 +47,18 @@ double log_fraction(std::uint64_t count, std::uint64_t of) {
 }
 
 // A float's bits, remapped so that unsigned order is the floats' order (NaN aside).
+// (memcpy, not std::bit_cast, which Emscripten 3.1.6's libc++ lacks.)
 std::uint32_t order_key(float value) {
-    const auto bits = std::bit_cast<std::uint32_t>(value);
+    std::uint32_t bits;
+    std::memcpy(&bits, &value, sizeof bits);
     return (bits & 0x80000000u) != 0 ? ~bits : bits | 0x80000000u;
 }
 
 float from_order_key(std::uint32_t key) {
-    return std::bit_cast<float>((key & 0x80000000u) != 0 ? key & 0x7fffffffu : ~key);
+    const std::uint32_t bits = (key & 0x80000000u) != 0 ? key & 0x7fffffffu : ~key;
+    float value;
+    std::memcpy(&value, &bits, sizeof value);
+    return value;
 }
 
 // The values of the given ascending 0-based ranks among the floats `for_each_value` visits
