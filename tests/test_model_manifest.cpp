@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 #include "cls/inference/model_manifest.hpp"
 
@@ -59,14 +60,60 @@ TEST(ModelManifest, RoundTripsThroughJson) {
     auto m = parse_model_manifest(kManifest);
     ASSERT_TRUE(m.ok());
     m->activation = Activation::softmax;
-    m->output_channels = 3;
-    m->lesion_class = 2;
+    m->output_channels = 4;
+    m->lesion_classes = {1, 3};
     m->normalisation = {.scheme = NormalisationScheme::ct, .low = -100, .high = 200};
     auto again = parse_model_manifest(to_json(*m));
     ASSERT_TRUE(again.ok()) << again.error().message;
     EXPECT_EQ(to_json(*again), to_json(*m));
-    EXPECT_EQ(again->lesion_class, 2);
+    EXPECT_EQ(again->lesion_classes, (std::vector<int>{1, 3}));
+    EXPECT_NE(to_json(*m).find("\"lesion_classes\""), std::string::npos);
     EXPECT_EQ(again->normalisation.high, 200);
+
+    m->activation = Activation::sigmoid;
+    m->lesion_channel = 2;
+    auto sigmoid = parse_model_manifest(to_json(*m));
+    ASSERT_TRUE(sigmoid.ok()) << sigmoid.error().message;
+    EXPECT_EQ(sigmoid->lesion_channel, 2);
+}
+
+TEST(ModelManifest, ReadsTheLesionClassesOfASoftmaxAndTheChannelOfSeveralSigmoids) {
+    const std::string softmax =
+        replaced(kManifest, R"("channels": 1, "activation": "sigmoid")",
+                 R"("channels": 4, "activation": "softmax", "lesion_classes": [1, 2, 3])");
+    auto whole_tumour = parse_model_manifest(softmax);
+    ASSERT_TRUE(whole_tumour.ok()) << whole_tumour.error().message;
+    EXPECT_EQ(whole_tumour->lesion_classes, (std::vector<int>{1, 2, 3}));
+    // An older manifest's single lesion_class still reads.
+    auto older = parse_model_manifest(
+        replaced(kManifest, R"("channels": 1, "activation": "sigmoid")",
+                 R"("channels": 2, "activation": "softmax", "lesion_class": 1)"));
+    ASSERT_TRUE(older.ok()) << older.error().message;
+    EXPECT_EQ(older->lesion_classes, (std::vector<int>{1}));
+    auto classes = [&](const std::string& list) {
+        return error_of(replaced(softmax, "[1, 2, 3]", list));
+    };
+    EXPECT_EQ(classes("[]"), "lesion_classes is empty");
+    EXPECT_EQ(classes("[1, 4]"), "lesion class 4 is not one of the output's 4 channels (0-based)");
+    EXPECT_EQ(classes("[1, 1]"), "lesion class 1 is listed twice");
+    EXPECT_EQ(classes("[0, 1, 2, 3]"),
+              "lesion_classes lists every channel of the softmax, whose sum is 1 everywhere; "
+              "leave out the background class");
+    EXPECT_EQ(classes("\"1,2\""), "manifest field 'lesion_classes' must be a list of channels");
+    EXPECT_EQ(classes("[1.5]"),
+              "manifest field 'lesion_classes' must be a list of channels in 0..63");
+
+    // Several sigmoid channels: which one is lesion must be said.
+    const std::string sigmoids =
+        replaced(kManifest, R"("channels": 1, "activation": "sigmoid")",
+                 R"("channels": 3, "activation": "sigmoid", "lesion_channel": 2)");
+    auto chosen = parse_model_manifest(sigmoids);
+    ASSERT_TRUE(chosen.ok()) << chosen.error().message;
+    EXPECT_EQ(chosen->lesion_channel, 2);
+    EXPECT_EQ(error_of(replaced(sigmoids, R"(, "lesion_channel": 2)", "")),
+              "manifest field 'lesion_channel' is missing");
+    EXPECT_EQ(error_of(replaced(sigmoids, R"("lesion_channel": 2)", R"("lesion_channel": 3)")),
+              "lesion_channel 3 is not one of the output's 3 channels (0-based)");
 }
 
 TEST(ModelManifest, ReadsWhichBackgroundPatchesToSkip) {
@@ -100,7 +147,7 @@ TEST(ModelManifest, NamesTheFieldThatIsWrong) {
     EXPECT_EQ(error_of(replaced(kManifest, "\"sigmoid\"", "\"relu\"")),
               "unknown output activation 'relu' (expected none, sigmoid or softmax)");
     EXPECT_EQ(error_of(replaced(kManifest, "\"sigmoid\"", "\"softmax\"")),
-              "manifest field 'lesion_class' is missing");
+              "manifest field 'lesion_classes' is missing");
     EXPECT_EQ(error_of(replaced(kManifest, R"("region": "all")", R"("region": "brain")")),
               "manifest field 'normalisation.region' must be \"all\" or \"nonzero\"");
     EXPECT_EQ(error_of(replaced(kManifest, R"("scheme": "zscore", "region": "all")",

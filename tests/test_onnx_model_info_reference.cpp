@@ -97,6 +97,13 @@ TEST(OnnxModelInfoReference, ManifestFitsOrSaysWhichShapeDoesNot) {
     manifest.input_name = "t1";
     EXPECT_EQ(check_model_fits(manifest, dynamic).error().message,
               "the model has no input named 't1'");
+    // A model with several outputs (deep supervision) is read through the one the manifest
+    // names; a name it lacks is refused with the names it has.
+    manifest.input_name = "image";
+    manifest.output_name = "seg_level_1";
+    EXPECT_EQ(check_model_fits(manifest, dynamic).error().message,
+              "the model has no output named 'seg_level_1' (its outputs: '" +
+                  dynamic.outputs.front().name + "')");
 }
 
 }  // namespace

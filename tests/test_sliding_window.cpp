@@ -168,7 +168,7 @@ TEST(SlidingWindow, AppliesSigmoidAndSoftmaxPerVoxel) {
     // Two channels [0, logit]: softmax's class 1 is sigmoid(logit).
     ModelManifest softmax = manifest({8, 8, 8}, Activation::softmax);
     softmax.output_channels = 2;
-    softmax.lesion_class = 1;
+    softmax.lesion_classes = {1};
     auto softmax_net = [&](std::span<const float> in, const std::array<std::int64_t, 5>&) {
         std::vector<float> out(2 * in.size(), 0.0f);
         for (std::size_t i = 0; i < in.size(); ++i) out[in.size() + i] = logit(in[i]);
@@ -180,6 +180,71 @@ TEST(SlidingWindow, AppliesSigmoidAndSoftmaxPerVoxel) {
         ASSERT_NEAR(sig->data()[i], image.data()[i], 2e-6);
         ASSERT_NEAR(soft->data()[i], image.data()[i], 2e-6);
     }
+}
+
+// A 4-class softmax with classes 1 and 3 as lesion, and one of 3 sigmoid channels: the maps
+// equal the formulas computed here per voxel, in double.
+TEST(SlidingWindow, SumsSoftmaxLesionClassesAndReadsTheChosenSigmoidChannel) {
+    const Volume image = ramp({8, 8, 8});
+    auto class_logit = [](float p, std::size_t c) {
+        return static_cast<float>(std::sin(3.0 * p + static_cast<double>(c)) * 2.0);
+    };
+    auto four_classes = [&](std::span<const float> in, const std::array<std::int64_t, 5>&) {
+        std::vector<float> out(4 * in.size());
+        for (std::size_t c = 0; c < 4; ++c)
+            for (std::size_t i = 0; i < in.size(); ++i)
+                out[c * in.size() + i] = class_logit(in[i], c);
+        return cls::Result<std::vector<float>>(out);
+    };
+    ModelManifest softmax = manifest({8, 8, 8}, Activation::softmax);
+    softmax.output_channels = 4;
+    softmax.lesion_classes = {1, 3};
+    auto summed = run_sliding_window(image, softmax, {}, four_classes);
+    ASSERT_TRUE(summed.ok()) << summed.error().message;
+
+    ModelManifest sigmoids = manifest({8, 8, 8}, Activation::sigmoid);
+    sigmoids.output_channels = 3;
+    sigmoids.lesion_channel = 2;
+    auto three_channels = [&](std::span<const float> in, const std::array<std::int64_t, 5>&) {
+        std::vector<float> out(3 * in.size());
+        for (std::size_t c = 0; c < 3; ++c)
+            for (std::size_t i = 0; i < in.size(); ++i)
+                out[c * in.size() + i] = class_logit(in[i], c);
+        return cls::Result<std::vector<float>>(out);
+    };
+    auto chosen = run_sliding_window(image, sigmoids, {}, three_channels);
+    ASSERT_TRUE(chosen.ok()) << chosen.error().message;
+
+    for (std::size_t i = 0; i < image.voxel_count(); ++i) {
+        const float p = image.data()[i];
+        double total = 0.0;
+        for (std::size_t c = 0; c < 4; ++c)
+            total += std::exp(static_cast<double>(class_logit(p, c)));
+        const double lesion = std::exp(static_cast<double>(class_logit(p, 1))) +
+                              std::exp(static_cast<double>(class_logit(p, 3)));
+        ASSERT_NEAR(summed->data()[i], lesion / total, 2e-6);
+        ASSERT_NEAR(chosen->data()[i],
+                    1.0 / (1.0 + std::exp(-static_cast<double>(class_logit(p, 2)))), 2e-6);
+    }
+}
+
+// A plain output is probabilities already: one outside [0, 1] says the manifest is wrong, and
+// it is refused, never clamped into a map.
+TEST(SlidingWindow, RefusesAPlainOutputOutsideZeroToOne) {
+    const Volume image = ramp({8, 8, 8});
+    auto job = SlidingWindowInference::start(image, manifest({8, 8, 8}, Activation::none), {});
+    ASSERT_TRUE(job.ok());
+    std::vector<float> output(512, 0.25f);
+    output[7] = 1.5f;
+    output[9] = -0.01f;
+    EXPECT_EQ(job->accept_output(output).error().message,
+              "the model returned 2 values outside [0, 1] in patch 1, but its manifest says they "
+              "are probabilities (activation none); give the activation it needs (sigmoid or "
+              "softmax)");
+    EXPECT_EQ(job->runs_done(), 0u);
+    output[7] = 1.0f;
+    output[9] = 0.0f;
+    EXPECT_TRUE(job->accept_output(output).ok());
 }
 
 TEST(SlidingWindow, RefusesOutputsOfTheWrongSizeOrWithNaN) {

@@ -38,6 +38,48 @@ Result<Normalisation> parse_normalisation(const FieldReader& fields) {
     return n;
 }
 
+// Distinct channels of the output, not all of them: summed, every channel would make every
+// voxel lesion with probability 1.
+Status validate_lesion_classes(const std::vector<int>& classes, int channels) {
+    if (classes.empty()) return make_error("lesion_classes is empty");
+    std::vector<bool> seen(static_cast<std::size_t>(channels), false);
+    for (int c : classes) {
+        if (c < 0 || c >= channels) {
+            return make_error("lesion class " + std::to_string(c) + " is not one of the output's " +
+                              std::to_string(channels) + " channels (0-based)");
+        }
+        if (seen[static_cast<std::size_t>(c)])
+            return make_error("lesion class " + std::to_string(c) + " is listed twice");
+        seen[static_cast<std::size_t>(c)] = true;
+    }
+    if (classes.size() == static_cast<std::size_t>(channels)) {
+        return make_error(
+            "lesion_classes lists every channel of the softmax, whose sum is 1 "
+            "everywhere; leave out the background class");
+    }
+    return Done{};
+}
+
+// `lesion_classes` [c, ...], or an older manifest's `lesion_class` c.
+Result<std::vector<int>> read_lesion_classes(const FieldReader& output, const json& object) {
+    if (!object.contains("lesion_classes") && object.contains("lesion_class")) {
+        auto single = output.integer("lesion_class", 0, 63);
+        if (!single) return single.error();
+        return std::vector<int>{static_cast<int>(*single)};
+    }
+    auto member = output.member("lesion_classes");
+    if (!member) return member.error();
+    const json& list = **member;
+    if (!list.is_array()) return output.error("lesion_classes", "must be a list of channels");
+    std::vector<int> classes;
+    for (const json& c : list) {
+        if (!c.is_number_integer() || c.get<std::int64_t>() < 0 || c.get<std::int64_t>() > 63)
+            return output.error("lesion_classes", "must be a list of channels in 0..63");
+        classes.push_back(c.get<int>());
+    }
+    return classes;
+}
+
 json normalisation_to_json(const Normalisation& n) {
     json out = {{"scheme", to_string(n.scheme)}};
     if (n.scheme == NormalisationScheme::zscore) out["region"] = n.nonzero_only ? "nonzero" : "all";
@@ -65,12 +107,17 @@ Status validate(const ModelManifest& m) {
         return make_error("the model takes " + std::to_string(m.input_channels) +
                           " input channels; CLS Studio runs single-channel models only");
     }
-    if (m.activation == Activation::softmax &&
-        (m.output_channels < 2 || m.lesion_class < 0 || m.lesion_class >= m.output_channels)) {
-        return make_error("a softmax output needs >= 2 channels and a lesion class among them");
+    if (m.activation == Activation::softmax) {
+        if (m.output_channels < 2) return make_error("a softmax output needs >= 2 channels");
+        if (Status classes = validate_lesion_classes(m.lesion_classes, m.output_channels);
+            !classes) {
+            return classes;
+        }
+    } else if (m.lesion_channel < 0 || m.lesion_channel >= m.output_channels) {
+        return make_error("lesion_channel " + std::to_string(m.lesion_channel) +
+                          " is not one of the output's " + std::to_string(m.output_channels) +
+                          " channels (0-based)");
     }
-    if (m.activation != Activation::softmax && m.output_channels != 1)
-        return make_error("a sigmoid or plain output must have 1 channel");
     for (std::int64_t side : m.patch_size) {
         if (side < 1 || side > kMaxPatchSide)
             return make_error("patch sides must be in 1.." + std::to_string(kMaxPatchSide));
@@ -108,8 +155,12 @@ Result<ModelManifest> parse_model_manifest(std::string_view json_text) {
     std::string activation;
     CLS_TRY_ASSIGN(activation, output.text("activation"));
     CLS_TRY_ASSIGN(m.activation, parse_activation(activation));
-    if (m.activation == Activation::softmax)
-        CLS_TRY_ASSIGN(m.lesion_class, output.integer("lesion_class", 0, 63));
+    if (m.activation == Activation::softmax) {
+        CLS_TRY_ASSIGN(m.lesion_classes, read_lesion_classes(output, *output_object));
+    } else if (m.output_channels > 1) {
+        // Required: several independent channels, and nothing says which one is lesion.
+        CLS_TRY_ASSIGN(m.lesion_channel, output.integer("lesion_channel", 0, 63));
+    }
 
     CLS_TRY_ASSIGN(m.patch_size, fields.triple<std::int64_t>("patch_size"));
     if (document.contains("spatial_divisor"))
@@ -133,7 +184,9 @@ std::string to_json(const ModelManifest& m) {
     json output = {{"name", m.output_name},
                    {"channels", m.output_channels},
                    {"activation", to_string(m.activation)}};
-    if (m.activation == Activation::softmax) output["lesion_class"] = m.lesion_class;
+    if (m.activation == Activation::softmax) output["lesion_classes"] = m.lesion_classes;
+    if (m.activation != Activation::softmax && m.output_channels > 1)
+        output["lesion_channel"] = m.lesion_channel;
     json provenance = json::parse(m.provenance_json, nullptr, false);
     json document = {
         {"format", kFormat},
@@ -186,8 +239,13 @@ Status check_model_fits(const ModelManifest& manifest, const OnnxModelInfo& mode
     const TensorInfo* output = find(model.outputs, manifest.output_name);
     if (input == nullptr)
         return make_error("the model has no input named '" + manifest.input_name + "'");
-    if (output == nullptr)
-        return make_error("the model has no output named '" + manifest.output_name + "'");
+    if (output == nullptr) {
+        std::string names;
+        for (const TensorInfo& t : model.outputs)
+            names += (names.empty() ? "'" : ", '") + t.name + "'";
+        return make_error("the model has no output named '" + manifest.output_name +
+                          "' (its outputs: " + names + ")");
+    }
     for (const TensorInfo* t : {input, output}) {
         if (t->element_type != 1) return make_error("tensor '" + t->name + "' is not float32");
         if (t->dims.size() != 5) {

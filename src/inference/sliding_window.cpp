@@ -231,14 +231,26 @@ Status SlidingWindowInference::accept_output(std::span<const float> output) {
                           " NaN or infinite values in patch " + std::to_string(runs_done_ + 1));
     }
     const std::size_t voxels = weights_.size();
-    const auto lesion = static_cast<std::size_t>(manifest_.lesion_class);
     const auto channels = static_cast<std::size_t>(manifest_.output_channels);
+    // Sigmoid and plain outputs read one channel; softmax reads them all.
+    const float* chosen =
+        output.data() + static_cast<std::size_t>(manifest_.lesion_channel) * voxels;
+    if (manifest_.activation == Activation::none) {
+        const auto outside =
+            std::count_if(chosen, chosen + voxels, [](float v) { return v < 0.0f || v > 1.0f; });
+        if (outside > 0) {
+            return make_error("the model returned " + std::to_string(outside) +
+                              " values outside [0, 1] in patch " + std::to_string(runs_done_ + 1) +
+                              ", but its manifest says they are probabilities (activation none); "
+                              "give the activation it needs (sigmoid or softmax)");
+        }
+    }
     auto probability = [&](std::size_t i) -> double {
         switch (manifest_.activation) {
             case Activation::none:
-                return std::clamp(static_cast<double>(output[i]), 0.0, 1.0);
+                return chosen[i];
             case Activation::sigmoid:
-                return sigmoid(output[i]);
+                return sigmoid(chosen[i]);
             case Activation::softmax: {
                 double peak = output[i];
                 for (std::size_t c = 1; c < channels; ++c)
@@ -246,7 +258,10 @@ Status SlidingWindowInference::accept_output(std::span<const float> output) {
                 double sum = 0.0;
                 for (std::size_t c = 0; c < channels; ++c)
                     sum += std::exp(output[c * voxels + i] - peak);
-                return std::exp(output[lesion * voxels + i] - peak) / sum;
+                double lesion = 0.0;
+                for (int c : manifest_.lesion_classes)
+                    lesion += std::exp(output[static_cast<std::size_t>(c) * voxels + i] - peak);
+                return lesion / sum;
             }
         }
         return 0.0;
@@ -269,7 +284,9 @@ Volume SlidingWindowInference::probability() const {
             for (std::int64_t x = 0; x < d[0]; ++x) {
                 const auto g = static_cast<std::size_t>(
                     (o[0] + x) + padded[0] * ((o[1] + y) + padded[1] * (o[2] + z)));
-                // Every voxel lies in some patch, whose Gaussian weight is never 0.
+                // Every voxel lies in some patch, whose Gaussian weight is never 0. Each answer
+                // is in [0, 1] (checked or by construction), so the clamp only undoes rounding
+                // in the weighted mean.
                 out.at(x, y, z) = std::clamp(blended_[g] / weight_sum_[g], 0.0f, 1.0f);
             }
         }

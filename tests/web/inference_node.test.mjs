@@ -20,6 +20,7 @@ import * as ortWeb from 'onnxruntime-web';
 import {
   ClsInfer, createNodeRunner, inferImage, loadModel, readNiftiBytes, repo,
 } from '../../scripts/infer_lib.mjs';
+import { readNifti1, writeNifti1 } from './nifti1.mjs';
 
 const ortNode = createRequire(import.meta.url)('onnxruntime-node');
 const cls = join(repo, 'build/native/cls');
@@ -30,21 +31,6 @@ let infer;
 let model;
 let nodeRun;
 const scans = {}; // edge → path of a synthetic FLAIR-like scan
-
-// The float32 voxels and header facts of an uncompressed little-endian NIfTI-1 file.
-function readNifti1(bytes) {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  assert.equal(view.getInt32(0, true), 348, 'a little-endian NIfTI-1 header');
-  const dims = [1, 2, 3].map((i) => view.getInt16(40 + 2 * i, true));
-  const datatype = view.getInt16(70, true);
-  const offset = view.getFloat32(108, true);
-  const srow = Array.from({ length: 12 }, (_, i) => view.getFloat32(280 + 4 * i, true));
-  const count = dims[0] * dims[1] * dims[2];
-  const data = datatype === 16
-    ? new Float32Array(bytes.buffer.slice(bytes.byteOffset + offset, bytes.byteOffset + offset + 4 * count))
-    : null;
-  return { dims, datatype, srow, data };
-}
 
 // The scan's voxels normalised exactly as inference does, by the C++ core: a job whose patch
 // is the whole volume hands out the whole normalised image as its one input.
@@ -205,21 +191,6 @@ test('cls_infer on one patch is sigmoid(network); on 64³ the blend stays near a
   assert.ok(flips <= 0.005 * whole.length, `${flips} voxels change side of 0.5`);
   assert.ok(dice >= 0.75, `masks at 0.5 agree with Dice ${dice}`);
 });
-
-// A little-endian NIfTI-1 float32 volume with pixdim 1 and no sform or qform, as bytes.
-function writeNifti1(dims, data) {
-  const bytes = new Uint8Array(352 + 4 * data.length);
-  const view = new DataView(bytes.buffer);
-  view.setInt32(0, 348, true);
-  [3, ...dims, 1, 1, 1, 1].forEach((d, i) => view.setInt16(40 + 2 * i, d, true));
-  view.setInt16(70, 16, true); // float32
-  view.setInt16(72, 32, true);
-  [1, 1, 1, 1].forEach((p, i) => view.setFloat32(76 + 4 * i, p, true));
-  view.setFloat32(108, 352, true);
-  bytes.set([0x6e, 0x2b, 0x31, 0], 344); // "n+1"
-  new Float32Array(bytes.buffer, 352).set(data);
-  return bytes;
-}
 
 test('patches wholly in the background are skipped, blended as "no lesion", and counted', async () => {
   // The 48³ scan beside 96 voxels of zeros along x, as a skull-stripped scan's background. Of

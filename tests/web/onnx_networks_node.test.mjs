@@ -18,6 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ortWeb from 'onnxruntime-web';
 import { ClsInfer, repo } from '../../scripts/infer_lib.mjs';
+import { readNifti1, writeNifti1 } from './nifti1.mjs';
 
 const ortNode = createRequire(import.meta.url)('onnxruntime-node');
 const TOLERANCE = 1e-4;
@@ -102,4 +103,52 @@ test("MONAI's up-sampling (kernel 3, stride 2, padding 1) stays as it is, with t
   assert.deepEqual(rewrite.rewritten, []);
   assert.equal(rewrite.kept.length, 2);
   for (const line of rewrite.kept) assert.match(line, /stays \(kernel 3x3x3, stride 2x2x2\)/);
+});
+
+// A softmax head read as whole tumour: nnU-Net's network with 1 channel in and 4 classes out,
+// through cls_infer's sliding window with `lesion_classes: [1, 2, 3]`, gives at every voxel the
+// summed softmax of onnxruntime-node's logits on the same input (one 16³ patch, so no blending
+// between patches).
+test('a 4-class softmax with lesion_classes [1, 2, 3] gives their summed probability', async () => {
+  const folder = join(scratch, 'one_in_four_out');
+  execFileSync('/usr/bin/python3', [join(repo, 'tests/reference/make_torch_networks.py'), folder,
+    '--features', '4', '--stages', '3', '--in-channels', '1', '--classes', '4'], { stdio: 'inherit' });
+  const model = await readFile(join(folder, 'nnunet_plain.onnx'));
+  const edge = 16;
+  const manifest = {
+    format: 'cls-model/1', name: 'whole-tumour', model_file: 'nnunet_plain.onnx',
+    input: { name: networks.input.name, channels: 1 },
+    output: { name: networks.output.name, channels: 4, activation: 'softmax', lesion_classes: [1, 2, 3] },
+    patch_size: [edge, edge, edge], spatial_divisor: 4, spacing_mm: [1, 1, 1],
+    normalisation: { scheme: 'none' },
+  };
+  const image = input([edge * edge * edge]);
+  const job = infer.open(writeNifti1([edge, edge, edge], image), JSON.stringify(manifest));
+  let logits;
+  try {
+    assert.equal(job.runCount, 1);
+    const session = await ortNode.InferenceSession.create(model);
+    try {
+      const feeds = { [networks.input.name]: new ortNode.Tensor('float32', job.nextInput(), job.inputShape) };
+      logits = (await session.run(feeds))[networks.output.name].data;
+    } finally {
+      await session.release();
+    }
+    job.accept(logits);
+    assert.ok(job.finished);
+    const map = readNifti1(job.result()).data;
+    const voxels = edge ** 3;
+    let worst = 0;
+    for (let v = 0; v < voxels; v += 1) {
+      const l = [0, 1, 2, 3].map((c) => logits[c * voxels + v]);
+      const top = Math.max(...l);
+      const e = l.map((x) => Math.exp(x - top));
+      const expected = (e[1] + e[2] + e[3]) / (e[0] + e[1] + e[2] + e[3]);
+      worst = Math.max(worst, Math.abs(map[v] - expected));
+    }
+    console.log(`whole tumour from a 4-class softmax: max |cls_infer - summed softmax| = ${worst.toExponential(2)}`);
+    assert.ok(worst <= 1e-6, `${worst}`);
+  } finally {
+    job.close();
+  }
 });

@@ -1,10 +1,17 @@
 // A model's manifest (`models/<name>.json`, format "cls-model/1"): what the app must know to
 // feed the network and read its answer: tensor names and channels, the patch size, intensity
-// normalisation, the output activation (sigmoid, or softmax with the lesion class), the voxel
-// spacing it was trained at, the model file's SHA-256 and free-form provenance.
+// normalisation, the output and how it becomes a lesion probability, the voxel spacing it was
+// trained at, the model file's SHA-256 and free-form provenance.
+// The output: `output.name` picks one of the model's outputs (a deep-supervision model has
+// several); `softmax` over its channels with `lesion_classes` (summed: whole tumour from a
+// 4-class head is [1, 2, 3]; an older manifest's single `lesion_class` still reads); `sigmoid`
+// (independent channels) or `none` (the network already gives probabilities) with
+// `lesion_channel` choosing one channel when there are several. A `none` output outside [0, 1]
+// is refused by the sliding window, never clamped.
 // A manifest can be prefilled from a model's own input shape, for models that come without.
 // `skip_background` says which patches need no network run (see sliding_window.hpp).
-// [X] one input channel; sigmoid, softmax or no activation on the output
+// [X] one input channel; sigmoid, softmax (summed lesion classes) or no activation; a named
+//     output; one chosen channel of several sigmoid or plain ones
 // [ ] multi-channel inputs (several MR sequences) are refused with a message
 #pragma once
 
@@ -12,6 +19,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "cls/enum_names.hpp"
 #include "cls/inference/normalisation.hpp"
@@ -47,7 +55,8 @@ struct ModelManifest {
     std::string output_name = "output";
     int output_channels = 1;
     Activation activation = Activation::sigmoid;
-    int lesion_class = 1;  // softmax only: the channel that is "lesion"
+    std::vector<int> lesion_classes{1};  // softmax: the channels summed into "lesion"
+    int lesion_channel = 0;              // sigmoid or none: the channel that is "lesion"
     // Patch size as the network sees it, [D, H, W] = the NIfTI [k, j, i] axes.
     std::array<std::int64_t, 3> patch_size{96, 96, 96};
     std::int64_t spatial_divisor = 1;  // every dimension fed to the network is a multiple of it

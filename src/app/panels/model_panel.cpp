@@ -2,8 +2,11 @@
 
 #include <imgui.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <string>
+#include <vector>
 
 namespace cls::app {
 
@@ -83,6 +86,31 @@ void ModelPanel::draw(Session& session, PanelContext& ui) {
     ImGui::TextDisabled("Settings apply to cases run from now on.");
 }
 
+namespace {
+
+// Which output channels are lesion: a softmax's classes, ticked and summed (every channel but
+// the background at first); one channel of several sigmoid or plain ones.
+void draw_lesion_channels(inference::ModelManifest& draft) {
+    if (draft.activation == inference::Activation::softmax) {
+        ImGui::TextUnformatted("lesion classes (summed)");
+        std::vector<int> classes;
+        for (int c = 0; c < draft.output_channels; ++c) {
+            bool ticked = std::find(draft.lesion_classes.begin(), draft.lesion_classes.end(), c) !=
+                          draft.lesion_classes.end();
+            ImGui::SameLine();
+            ImGui::Checkbox(("##class" + std::to_string(c)).c_str(), &ticked);
+            ImGui::SameLine(0.0f, 2.0f);
+            ImGui::Text("%d", c);
+            if (ticked) classes.push_back(c);
+        }
+        draft.lesion_classes = std::move(classes);
+    } else if (draft.output_channels > 1) {
+        ImGui::InputInt("lesion channel", &draft.lesion_channel);
+    }
+}
+
+}  // namespace
+
 void ModelPanel::draw_manifest_form(Session& session, PanelContext& ui) {
     inference::ModelManifest& draft = session.manifest_draft();
     wrapped_text(kWarningColour,
@@ -100,8 +128,7 @@ void ModelPanel::draw_manifest_form(Session& session, PanelContext& ui) {
     int activation = static_cast<int>(draft.activation);
     if (ImGui::Combo("output activation", &activation, "none (probabilities)\0sigmoid\0softmax\0"))
         draft.activation = static_cast<inference::Activation>(activation);
-    if (draft.activation == inference::Activation::softmax)
-        ImGui::InputInt("lesion class", &draft.lesion_class);
+    draw_lesion_channels(draft);
     int scheme = static_cast<int>(draft.normalisation.scheme);
     if (ImGui::Combo("normalisation", &scheme, "none\0z-score\0CT window\0percentiles\0"))
         draft.normalisation.scheme = static_cast<inference::NormalisationScheme>(scheme);
