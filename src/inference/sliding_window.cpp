@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 
 namespace cls::inference {
 namespace {
@@ -114,12 +115,17 @@ Result<SlidingWindowInference> SlidingWindowInference::start(const Volume& image
                                                              const ModelManifest& manifest,
                                                              const WindowSettings& settings) {
     if (Status valid = validate(manifest); !valid) return valid.error();
-    auto plan = plan_windows(image.dims(), patch_dims(manifest), settings.overlap);
+    const ModelGrid grid = model_grid(image.dims(), image.spacing(), manifest.spacing_mm);
+    auto plan = plan_windows(grid.model, patch_dims(manifest), settings.overlap);
     if (!plan) return plan.error();
     auto normalised = normalise(image, manifest.normalisation);
     if (!normalised) return normalised.error();
+    // Normalised on the image's own voxels (as nnU-Net: statistics before resampling).
+    if (grid.resamples())
+        *normalised = resample(*normalised, grid.source, grid.model, grid.nearest);
 
     SlidingWindowInference job;
+    job.grid_ = grid;
     job.plan_ = std::move(*plan);
     job.flips_ = mirror_flips(settings.mirror);
     job.manifest_ = manifest;
@@ -129,11 +135,11 @@ Result<SlidingWindowInference> SlidingWindowInference::start(const Volume& image
     const auto padded_voxels = static_cast<std::size_t>(padded[0] * padded[1] * padded[2]);
     // Padding takes the image's darkest normalised value: background, not a bright border.
     const float pad_value = *std::min_element(normalised->begin(), normalised->end());
-    if (padded == image.dims()) {
+    if (padded == grid.model) {
         job.padded_ = std::move(*normalised);
     } else {
         job.padded_.assign(padded_voxels, pad_value);
-        const Dims& d = image.dims();
+        const Dims& d = grid.model;
         const Dims& o = job.plan_.pad_before;
         for (std::int64_t z = 0; z < d[2]; ++z) {
             for (std::int64_t y = 0; y < d[1]; ++y) {
@@ -148,8 +154,17 @@ Result<SlidingWindowInference> SlidingWindowInference::start(const Volume& image
     job.weight_sum_.assign(padded_voxels, 0.0f);
     job.skipped_.assign(job.plan_.origins.size(), false);
     if (manifest.skip_background != BackgroundSkip::none) {
+        // The image's zeros on the model grid: a voxel that interpolates any non-zero one is not
+        // background.
+        std::optional<Volume> on_model_grid;
+        if (grid.resamples() && manifest.skip_background == BackgroundSkip::nonzero) {
+            on_model_grid.emplace(grid.model, image.affine());
+            on_model_grid->values() =
+                resample(image.values(), grid.source, grid.model, grid.nearest);
+        }
         const std::vector<std::uint8_t> mask =
-            foreground_mask(image, job.padded_, pad_value, job.plan_, manifest.skip_background);
+            foreground_mask(on_model_grid ? *on_model_grid : image, job.padded_, pad_value,
+                            job.plan_, manifest.skip_background);
         for (std::size_t patch = 0; patch < job.plan_.origins.size(); ++patch) {
             if (patch_has_foreground(mask, job.plan_, job.plan_.origins[patch])) continue;
             job.skipped_[patch] = true;
@@ -278,7 +293,6 @@ Volume SlidingWindowInference::probability() const {
     const Dims& o = plan_.pad_before;
     const Dims& padded = plan_.padded;
     Volume out(d, affine_);
-    out.set_spacing(spacing_);
     for (std::int64_t z = 0; z < d[2]; ++z) {
         for (std::int64_t y = 0; y < d[1]; ++y) {
             for (std::int64_t x = 0; x < d[0]; ++x) {
@@ -291,6 +305,13 @@ Volume SlidingWindowInference::probability() const {
             }
         }
     }
+    if (grid_.resamples()) {
+        // Back on the image's grid; a linear mix of values in [0, 1] stays in it.
+        Volume source(grid_.source, affine_);
+        source.values() = resample(out.values(), grid_.model, grid_.source, grid_.nearest);
+        out = std::move(source);
+    }
+    out.set_spacing(spacing_);
     return out;
 }
 

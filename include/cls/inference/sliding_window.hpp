@@ -14,7 +14,9 @@
 // not the run patch's answer alone.
 // [X] sigmoid / softmax / plain outputs, padding, overlap in [0, 1), mirror TTA
 // [X] background patches skipped (all at the normalised minimum; no non-zero voxel)
-// [ ] resampling to the manifest's spacing (the app warns when the spacing differs)
+// [X] resampling to the manifest's spacing and back (cls/inference/resampling.hpp): the plan,
+//     the patches and the skipping work on the model grid; probability() is on the image's
+// [ ] reorienting to an axis order the manifest names
 #pragma once
 
 #include <array>
@@ -24,6 +26,7 @@
 #include <vector>
 
 #include "cls/inference/model_manifest.hpp"
+#include "cls/inference/resampling.hpp"
 #include "cls/result.hpp"
 #include "cls/volume.hpp"
 
@@ -36,7 +39,7 @@ struct WindowSettings {
 
 // Where the patches go, in the volume's (x, y, z) axis order.
 struct WindowPlan {
-    Dims image{};       // the image's dimensions
+    Dims image{};       // the image's dimensions on the model grid
     Dims padded{};      // at least one patch along every axis
     Dims pad_before{};  // the image's offset in the padded grid (padding is centred)
     Dims patch{};
@@ -98,6 +101,7 @@ private:
     // Blends skipped patches' runs as "no lesion" until the cursor is at one to run (or done).
     void pass_skipped();
 
+    ModelGrid grid_;  // the image's grid and the model's
     WindowPlan plan_;
     std::vector<Flip> flips_;
     ModelManifest manifest_;
