@@ -10,7 +10,7 @@
 // [X] case names by the core's pairing rule (cls_infer_case_name), so maps pair as the CLI does
 // [X] the core's WebGPU rewrite of a model (cls_infer_rewrite_for_webgpu), for parity checks
 // [X] the app's memory estimate of one run (cls_infer_run_memory), for benchmarks
-// [ ] resampling to the manifest's spacing (as in the core: not yet)
+// [X] the manifest's axis order and spacing (the core reorients and resamples, and back)
 #include <emscripten.h>
 
 #include <cstdint>

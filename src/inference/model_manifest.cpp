@@ -169,6 +169,11 @@ Result<ModelManifest> parse_model_manifest(std::string_view json_text) {
     const json* normalisation = nullptr;
     CLS_TRY_ASSIGN(normalisation, fields.object("normalisation"));
     CLS_TRY_ASSIGN(m.normalisation, parse_normalisation(FieldReader(*normalisation, kFieldPrefix)));
+    if (document.contains("axis_order")) {
+        std::string order;
+        CLS_TRY_ASSIGN(order, fields.text("axis_order"));
+        CLS_TRY_ASSIGN(m.axis_order, parse_axis_order(order));
+    }
     if (document.contains("skip_background")) {
         std::string skip;
         CLS_TRY_ASSIGN(skip, fields.text("skip_background"));
@@ -199,6 +204,7 @@ std::string to_json(const ModelManifest& m) {
         {"patch_size", m.patch_size},
         {"spatial_divisor", m.spatial_divisor},
         {"spacing_mm", m.spacing_mm},
+        {"axis_order", to_string(m.axis_order)},
         {"normalisation", normalisation_to_json(m.normalisation)},
         {"skip_background", to_string(m.skip_background)},
         {"provenance", provenance.is_discarded() ? json::object() : provenance},

@@ -115,16 +115,25 @@ Result<SlidingWindowInference> SlidingWindowInference::start(const Volume& image
                                                              const ModelManifest& manifest,
                                                              const WindowSettings& settings) {
     if (Status valid = validate(manifest); !valid) return valid.error();
-    const ModelGrid grid = model_grid(image.dims(), image.spacing(), manifest.spacing_mm);
+    // The network's axis order first (an exact rearrangement), then its spacing.
+    const Reorientation turn = reorientation_for(manifest.axis_order, image.affine());
+    const ModelGrid grid = model_grid(turn.permuted(image.dims()), turn.permuted(image.spacing()),
+                                      manifest.spacing_mm);
     auto plan = plan_windows(grid.model, patch_dims(manifest), settings.overlap);
     if (!plan) return plan.error();
     auto normalised = normalise(image, manifest.normalisation);
     if (!normalised) return normalised.error();
     // Normalised on the image's own voxels (as nnU-Net: statistics before resampling).
-    if (grid.resamples())
-        *normalised = resample(*normalised, grid.source, grid.model, grid.nearest);
+    auto to_network_grid = [&](std::span<const float> values) {
+        std::vector<float> turned = to_network_order(values, image.dims(), turn);
+        if (!grid.resamples()) return turned;
+        return resample(turned, grid.source, grid.model, grid.nearest);
+    };
+    if (!turn.identity() || grid.resamples()) *normalised = to_network_grid(*normalised);
 
     SlidingWindowInference job;
+    job.turn_ = turn;
+    job.image_dims_ = image.dims();
     job.grid_ = grid;
     job.plan_ = std::move(*plan);
     job.flips_ = mirror_flips(settings.mirror);
@@ -157,10 +166,10 @@ Result<SlidingWindowInference> SlidingWindowInference::start(const Volume& image
         // The image's zeros on the model grid: a voxel that interpolates any non-zero one is not
         // background.
         std::optional<Volume> on_model_grid;
-        if (grid.resamples() && manifest.skip_background == BackgroundSkip::nonzero) {
+        if ((!turn.identity() || grid.resamples()) &&
+            manifest.skip_background == BackgroundSkip::nonzero) {
             on_model_grid.emplace(grid.model, image.affine());
-            on_model_grid->values() =
-                resample(image.values(), grid.source, grid.model, grid.nearest);
+            on_model_grid->values() = to_network_grid(image.values());
         }
         const std::vector<std::uint8_t> mask =
             foreground_mask(on_model_grid ? *on_model_grid : image, job.padded_, pad_value,
@@ -305,11 +314,12 @@ Volume SlidingWindowInference::probability() const {
             }
         }
     }
-    if (grid_.resamples()) {
+    if (grid_.resamples() || !turn_.identity()) {
         // Back on the image's grid; a linear mix of values in [0, 1] stays in it.
-        Volume source(grid_.source, affine_);
-        source.values() = resample(out.values(), grid_.model, grid_.source, grid_.nearest);
-        out = std::move(source);
+        std::vector<float> values = std::move(out.values());
+        if (grid_.resamples()) values = resample(values, grid_.model, grid_.source, grid_.nearest);
+        out = Volume(image_dims_, affine_);
+        out.values() = to_image_order(values, image_dims_, turn_);
     }
     out.set_spacing(spacing_);
     return out;

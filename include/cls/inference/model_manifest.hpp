@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "cls/enum_names.hpp"
+#include "cls/inference/axis_order.hpp"
 #include "cls/inference/normalisation.hpp"
 #include "cls/inference/onnx_model_info.hpp"
 #include "cls/result.hpp"
@@ -60,7 +61,10 @@ struct ModelManifest {
     // Patch size as the network sees it, [D, H, W] = the NIfTI [k, j, i] axes.
     std::array<std::int64_t, 3> patch_size{96, 96, 96};
     std::int64_t spatial_divisor = 1;  // every dimension fed to the network is a multiple of it
-    std::array<double, 3> spacing_mm{1.0, 1.0, 1.0};  // [i, j, k], as NIfTI pixdim
+    // The spacing the network was trained at, in its axis order: [i, j, k] as NIfTI pixdim for
+    // `stored`, [R, A, S] for `ras`. An image at another spacing is resampled to it.
+    std::array<double, 3> spacing_mm{1.0, 1.0, 1.0};
+    AxisOrder axis_order = AxisOrder::stored;  // cls/inference/axis_order.hpp
     Normalisation normalisation;
     BackgroundSkip skip_background = BackgroundSkip::none;
     std::string provenance_json = "{}";  // kept as written, shown to the user

@@ -16,7 +16,7 @@
 // [X] background patches skipped (all at the normalised minimum; no non-zero voxel)
 // [X] resampling to the manifest's spacing and back (cls/inference/resampling.hpp): the plan,
 //     the patches and the skipping work on the model grid; probability() is on the image's
-// [ ] reorienting to an axis order the manifest names
+// [X] the manifest's axis order (cls/inference/axis_order.hpp): reoriented before resampling
 #pragma once
 
 #include <array>
@@ -101,7 +101,9 @@ private:
     // Blends skipped patches' runs as "no lesion" until the cursor is at one to run (or done).
     void pass_skipped();
 
-    ModelGrid grid_;  // the image's grid and the model's
+    Reorientation turn_;  // the image's axes to the network's
+    Dims image_dims_{};
+    ModelGrid grid_;  // the image's grid (in the network's axis order) and the model's
     WindowPlan plan_;
     std::vector<Flip> flips_;
     ModelManifest manifest_;
