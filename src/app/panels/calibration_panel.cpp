@@ -148,6 +148,23 @@ void CalibrationPanel::draw_case_table(Session& session) {
     ImGui::EndTable();
 }
 
+// What the certificate promises, and for whom, without symbols: the population is the one the
+// calibration cases were drawn from, and the promise is over such cases, not each one.
+void CalibrationPanel::draw_guarantee_in_words(const Calibration& c) {
+    if (c.threshold == kInfinity) return;  // the error above already says none exists
+    const double missed = 100.0 * c.settings.epsilon;
+    const double confidence = 100.0 * (1.0 - c.settings.alpha);
+    ImGui::PushStyleColor(ImGuiCol_Text, ImGui::GetStyleColorVec4(ImGuiCol_TextDisabled));
+    ImGui::TextWrapped(
+        "In words: take a new scan from the same population as these %zu calibration cases "
+        "(the same kind of patients, scanner protocol and model). With probability at least "
+        "%.3g%%, its mask at tau misses at most %.3g%% of its lesion voxels. The promise is over "
+        "such scans, not for each one: up to %.3g%% of them may miss more. It says nothing about "
+        "false positives, or about scans unlike these (the cases panel flags those it can see).",
+        c.n, confidence, missed, 100.0 - confidence);
+    ImGui::PopStyleColor();
+}
+
 void CalibrationPanel::draw_region(Session& session, PanelContext& ui) {
     // In kRegionOfInterestNames' order: none, nonzero, mask.
     int region = static_cast<int>(session.region());
@@ -241,6 +258,7 @@ void CalibrationPanel::draw(Session& session, PanelContext& ui) {
         ImGui::TextDisabled("k = floor((n+1) alpha) = %zu of n = %zu", r->k, r->n);
         ImGui::TextWrapped("For a new case like these, P(FNR <= %.3g) >= %.3g.",
                            r->settings.epsilon, 1.0 - r->settings.alpha);
+        draw_guarantee_in_words(*r);
     }
     draw_plots(session, ui);
     draw_case_table(session);

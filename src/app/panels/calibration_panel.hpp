@@ -16,6 +16,7 @@ struct CalibrationPanel {
 private:
     void draw_plots(Session& session, PanelContext& ui);
     void draw_region(Session& session, PanelContext& ui);
+    static void draw_guarantee_in_words(const Calibration& calibration);
     void draw_case_table(Session& session);
 };
 
