@@ -11,13 +11,14 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { parseArgs } from 'node:util';
 import {
-  ClsInfer, createNodeRunner, fileError, inferImage, listImages, loadModel, readNiftiBytes,
+  ClsInfer, createNodeRunner, fileError, inferImage, listCases, loadModel, readNiftiBytes,
 } from './infer_lib.mjs';
 
 const usage = `usage: node scripts/infer.mjs --model MODEL.json --images DIR --out DIR
                             [--overlap 0.5] [--mirror] [--threads N] [--skip-background RULE]
   --model    a model manifest (cls-model/1); its .onnx sits beside it (models/cls_unet.json)
-  --images   a folder of .nii / .nii.gz images (or links to them), one channel each
+  --images   a folder of .nii / .nii.gz images (or links to them); for a model of several
+             input channels, a file per channel: <case>_0000 ... or <case>_FLAIR, <case>_T1 ...
   --out      where <case>.nii.gz probability maps go (created if missing)
   --overlap  fraction of a patch shared with its neighbour, in [0, 1) (default 0.5)
   --mirror   test-time augmentation: every patch under all 8 axis flips (8x slower)
@@ -60,8 +61,8 @@ function parse(argv) {
 async function main() {
   const options = parse(process.argv.slice(2));
   const infer = await ClsInfer.load();
-  const images = await listImages(infer, options.images);
   const model = await loadModel(infer, options.model);
+  const images = await listCases(infer, options.images, model);
   const run = await createNodeRunner(model, { threads: options.threads });
   await mkdir(options.out, { recursive: true });
   const tty = process.stderr.isTTY;
@@ -69,7 +70,8 @@ async function main() {
   try {
     for (const [index, image] of images.entries()) {
       const label = `[${index + 1}/${images.length}] ${image.name}`;
-      const bytes = await readNiftiBytes(image.path);
+      const channels = await Promise.all(image.paths.map(readNiftiBytes));
+      const bytes = channels.length === 1 ? channels[0] : channels;
       let result;
       try {
         result = await inferImage(infer, model, bytes, run, {
@@ -82,7 +84,7 @@ async function main() {
         });
       } catch (error) {
         if (tty) process.stderr.write('\n');
-        throw fileError(image.path, error.message);
+        throw fileError(image.paths.join(', '), error.message);
       }
       const target = join(options.out, `${image.name}.nii.gz`);
       // Written whole, then renamed: an interrupted run leaves no truncated map to calibrate on.

@@ -133,12 +133,39 @@ export class ClsInfer {
   }
 
   // Opens a sliding-window job on the bytes of an uncompressed .nii.
+  // A job on one image, or on several (`niftiBytes` a list: one .nii per input channel, in the
+  // manifest's order).
   open(niftiBytes, manifestText, { overlap = 0.5, mirror = false } = {}) {
-    const handle = this.withString(manifestText, (text) =>
-      this.withBytes(niftiBytes, (bytes) =>
-        this.module._cls_infer_open(bytes, niftiBytes.length, text, overlap, mirror ? 1 : 0)));
-    if (!handle) throw new Error(this.lastError());
-    return new InferenceJob(this, handle);
+    const channels = Array.isArray(niftiBytes) ? niftiBytes : [niftiBytes];
+    const m = this.module;
+    const pointers = channels.map((bytes) => {
+      const pointer = m._malloc(Math.max(bytes.length, 1));
+      m.HEAPU8.set(bytes, pointer);
+      return pointer;
+    });
+    const table = m._malloc(8 * channels.length);
+    try {
+      channels.forEach((bytes, c) => {
+        m.HEAPU32[(table >> 2) + c] = pointers[c];
+        m.HEAP32[(table >> 2) + channels.length + c] = bytes.length;
+      });
+      const handle = this.withString(manifestText, (text) => m._cls_infer_open_channels(
+        table, table + 4 * channels.length, channels.length, text, overlap, mirror ? 1 : 0));
+      if (!handle) throw new Error(this.lastError());
+      return new InferenceJob(this, handle);
+    } finally {
+      m._free(table);
+      for (const pointer of pointers) m._free(pointer);
+    }
+  }
+
+  // Image paths grouped into cases for a model of several input channels, by the core's rule:
+  // [{ name, files: [one path per channel] }]. Throws with the core's message otherwise.
+  groupChannels(paths, manifestText) {
+    const json = this.withString(JSON.stringify(paths), (list) => this.withString(manifestText,
+      (manifest) => this.module._cls_infer_group_channels(list, manifest)));
+    if (!json) throw new Error(this.lastError());
+    return JSON.parse(this.module.UTF8ToString(json));
   }
 }
 
@@ -263,7 +290,8 @@ export function createRunner(ort, session, model) {
   return runner;
 }
 
-// Runs one image through the sliding window: returns the probability map's .nii bytes, the
+// Runs one image (or, for a model of several input channels, a list of one .nii per channel)
+// through the sliding window: returns the probability map's .nii bytes, the
 // network runs and the patches skipped as background, and the wall time from opening the job
 // to the written map beside the network's share of it. `skipBackground` (none, minimum,
 // nonzero) overrides the manifest's skip_background.
@@ -295,6 +323,34 @@ export async function inferImage(infer, model, niftiBytes, run,
 // sorted, with the case names (from `infer`) they write; two files of one case are refused,
 // and so is a link whose target is missing, naming both.
 export async function listImages(infer, dir) {
+  const files = await listNiftiFiles(dir);
+  const seen = new Map();
+  for (const file of files) {
+    const name = infer.caseName(file);
+    if (seen.has(name)) throw fileError(join(dir, file), `case ${name} already comes from ${seen.get(name)}`);
+    seen.set(name, file);
+  }
+  return files.map((file) => ({ file, path: join(dir, file), name: infer.caseName(file) }));
+}
+
+// The cases of `dir` for `model`: one image each ({ name, paths: [path] }), or for a model of
+// several input channels the files grouped by the core's rule, one per channel, in its order.
+export async function listCases(infer, dir, model) {
+  if ((model.manifest.input?.channels ?? 1) === 1) {
+    return (await listImages(infer, dir)).map(({ name, path }) => ({ name, paths: [path] }));
+  }
+  const files = await listNiftiFiles(dir);
+  let grouped;
+  try {
+    grouped = infer.groupChannels(files, model.manifestText);
+  } catch (error) {
+    throw fileError(dir, error.message);
+  }
+  return grouped.map(({ name, files: channelFiles }) => ({ name, paths: channelFiles.map((f) => join(dir, f)) }));
+}
+
+// The .nii / .nii.gz file names directly in `dir`, links to files included, sorted.
+async function listNiftiFiles(dir) {
   let entries;
   try {
     entries = await readdir(dir, { withFileTypes: true });
@@ -311,14 +367,8 @@ export async function listImages(infer, dir) {
     if (entry.isFile() || (entry.isSymbolicLink() && (await stat(path)).isFile())) files.push(entry.name);
   }
   files.sort();
-  const seen = new Map();
-  for (const file of files) {
-    const name = infer.caseName(file);
-    if (seen.has(name)) throw fileError(join(dir, file), `case ${name} already comes from ${seen.get(name)}`);
-    seen.set(name, file);
-  }
   if (files.length === 0) throw fileError(dir, 'no .nii or .nii.gz images in the folder');
-  return files.map((file) => ({ file, path: join(dir, file), name: infer.caseName(file) }));
+  return files;
 }
 
 // Throws, naming the link and its target, when `path` is a link to nothing (as the CLI does).

@@ -76,6 +76,16 @@ inline Bytes tensor_value(const std::string& name, const std::vector<std::int64_
     return field(1, name) + field(2, field(1, field_varint(1, 1) + field(2, shape)));
 }
 
+// A one-node (Relu) model with the given float32 input and output shapes (a model of several
+// input channels, say); as tiny_onnx_model otherwise.
+inline Bytes relu_model(const std::string& input, const std::vector<std::int64_t>& input_dims,
+                        const std::string& output, const std::vector<std::int64_t>& output_dims) {
+    const Bytes node = field(1, input) + field(2, output) + field(4, std::string("Relu"));
+    const Bytes graph = field(1, node) + field(11, tensor_value(input, input_dims)) +
+                        field(12, tensor_value(output, output_dims));
+    return field_varint(1, 8) + field(8, field_varint(2, 17)) + field(7, graph);
+}
+
 // AttributeProto: INTS (type 7), INT (type 2), STRING (type 3).
 inline Bytes attribute_ints(const std::string& name, const std::vector<std::int64_t>& values) {
     Bytes out = field(1, name);

@@ -142,8 +142,19 @@ TEST(ModelManifest, NamesTheFieldThatIsWrong) {
               "manifest field 'patch_size' must be a list of 3");
     EXPECT_EQ(error_of(replaced(kManifest, "[32, 48, 64]", "[32, 48, 60]")),
               "patch sides must be multiples of the spatial divisor");
-    EXPECT_EQ(error_of(replaced(kManifest, R"("channels": 1},)", R"("channels": 4},)")),
-              "the model takes 4 input channels; CLS Studio runs single-channel models only");
+    EXPECT_EQ(error_of(replaced(kManifest, R"("channels": 1},)",
+                                R"("channels": 4, "modalities": ["FLAIR", "T1"]},)")),
+              "input.modalities names 2 channels but the model takes 4");
+    EXPECT_EQ(error_of(replaced(kManifest, R"("channels": 1},)",
+                                R"("channels": 2, "modalities": ["FLAIR", "flair"]},)")),
+              "input.modalities names flair twice");
+    auto four = parse_model_manifest(
+        replaced(kManifest, R"("channels": 1},)",
+                 R"("channels": 4, "modalities": ["FLAIR", "T1", "T1c", "T2"]},)"));
+    ASSERT_TRUE(four.ok()) << four.error().message;
+    EXPECT_EQ(channel_names(*four), "FLAIR, T1, T1c, T2");
+    EXPECT_EQ(channel_name(*four, 2), "channel 2 (T1c)");
+    EXPECT_EQ(parse_model_manifest(to_json(*four))->input_modalities, four->input_modalities);
     EXPECT_EQ(error_of(replaced(kManifest, "\"sigmoid\"", "\"relu\"")),
               "unknown output activation 'relu' (expected none, sigmoid or softmax)");
     EXPECT_EQ(error_of(replaced(kManifest, "\"sigmoid\"", "\"softmax\"")),

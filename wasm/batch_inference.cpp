@@ -11,17 +11,21 @@
 // [X] the core's WebGPU rewrite of a model (cls_infer_rewrite_for_webgpu), for parity checks
 // [X] the app's memory estimate of one run (cls_infer_run_memory), for benchmarks
 // [X] the manifest's axis order and spacing (the core reorients and resamples, and back)
+// [X] models of several input channels: a folder's files grouped into cases by the core's rule
+//     (cls_infer_group_channels), one file per channel (cls_infer_open_channels)
 #include <emscripten.h>
 
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <span>
 #include <string>
 #include <vector>
 
 #include "cls/case_pairing.hpp"
+#include "cls/inference/input_channels.hpp"
 #include "cls/inference/model_manifest.hpp"
 #include "cls/inference/onnx_model_info.hpp"
 #include "cls/inference/onnx_rewrite.hpp"
@@ -41,6 +45,7 @@ struct Job {
 
 std::string g_last_error;
 std::string g_case_name;
+std::string g_case_channels;
 WebGpuRewrite g_rewrite;
 std::string g_rewrite_notes;
 std::string g_run_memory;
@@ -154,18 +159,66 @@ EMSCRIPTEN_KEEPALIVE const char* cls_infer_run_memory(const std::uint8_t* onnx, 
 }
 
 // Opens a job on an uncompressed .nii: normalises and plans the patches. A handle > 0, or 0.
-EMSCRIPTEN_KEEPALIVE int cls_infer_open(const std::uint8_t* nifti_bytes, int size,
-                                        const char* manifest_json, double overlap, int mirror) {
+EMSCRIPTEN_KEEPALIVE int cls_infer_open_channels(const std::uint8_t* const* buffers,
+                                                 const int* sizes, int count,
+                                                 const char* manifest_json, double overlap,
+                                                 int mirror) {
     auto manifest = parse_model_manifest(manifest_json);
     if (!manifest) return fail("manifest: " + manifest.error().message);
-    auto image = cls::nifti::read(bytes_of(nifti_bytes, size));
-    if (!image) return fail(image.error().message);
-    auto window = SlidingWindowInference::start(image->volume, *manifest,
+    std::vector<cls::Volume> volumes;
+    for (int c = 0; c < count; ++c) {
+        auto image = cls::nifti::read(bytes_of(buffers[c], sizes[c]));
+        if (!image) {
+            return fail(count > 1 ? channel_name(*manifest, static_cast<std::size_t>(c)) + ": " +
+                                        image.error().message
+                                  : image.error().message);
+        }
+        volumes.push_back(std::move(image->volume));
+    }
+    std::vector<const cls::Volume*> channels;
+    for (const cls::Volume& v : volumes) channels.push_back(&v);
+    auto window = SlidingWindowInference::start(channels, *manifest,
                                                 {.overlap = overlap, .mirror = mirror != 0});
     if (!window) return fail(window.error().message);
     const int handle = g_next_handle++;
     g_jobs.emplace(handle, std::make_unique<Job>(Job{std::move(*window), {}}));
     return handle;
+}
+
+EMSCRIPTEN_KEEPALIVE int cls_infer_open(const std::uint8_t* nifti_bytes, int size,
+                                        const char* manifest_json, double overlap, int mirror) {
+    return cls_infer_open_channels(&nifti_bytes, &size, 1, manifest_json, overlap, mirror);
+}
+
+// A folder's image files (a JSON list of paths) grouped into cases for the manifest's input
+// channels, by the core's rule (cls/inference/input_channels.hpp): a JSON list of
+// {"name": case, "files": [one path per channel]}, or null with the error. Valid until the
+// next call.
+EMSCRIPTEN_KEEPALIVE const char* cls_infer_group_channels(const char* paths_json,
+                                                          const char* manifest_json) {
+    auto manifest = parse_model_manifest(manifest_json);
+    if (!manifest) {
+        fail("manifest: " + manifest.error().message);
+        return nullptr;
+    }
+    const nlohmann::json list = nlohmann::json::parse(paths_json, nullptr, false);
+    std::vector<std::string> paths;
+    for (const nlohmann::json& path : list.is_array() ? list : nlohmann::json::array()) {
+        if (path.is_string()) paths.push_back(path.get<std::string>());
+    }
+    if (!list.is_array() || paths.size() != list.size()) {
+        fail("the paths are not a JSON list of strings");
+        return nullptr;
+    }
+    auto grouped = group_case_channels(paths, *manifest);
+    if (!grouped) {
+        fail(grouped.error().message);
+        return nullptr;
+    }
+    nlohmann::json out = nlohmann::json::array();
+    for (const CaseChannels& c : *grouped) out.push_back({{"name", c.name}, {"files", c.files}});
+    g_case_channels = out.dump();
+    return g_case_channels.c_str();
 }
 
 // The next network input, [1, C, D, H, W] float32 (W fastest); valid until cls_infer_accept.

@@ -1,5 +1,7 @@
 #include "cls/inference/model_manifest.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <nlohmann/json.hpp>
 
 #include "cls/json_fields.hpp"
@@ -90,6 +92,13 @@ json normalisation_to_json(const Normalisation& n) {
 
 }  // namespace
 
+bool same_modality(std::string_view a, std::string_view b) {
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+               return std::tolower(static_cast<unsigned char>(x)) ==
+                      std::tolower(static_cast<unsigned char>(y));
+           });
+}
+
 std::string_view to_string(Activation activation) { return name_of(kActivationNames, activation); }
 
 std::string_view to_string(BackgroundSkip skip) { return name_of(kBackgroundSkipNames, skip); }
@@ -102,10 +111,31 @@ Result<Activation> parse_activation(std::string_view text) {
     return parse_name(kActivationNames, text, "output activation");
 }
 
+std::string channel_name(const ModelManifest& m, std::size_t channel) {
+    std::string text = "channel " + std::to_string(channel);
+    if (channel < m.input_modalities.size()) text += " (" + m.input_modalities[channel] + ")";
+    return text;
+}
+
+std::string channel_names(const ModelManifest& m) {
+    std::string text;
+    for (const std::string& name : m.input_modalities) text += (text.empty() ? "" : ", ") + name;
+    return text;
+}
+
 Status validate(const ModelManifest& m) {
-    if (m.input_channels != 1) {
-        return make_error("the model takes " + std::to_string(m.input_channels) +
-                          " input channels; CLS Studio runs single-channel models only");
+    if (!m.input_modalities.empty() &&
+        m.input_modalities.size() != static_cast<std::size_t>(m.input_channels)) {
+        return make_error("input.modalities names " + std::to_string(m.input_modalities.size()) +
+                          " channels but the model takes " + std::to_string(m.input_channels));
+    }
+    for (std::size_t i = 0; i < m.input_modalities.size(); ++i) {
+        const std::string& name = m.input_modalities[i];
+        if (name.empty()) return make_error("input.modalities has an empty name");
+        for (std::size_t j = 0; j < i; ++j) {
+            if (same_modality(name, m.input_modalities[j]))
+                return make_error("input.modalities names " + name + " twice");
+        }
     }
     if (m.activation == Activation::softmax) {
         if (m.output_channels < 2) return make_error("a softmax output needs >= 2 channels");
@@ -150,6 +180,16 @@ Result<ModelManifest> parse_model_manifest(std::string_view json_text) {
     const FieldReader input(*input_object, kFieldPrefix), output(*output_object, kFieldPrefix);
     CLS_TRY_ASSIGN(m.input_name, input.text("name"));
     CLS_TRY_ASSIGN(m.input_channels, input.integer("channels", 1, 64));
+    if (input_object->contains("modalities")) {
+        const json& names = (*input_object)["modalities"];
+        if (!names.is_array())
+            return input.error("modalities", "must be a list of names, one per channel");
+        for (const json& name : names) {
+            if (!name.is_string())
+                return input.error("modalities", "must be a list of names, one per channel");
+            m.input_modalities.push_back(name.get<std::string>());
+        }
+    }
     CLS_TRY_ASSIGN(m.output_name, output.text("name"));
     CLS_TRY_ASSIGN(m.output_channels, output.integer("channels", 1, 64));
     std::string activation;
@@ -192,6 +232,8 @@ std::string to_json(const ModelManifest& m) {
     if (m.activation == Activation::softmax) output["lesion_classes"] = m.lesion_classes;
     if (m.activation != Activation::softmax && m.output_channels > 1)
         output["lesion_channel"] = m.lesion_channel;
+    json input = {{"name", m.input_name}, {"channels", m.input_channels}};
+    if (!m.input_modalities.empty()) input["modalities"] = m.input_modalities;
     json provenance = json::parse(m.provenance_json, nullptr, false);
     json document = {
         {"format", kFormat},
@@ -199,7 +241,7 @@ std::string to_json(const ModelManifest& m) {
         {"description", m.description},
         {"model_file", m.model_file},
         {"sha256", m.sha256},
-        {"input", {{"name", m.input_name}, {"channels", m.input_channels}}},
+        {"input", input},
         {"output", std::move(output)},
         {"patch_size", m.patch_size},
         {"spatial_divisor", m.spatial_divisor},

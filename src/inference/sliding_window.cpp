@@ -24,7 +24,7 @@ std::vector<std::int64_t> axis_origins(std::int64_t extent, std::int64_t patch, 
 double sigmoid(double x) { return 1.0 / (1.0 + std::exp(-x)); }
 
 // Per voxel of the padded grid: 1 where a network could see something, by the manifest's rule.
-std::vector<std::uint8_t> foreground_mask(const Volume& image, const std::vector<float>& padded,
+std::vector<std::uint8_t> foreground_mask(const Volume& image, std::span<const float> padded,
                                           float minimum, const WindowPlan& plan,
                                           BackgroundSkip rule) {
     std::vector<std::uint8_t> mask(padded.size());
@@ -114,22 +114,37 @@ Dims patch_dims(const ModelManifest& manifest) {
 Result<SlidingWindowInference> SlidingWindowInference::start(const Volume& image,
                                                              const ModelManifest& manifest,
                                                              const WindowSettings& settings) {
+    const Volume* channels[] = {&image};
+    return start(channels, manifest, settings);
+}
+
+Result<SlidingWindowInference> SlidingWindowInference::start(
+    std::span<const Volume* const> channels, const ModelManifest& manifest,
+    const WindowSettings& settings) {
     if (Status valid = validate(manifest); !valid) return valid.error();
+    if (channels.size() != static_cast<std::size_t>(manifest.input_channels)) {
+        return make_error("the model takes " + std::to_string(manifest.input_channels) +
+                          " input channels (" + channel_names(manifest) + "); " +
+                          std::to_string(channels.size()) + " were given");
+    }
+    const Volume& image = *channels.front();
+    for (std::size_t c = 1; c < channels.size(); ++c) {
+        if (Status same = check_same_grid(*channels[c], image, "its " + channel_name(manifest, 0));
+            !same) {
+            return same.error().in(channel_name(manifest, c));
+        }
+    }
     // The network's axis order first (an exact rearrangement), then its spacing.
     const Reorientation turn = reorientation_for(manifest.axis_order, image.affine());
     const ModelGrid grid = model_grid(turn.permuted(image.dims()), turn.permuted(image.spacing()),
                                       manifest.spacing_mm);
     auto plan = plan_windows(grid.model, patch_dims(manifest), settings.overlap);
     if (!plan) return plan.error();
-    auto normalised = normalise(image, manifest.normalisation);
-    if (!normalised) return normalised.error();
-    // Normalised on the image's own voxels (as nnU-Net: statistics before resampling).
     auto to_network_grid = [&](std::span<const float> values) {
         std::vector<float> turned = to_network_order(values, image.dims(), turn);
         if (!grid.resamples()) return turned;
         return resample(turned, grid.source, grid.model, grid.nearest);
     };
-    if (!turn.identity() || grid.resamples()) *normalised = to_network_grid(*normalised);
 
     SlidingWindowInference job;
     job.turn_ = turn;
@@ -142,20 +157,42 @@ Result<SlidingWindowInference> SlidingWindowInference::start(const Volume& image
     job.spacing_ = image.spacing();
     const Dims& padded = job.plan_.padded;
     const auto padded_voxels = static_cast<std::size_t>(padded[0] * padded[1] * padded[2]);
-    // Padding takes the image's darkest normalised value: background, not a bright border.
-    const float pad_value = *std::min_element(normalised->begin(), normalised->end());
-    if (padded == grid.model) {
-        job.padded_ = std::move(*normalised);
-    } else {
-        job.padded_.assign(padded_voxels, pad_value);
+    job.padded_.resize(channels.size() * padded_voxels);
+    std::vector<std::uint8_t> foreground;
+    for (std::size_t c = 0; c < channels.size(); ++c) {
+        // Each channel normalised on its own voxels (as nnU-Net: statistics before resampling).
+        auto normalised = normalise(*channels[c], manifest.normalisation);
+        if (!normalised) return normalised.error().in(channel_name(manifest, c));
+        if (!turn.identity() || grid.resamples()) *normalised = to_network_grid(*normalised);
+        // Padding takes the channel's darkest normalised value: background, not a bright border.
+        const float pad_value = *std::min_element(normalised->begin(), normalised->end());
+        const std::span<float> block(job.padded_.data() + c * padded_voxels, padded_voxels);
+        std::fill(block.begin(), block.end(), pad_value);
         const Dims& d = grid.model;
         const Dims& o = job.plan_.pad_before;
         for (std::int64_t z = 0; z < d[2]; ++z) {
             for (std::int64_t y = 0; y < d[1]; ++y) {
                 const auto from = normalised->begin() + (d[0] * (y + d[1] * z));
                 const auto to = (o[0] + padded[0] * ((o[1] + y) + padded[1] * (o[2] + z)));
-                std::copy(from, from + d[0], job.padded_.begin() + to);
+                std::copy(from, from + d[0], block.begin() + to);
             }
+        }
+        if (manifest.skip_background == BackgroundSkip::none) continue;
+        // The channel's zeros on the model grid: a voxel that interpolates any non-zero one is
+        // not background. A voxel is foreground when any channel says so.
+        std::optional<Volume> on_model_grid;
+        if ((!turn.identity() || grid.resamples()) &&
+            manifest.skip_background == BackgroundSkip::nonzero) {
+            on_model_grid.emplace(grid.model, image.affine());
+            on_model_grid->values() = to_network_grid(channels[c]->values());
+        }
+        const std::vector<std::uint8_t> mask =
+            foreground_mask(on_model_grid ? *on_model_grid : *channels[c], block, pad_value,
+                            job.plan_, manifest.skip_background);
+        if (foreground.empty()) {
+            foreground = mask;
+        } else {
+            for (std::size_t i = 0; i < mask.size(); ++i) foreground[i] |= mask[i];
         }
     }
     job.weights_ = gaussian_importance(job.plan_.patch);
@@ -163,19 +200,8 @@ Result<SlidingWindowInference> SlidingWindowInference::start(const Volume& image
     job.weight_sum_.assign(padded_voxels, 0.0f);
     job.skipped_.assign(job.plan_.origins.size(), false);
     if (manifest.skip_background != BackgroundSkip::none) {
-        // The image's zeros on the model grid: a voxel that interpolates any non-zero one is not
-        // background.
-        std::optional<Volume> on_model_grid;
-        if ((!turn.identity() || grid.resamples()) &&
-            manifest.skip_background == BackgroundSkip::nonzero) {
-            on_model_grid.emplace(grid.model, image.affine());
-            on_model_grid->values() = to_network_grid(image.values());
-        }
-        const std::vector<std::uint8_t> mask =
-            foreground_mask(on_model_grid ? *on_model_grid : image, job.padded_, pad_value,
-                            job.plan_, manifest.skip_background);
         for (std::size_t patch = 0; patch < job.plan_.origins.size(); ++patch) {
-            if (patch_has_foreground(mask, job.plan_, job.plan_.origins[patch])) continue;
+            if (patch_has_foreground(foreground, job.plan_, job.plan_.origins[patch])) continue;
             job.skipped_[patch] = true;
             ++job.skipped_patches_;
         }
@@ -236,8 +262,15 @@ void SlidingWindowInference::pass_skipped() {
 
 const std::vector<float>& SlidingWindowInference::next_input() {
     assert(!finished());
-    input_.resize(weights_.size());
-    for_each_patch_voxel(cursor_, [&](std::size_t i, std::size_t g) { input_[i] = padded_[g]; });
+    const std::size_t voxels = weights_.size();
+    const std::size_t padded_voxels = blended_.size();
+    input_.resize(static_cast<std::size_t>(manifest_.input_channels) * voxels);
+    for (std::size_t c = 0; c < static_cast<std::size_t>(manifest_.input_channels); ++c) {
+        float* channel = input_.data() + c * voxels;
+        const float* source = padded_.data() + c * padded_voxels;
+        for_each_patch_voxel(cursor_,
+                             [&](std::size_t i, std::size_t g) { channel[i] = source[g]; });
+    }
     return input_;
 }
 

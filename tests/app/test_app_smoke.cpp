@@ -461,6 +461,29 @@ TEST_F(AppSmoke, AModelThatDoesNotFitItsManifestIsRefusedWithTheReason) {
         std::string::npos);
 }
 
+// A BraTS-style model of several input channels: a case holds one image in the app, so the
+// model is refused, saying where it runs (scripts/infer.mjs groups a case's files).
+TEST_F(AppSmoke, AModelOfSeveralInputChannelsIsRefusedSayingWhereItRuns) {
+    frames(2);
+    const auto model =
+        cls::testing::relu_model("image", {1, 2, 8, 8, 8}, "logits", {1, 1, 8, 8, 8});
+    std::string manifest = tiny_manifest(sha256_hex(model));
+    const std::string one = R"("channels": 1},)";
+    manifest.replace(manifest.find(one), one.size(),
+                     R"("channels": 2, "modalities": ["FLAIR", "T1"]},)");
+    app.session().enqueue_file("brats.json", {manifest.begin(), manifest.end()}, "m");
+    app.session().enqueue_file("tiny.onnx", model, sha256_hex(model));
+    frames(2);
+    const auto s = state();
+    EXPECT_EQ(s["model"]["status"], "failed");
+    ASSERT_EQ(s["errors"].size(), 1u);
+    EXPECT_EQ(s["errors"][0],
+              "tiny.onnx: the model takes 2 input channels (FLAIR, T1); the app runs "
+              "single-channel models so far: run it with scripts/infer.mjs, and load the maps it "
+              "writes");
+    EXPECT_TRUE(platform.sessions.empty());
+}
+
 TEST_F(AppSmoke, AModelWithoutManifestGetsAPrefilledForm) {
     frames(2);
     const auto model = cls::testing::tiny_onnx_model("t1", "seg", 16);

@@ -11,11 +11,12 @@
 // Needs build/wasm/wasm/cls_infer.js (scripts/build_web.sh) and /usr/bin/python3 with torch.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import * as ortWeb from 'onnxruntime-web';
 import { ClsInfer, repo } from '../../scripts/infer_lib.mjs';
 import { readNifti1, writeNifti1 } from './nifti1.mjs';
@@ -152,3 +153,68 @@ test('a 4-class softmax with lesion_classes [1, 2, 3] gives their summed probabi
     job.close();
   }
 });
+
+// Both networks as trained on BraTS-style data: 4 input channels, one file per channel
+// (`case_001_0000.nii` ... `_0003`), 4 classes summed into whole tumour. `scripts/infer.mjs`
+// groups the files by the core's rule and runs the case; its map equals onnxruntime-node's
+// summed softmax on the 4 channels, each z-scored on its own here, within 1e-4 (one 16³ patch).
+// A case without one of its modalities is refused, naming the case and the modality.
+test('infer.mjs runs 4-channel models on a case of one file per modality, equal to onnxruntime-node', async () => {
+  for (const network of ['nnunet_plain', 'monai_residual']) await fourChannelCase(network);
+});
+
+async function fourChannelCase(network) {
+  const folder = join(scratch, `brats_${network}`);
+  const images = join(folder, 'images');
+  const out = join(folder, 'probs');
+  await mkdir(images, { recursive: true });
+  const edge = 16;
+  const voxels = edge ** 3;
+  const channels = [0, 1, 2, 3].map((c) => Float32Array.from({ length: voxels },
+    (_, i) => 100 + 40 * c + 30 * Math.sin(i * (0.05 + 0.02 * c)) + 10 * Math.cos(i * 0.003)));
+  for (const [c, data] of channels.entries()) {
+    await writeFile(join(images, `case_001_000${c}.nii`), writeNifti1([edge, edge, edge], data));
+  }
+  await writeFile(join(folder, `${network}.onnx`), bytes[network]);
+  const manifest = join(folder, 'brats.json');
+  await writeFile(manifest, JSON.stringify({
+    format: 'cls-model/1', name: 'brats-whole-tumour', model_file: `${network}.onnx`,
+    input: { name: networks.input.name, channels: 4, modalities: ['FLAIR', 'T1', 'T1c', 'T2'] },
+    output: { name: networks.output.name, channels: 4, activation: 'softmax', lesion_classes: [1, 2, 3] },
+    patch_size: [edge, edge, edge], spatial_divisor: 4, spacing_mm: [1, 1, 1],
+    normalisation: { scheme: 'zscore', region: 'all' },
+  }));
+  const script = join(repo, 'scripts/infer.mjs');
+  execFileSync(process.execPath, [script, '--model', manifest, '--images', images, '--out', out], { stdio: 'pipe' });
+  const map = readNifti1(gunzipSync(await readFile(join(out, 'case_001.nii.gz')))).data;
+
+  const stacked = new Float32Array(4 * voxels);
+  for (const [c, data] of channels.entries()) {
+    const mean = data.reduce((a, b) => a + b, 0) / voxels;
+    const sd = Math.sqrt(data.reduce((a, b) => a + (b - mean) ** 2, 0) / voxels);
+    for (let i = 0; i < voxels; i += 1) stacked[c * voxels + i] = (data[i] - mean) / sd;
+  }
+  const session = await ortNode.InferenceSession.create(bytes[network]);
+  let logits;
+  try {
+    const feeds = { [networks.input.name]: new ortNode.Tensor('float32', stacked, [1, 4, edge, edge, edge]) };
+    logits = (await session.run(feeds))[networks.output.name].data;
+  } finally {
+    await session.release();
+  }
+  let worst = 0;
+  for (let v = 0; v < voxels; v += 1) {
+    const l = [0, 1, 2, 3].map((c) => logits[c * voxels + v]);
+    const top = Math.max(...l);
+    const e = l.map((x) => Math.exp(x - top));
+    worst = Math.max(worst, Math.abs(map[v] - (e[1] + e[2] + e[3]) / (e[0] + e[1] + e[2] + e[3])));
+  }
+  console.log(`${network}, 4 channels in, whole tumour out, through infer.mjs: max |map - onnxruntime-node| = ${worst.toExponential(2)}`);
+  assert.ok(worst <= 1e-4, `${worst}`);
+
+  await rm(join(images, 'case_001_0002.nii'));
+  const missing = spawnSync(process.execPath, [script, '--model', manifest, '--images', images, '--out', out], { encoding: 'utf8' });
+  assert.equal(missing.status, 1);
+  assert.equal(missing.stderr.trim(), `infer: error: ${images}: case case_001 has no channel 2 (T1c) file among 3 given; ` +
+    'name it <case>_0000.nii.gz ... <case>_0003.nii.gz, or end its name with one of FLAIR, T1, T1c, T2 (<case>_FLAIR.nii.gz)');
+}

@@ -12,7 +12,9 @@
 // `skip_background` says which patches need no network run (see sliding_window.hpp).
 // [X] one input channel; sigmoid, softmax (summed lesion classes) or no activation; a named
 //     output; one chosen channel of several sigmoid or plain ones
-// [ ] multi-channel inputs (several MR sequences) are refused with a message
+// [X] several input channels (MR sequences), named by `input.modalities` in channel order;
+//     which file feeds which channel: cls/inference/input_channels.hpp (scripts/infer.mjs)
+// [ ] several input channels in the app (refused there with a message)
 #pragma once
 
 #include <array>
@@ -53,6 +55,8 @@ struct ModelManifest {
     std::string sha256;      // of the .onnx bytes; empty when not known (a prefilled manifest)
     std::string input_name = "input";
     int input_channels = 1;
+    // The channels' modality names in order ("FLAIR", "T1", "T1c", "T2"); empty: unnamed.
+    std::vector<std::string> input_modalities;
     std::string output_name = "output";
     int output_channels = 1;
     Activation activation = Activation::sigmoid;
@@ -74,6 +78,13 @@ struct ModelManifest {
 [[nodiscard]] Result<Activation> parse_activation(std::string_view text);
 [[nodiscard]] std::string_view to_string(BackgroundSkip skip);
 [[nodiscard]] Result<BackgroundSkip> parse_background_skip(std::string_view text);
+
+// Modality names compare ignoring letter case ("flair" is "FLAIR").
+[[nodiscard]] bool same_modality(std::string_view a, std::string_view b);
+// "channel 2 (T1c)", or "channel 2" without names: for messages.
+[[nodiscard]] std::string channel_name(const ModelManifest& manifest, std::size_t channel);
+// "FLAIR, T1, T1c, T2", or "" without names.
+[[nodiscard]] std::string channel_names(const ModelManifest& manifest);
 
 // Reads and checks a manifest; errors name the field.
 [[nodiscard]] Result<ModelManifest> parse_model_manifest(std::string_view json_text);

@@ -68,6 +68,11 @@ public:
     [[nodiscard]] static Result<SlidingWindowInference> start(const Volume& image,
                                                               const ModelManifest& manifest,
                                                               const WindowSettings& settings);
+    // The same for a model of several input channels: one volume per channel, in the
+    // manifest's order, all on one grid (the core's rule); each normalised on its own.
+    [[nodiscard]] static Result<SlidingWindowInference> start(
+        std::span<const Volume* const> channels, const ModelManifest& manifest,
+        const WindowSettings& settings);
 
     // Network runs: the patches not skipped, times the flips.
     [[nodiscard]] std::size_t run_count() const {
@@ -109,7 +114,7 @@ private:
     ModelManifest manifest_;
     Affine affine_ = Affine::Identity();  // the image's, for the probability map
     std::array<double, 3> spacing_{};
-    std::vector<float> padded_;   // the normalised, padded image
+    std::vector<float> padded_;   // the normalised, padded channels, one block each
     std::vector<float> weights_;  // the Gaussian importance map of one patch
     std::vector<float> blended_;  // sum of weight × probability over the padded grid
     std::vector<float> weight_sum_;
