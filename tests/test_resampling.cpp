@@ -142,5 +142,32 @@ TEST(SlidingWindow, RunsAtTheModelsSpacingAndAnswersOnTheImagesGrid) {
     for (std::size_t i = 0; i < expected.size(); ++i) ASSERT_NEAR(map.data()[i], expected[i], 1e-6);
 }
 
+// What the user and the memory check hear before a job starts: the grid it runs on, and its
+// memory, which a finer model spacing multiplies.
+TEST(SlidingWindow, SaysWhatTheModelsGridDoesAndCountsItsMemory) {
+    Affine half = Affine::Identity();
+    half.diagonal() << 0.5, 0.5, 0.5, 1.0;
+    const Volume image({32, 32, 32}, half);
+    ModelManifest manifest;
+    manifest.patch_size = {8, 8, 8};
+    manifest.spacing_mm = {0.5, 0.5, 0.5};
+    EXPECT_EQ(describe_network_grid(image, manifest), "");
+    const double own = window_memory_bytes(image, manifest);
+    manifest.spacing_mm = {1.0, 1.0, 1.0};
+    EXPECT_EQ(describe_network_grid(image, manifest),
+              "resampled from 0.5 x 0.5 x 0.5 mm (32 x 32 x 32) to the model's 1 x 1 x 1 mm "
+              "(16 x 16 x 16), and the map back");
+    manifest.spacing_mm = {0.25, 0.25, 0.25};
+    const double finer = window_memory_bytes(image, manifest);
+    // 8 times the voxels on the model grid: its padded channel, blend and weights (3 floats a
+    // voxel) and two copies, against the image's own 5 and 2 at the map's end.
+    EXPECT_NEAR(finer - own, 4.0 * (5.0 * 64 * 64 * 64 - 5.0 * 32 * 32 * 32), 1.0);
+    manifest.spacing_mm = {0.5, 0.5, 0.5};
+    manifest.axis_order = AxisOrder::ras;
+    Affine flipped = half;
+    flipped(0, 0) = -0.5;
+    EXPECT_EQ(describe_network_grid(Volume({32, 32, 32}, flipped), manifest), "reoriented to ras");
+}
+
 }  // namespace
 }  // namespace cls::inference

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <optional>
 
 namespace cls::inference {
@@ -56,6 +57,18 @@ bool patch_has_foreground(const std::vector<std::uint8_t>& mask, const WindowPla
             if (std::find(begin, begin + p[0], std::uint8_t{1}) != begin + p[0]) return true;
         }
     return false;
+}
+
+// The network's axis order first (an exact rearrangement), then its spacing.
+struct NetworkGrid {
+    Reorientation turn;
+    ModelGrid grid;
+};
+
+NetworkGrid network_grid(const Volume& image, const ModelManifest& manifest) {
+    const Reorientation turn = reorientation_for(manifest.axis_order, image.affine());
+    return {turn, model_grid(turn.permuted(image.dims()), turn.permuted(image.spacing()),
+                             manifest.spacing_mm)};
 }
 
 }  // namespace
@@ -134,10 +147,9 @@ Result<SlidingWindowInference> SlidingWindowInference::start(
             return same.error().in(channel_name(manifest, c));
         }
     }
-    // The network's axis order first (an exact rearrangement), then its spacing.
-    const Reorientation turn = reorientation_for(manifest.axis_order, image.affine());
-    const ModelGrid grid = model_grid(turn.permuted(image.dims()), turn.permuted(image.spacing()),
-                                      manifest.spacing_mm);
+    const NetworkGrid network = network_grid(image, manifest);
+    const Reorientation& turn = network.turn;
+    const ModelGrid& grid = network.grid;
     auto plan = plan_windows(grid.model, patch_dims(manifest), settings.overlap);
     if (!plan) return plan.error();
     auto to_network_grid = [&](std::span<const float> values) {
@@ -356,6 +368,54 @@ Volume SlidingWindowInference::probability() const {
     }
     out.set_spacing(spacing_);
     return out;
+}
+
+namespace {
+
+double voxels_of(const Dims& d) {
+    return static_cast<double>(d[0]) * static_cast<double>(d[1]) * static_cast<double>(d[2]);
+}
+
+std::string mm_text(const std::array<double, 3>& spacing) {
+    char text[96];
+    std::snprintf(text, sizeof text, "%.3g x %.3g x %.3g mm", spacing[0], spacing[1], spacing[2]);
+    return text;
+}
+
+std::string dims_text(const Dims& d) {
+    return std::to_string(d[0]) + " x " + std::to_string(d[1]) + " x " + std::to_string(d[2]);
+}
+
+}  // namespace
+
+double window_memory_bytes(const Volume& image, const ModelManifest& manifest) {
+    const NetworkGrid network = network_grid(image, manifest);
+    const Dims patch = patch_dims(manifest);
+    double padded = 1.0;
+    for (int a = 0; a < 3; ++a)
+        padded *= static_cast<double>(std::max(network.grid.model[a], patch[a]));
+    const double channels = manifest.input_channels;
+    const double source = static_cast<double>(image.voxel_count());
+    // Padded channels, blend and weight sum; a channel normalised on the image's grid and on
+    // the model's while it is made; the map on both grids at the end.
+    const double floats =
+        channels * padded + 2.0 * padded + 2.0 * source + 2.0 * voxels_of(network.grid.model);
+    return 4.0 * floats + static_cast<double>(64 << 20);
+}
+
+std::string describe_network_grid(const Volume& image, const ModelManifest& manifest) {
+    const NetworkGrid network = network_grid(image, manifest);
+    std::string text;
+    if (!network.turn.identity())
+        text = "reoriented to " + std::string(to_string(manifest.axis_order));
+    if (network.grid.resamples()) {
+        if (!text.empty()) text += "; ";
+        text += "resampled from " + mm_text(network.turn.permuted(image.spacing())) + " (" +
+                dims_text(network.grid.source) + ") to the model's " +
+                mm_text(manifest.spacing_mm) + " (" + dims_text(network.grid.model) +
+                "), and the map back";
+    }
+    return text;
 }
 
 Result<Volume> run_sliding_window(const Volume& image, const ModelManifest& manifest,

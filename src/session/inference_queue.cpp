@@ -3,19 +3,6 @@
 #include <algorithm>
 
 namespace cls::app {
-namespace {
-
-// What a sliding-window job holds: the normalised padded image, the blend and its weights
-// (float32 over the padded grid), and the probability map it ends with.
-double job_bytes(const Volume& image, const inference::ModelManifest& manifest) {
-    const Dims patch = inference::patch_dims(manifest);
-    double padded = 1.0;
-    for (int a = 0; a < 3; ++a) padded *= static_cast<double>(std::max(image.dims()[a], patch[a]));
-    return 4.0 * (3.0 * padded + static_cast<double>(image.voxel_count())) + (64 << 20);
-}
-
-}  // namespace
-
 void InferenceQueue::enqueue(const LoadedCase& c) {
     if (c.id == current_id_ || std::find(waiting_.begin(), waiting_.end(), c.id) != waiting_.end())
         return;
@@ -30,6 +17,7 @@ void InferenceQueue::cancel() {
     job_.reset();
     current_id_ = 0;
     current_.clear();
+    grid_note_.clear();
     cases_total_ = cases_done_;
     if (in_flight_) discard_answer_ = true;
 }
@@ -42,6 +30,7 @@ void InferenceQueue::finish_case() {
     job_.reset();
     current_id_ = 0;
     current_.clear();
+    grid_note_.clear();
     ++cases_done_;
 }
 
@@ -59,7 +48,9 @@ std::optional<InferenceQueue::Request> InferenceQueue::next_request(
         }
         current_ = c->name;
         const std::string& file = c->files[static_cast<int>(Role::image)];
-        if (job_bytes(*c->volume(Role::image), manifest) > static_cast<double>(memory_available)) {
+        const Volume& image = *c->volume(Role::image);
+        if (inference::window_memory_bytes(image, manifest) >
+            static_cast<double>(memory_available)) {
             errors_.push_back(file +
                               ": running the model on it needs more memory than this tab "
                               "has left; remove cases, or run scripts/infer.mjs outside "
@@ -67,14 +58,14 @@ std::optional<InferenceQueue::Request> InferenceQueue::next_request(
             finish_case();
             continue;
         }
-        auto job =
-            inference::SlidingWindowInference::start(*c->volume(Role::image), manifest, settings);
+        auto job = inference::SlidingWindowInference::start(image, manifest, settings);
         if (!job) {
             errors_.push_back(job.error().in(file).message);
             finish_case();
             continue;
         }
         job_ = std::move(*job);
+        grid_note_ = inference::describe_network_grid(image, manifest);
         patches_skipped_ += job_->skipped_patches();
     }
     if (!job_) return std::nullopt;

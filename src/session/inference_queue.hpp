@@ -47,6 +47,8 @@ public:
     [[nodiscard]] bool busy() const { return job_.has_value() || !waiting_.empty(); }
     [[nodiscard]] bool in_flight() const { return in_flight_; }
     [[nodiscard]] const std::string& current_case() const { return current_; }
+    // What the network's grid does to the current case ("resampled from ..."), or "".
+    [[nodiscard]] const std::string& grid_note() const { return grid_note_; }
     [[nodiscard]] std::size_t runs_done() const { return job_ ? job_->runs_done() : 0; }
     [[nodiscard]] std::size_t run_count() const { return job_ ? job_->run_count() : 0; }
     [[nodiscard]] std::size_t cases_done() const { return cases_done_; }
@@ -66,6 +68,7 @@ private:
     std::optional<inference::SlidingWindowInference> job_;
     CaseId current_id_ = 0;
     std::string current_;
+    std::string grid_note_;
     bool in_flight_ = false;
     bool discard_answer_ = false;  // cancelled while a run was in flight
     std::size_t cases_done_ = 0;

@@ -71,7 +71,8 @@ json model_json(const ModelSlot& model, const InferenceQueue& inference) {
             {"cases_done", inference.cases_done()},
             {"cases_total", inference.cases_total()},
             {"patches_run", inference.patches_run()},
-            {"patches_skipped", inference.patches_skipped()}};
+            {"patches_skipped", inference.patches_skipped()},
+            {"grid_note", inference.grid_note()}};
 }
 
 json lesion_json(const LesionChoice& choice) {

@@ -23,6 +23,7 @@
 #include <cstdint>
 #include <functional>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "cls/inference/model_manifest.hpp"
@@ -124,6 +125,16 @@ private:
     std::size_t cursor_ = 0;     // the next run of the plan, skipped or not: patch × flips
     std::size_t runs_done_ = 0;  // network runs taken back
 };
+
+// The bytes a job on `image` holds at its peak, before it is started: the normalised, padded
+// channels, the blend and its weights on the model's grid, a channel's resampling copies and
+// the map. For a memory check that must refuse before allocating.
+[[nodiscard]] double window_memory_bytes(const Volume& image, const ModelManifest& manifest);
+
+// What the network's grid does to `image`, for the user: "" when it runs on the image's own
+// grid, else e.g. "reoriented to RAS; resampled from 0.5 x 0.5 x 0.5 mm (32 x 32 x 32) to the
+// model's 1 x 1 x 1 mm (16 x 16 x 16), and the map back".
+[[nodiscard]] std::string describe_network_grid(const Volume& image, const ModelManifest& manifest);
 
 // Runs a whole inference at once through `network` (input tensor → output tensor): for
 // tests, benchmarks and callers with a synchronous runtime.

@@ -66,6 +66,8 @@ void ModelPanel::draw(Session& session, PanelContext& ui) {
         ImGui::SameLine();
         if (ImGui::Button("Cancel##inference")) session.cancel_inference();
         ui.rects.remember("cancel_inference");
+        if (!inference.grid_note().empty())
+            ImGui::TextWrapped("The model's grid: %s.", inference.grid_note().c_str());
     }
     if (inference.patches_skipped() > 0) {
         ImGui::TextDisabled("%zu patches run, %zu skipped as background", inference.patches_run(),
