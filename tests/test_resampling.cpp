@@ -166,7 +166,7 @@ TEST(SlidingWindow, SaysWhatTheModelsGridDoesAndCountsItsMemory) {
     manifest.axis_order = AxisOrder::ras;
     Affine flipped = half;
     flipped(0, 0) = -0.5;
-    EXPECT_EQ(describe_network_grid(Volume({32, 32, 32}, flipped), manifest), "reoriented to ras");
+    EXPECT_EQ(describe_network_grid(Volume({32, 32, 32}, flipped), manifest), "reoriented to RAS+");
 }
 
 }  // namespace

@@ -169,7 +169,8 @@ Result<SlidingWindowInference> SlidingWindowInference::start(
     job.spacing_ = image.spacing();
     const Dims& padded = job.plan_.padded;
     const auto padded_voxels = static_cast<std::size_t>(padded[0] * padded[1] * padded[2]);
-    job.padded_.resize(channels.size() * padded_voxels);
+    if (channels.size() > 1 || padded != grid.model)
+        job.padded_.resize(channels.size() * padded_voxels);
     std::vector<std::uint8_t> foreground;
     for (std::size_t c = 0; c < channels.size(); ++c) {
         // Each channel normalised on its own voxels (as nnU-Net: statistics before resampling).
@@ -178,17 +179,22 @@ Result<SlidingWindowInference> SlidingWindowInference::start(
         if (!turn.identity() || grid.resamples()) *normalised = to_network_grid(*normalised);
         // Padding takes the channel's darkest normalised value: background, not a bright border.
         const float pad_value = *std::min_element(normalised->begin(), normalised->end());
-        const std::span<float> block(job.padded_.data() + c * padded_voxels, padded_voxels);
-        std::fill(block.begin(), block.end(), pad_value);
-        const Dims& d = grid.model;
-        const Dims& o = job.plan_.pad_before;
-        for (std::int64_t z = 0; z < d[2]; ++z) {
-            for (std::int64_t y = 0; y < d[1]; ++y) {
-                const auto from = normalised->begin() + (d[0] * (y + d[1] * z));
-                const auto to = (o[0] + padded[0] * ((o[1] + y) + padded[1] * (o[2] + z)));
-                std::copy(from, from + d[0], block.begin() + to);
+        if (channels.size() == 1 && padded == grid.model) {
+            job.padded_ = std::move(*normalised);  // no padding: keep the one copy
+        } else {
+            const std::span<float> block(job.padded_.data() + c * padded_voxels, padded_voxels);
+            std::fill(block.begin(), block.end(), pad_value);
+            const Dims& d = grid.model;
+            const Dims& o = job.plan_.pad_before;
+            for (std::int64_t z = 0; z < d[2]; ++z) {
+                for (std::int64_t y = 0; y < d[1]; ++y) {
+                    const auto from = normalised->begin() + (d[0] * (y + d[1] * z));
+                    const auto to = (o[0] + padded[0] * ((o[1] + y) + padded[1] * (o[2] + z)));
+                    std::copy(from, from + d[0], block.begin() + to);
+                }
             }
         }
+        const std::span<const float> block(job.padded_.data() + c * padded_voxels, padded_voxels);
         if (manifest.skip_background == BackgroundSkip::none) continue;
         // The channel's zeros on the model grid: a voxel that interpolates any non-zero one is
         // not background. A voxel is foreground when any channel says so.
@@ -406,8 +412,7 @@ double window_memory_bytes(const Volume& image, const ModelManifest& manifest) {
 std::string describe_network_grid(const Volume& image, const ModelManifest& manifest) {
     const NetworkGrid network = network_grid(image, manifest);
     std::string text;
-    if (!network.turn.identity())
-        text = "reoriented to " + std::string(to_string(manifest.axis_order));
+    if (!network.turn.identity()) text = "reoriented to RAS+";  // the one order that turns
     if (network.grid.resamples()) {
         if (!text.empty()) text += "; ";
         text += "resampled from " + mm_text(network.turn.permuted(image.spacing())) + " (" +
