@@ -1,6 +1,7 @@
 #include "cls/inference/input_channels.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <map>
 
 #include "cls/case_pairing.hpp"
@@ -25,6 +26,7 @@ std::string_view base_name(std::string_view path) {
     return slash == std::string_view::npos ? path : path.substr(slash + 1);
 }
 
+// Letter case is ignored in extensions as in modality names.
 std::string_view without_extension(std::string_view name) {
     for (std::string_view extension : {".nii.gz", ".nii"}) {
         if (name.size() > extension.size() &&
@@ -36,12 +38,13 @@ std::string_view without_extension(std::string_view name) {
 }
 
 std::string how_to_name(const ModelManifest& manifest) {
-    std::string text = "name it <case>_0000.nii.gz ... <case>_" +
-                       std::string(manifest.input_channels <= 10 ? "000" : "00") +
-                       std::to_string(manifest.input_channels - 1) + ".nii.gz";
-    if (!manifest.input_modalities.empty())
-        text +=
-            ", or end its name with one of " + channel_names(manifest) + " (<case>_FLAIR.nii.gz)";
+    char last[8];
+    std::snprintf(last, sizeof last, "%04d", manifest.input_channels - 1);
+    std::string text = "name it <case>_0000.nii.gz ... <case>_" + std::string(last) + ".nii.gz";
+    if (!manifest.input_modalities.empty()) {
+        text += ", or end its name with one of " + channel_names(manifest) + " (<case>_" +
+                manifest.input_modalities.front() + ".nii.gz)";
+    }
     return text;
 }
 
