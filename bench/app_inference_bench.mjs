@@ -1,8 +1,8 @@
 // The sliding window as the browser app runs it (issue 4's overhead target, <= 10%): one
 // synthetic 64³ and one 128³ scan loaded into the real page (build/web), segmented by the
 // bundled model through the app's own path: C++ normalises, plans and blends, the page's
-// ONNX Runtime Web (wasm provider, in its proxy worker, threads as the page allows) runs each
-// 48³ patch. Overhead = wall time from the first patch's start to the last patch's end, less
+// ONNX Runtime Web (wasm provider, in the app's own worker, web/inference_worker.js, threads
+// as the page allows) runs each 48³ patch. Overhead = wall time from the first patch's start to the last patch's end, less
 // the time inside session.run, over the latter: what the app adds per patch (copying through
 // the heap, the frame loop, blending). One run per volume, this machine, CPU only.
 // Usage: node bench/app_inference_bench.mjs, after scripts/build_web.sh.
@@ -52,7 +52,7 @@ try {
     process.stderr.write(`${edge}³: ${stats.runs} patches, session.run ${stats.runMs.toFixed(0)} ms, wall ${wall.toFixed(0)} ms\n`);
   }
   console.log(`\nThe app's sliding window in headless Chromium (${cpus()[0].model}, ${cpus().length} cores), ` +
-    `wasm provider with ${threads} thread(s) in the proxy worker, bundled model, patch 48³, overlap 0.5, one run:\n`);
+    `wasm provider with ${threads} thread(s) in the app's worker, bundled model, patch 48³, overlap 0.5, one run:\n`);
   console.log('| volume | patches | session.run sum | first start to last end | overhead (target <= 10%) |');
   console.log('|---|---|---|---|---|');
   for (const r of rows) {

@@ -22,7 +22,7 @@ fi
 out=build/web
 rm -rf "$out"
 mkdir -p "$out/ort" "$out/models" "$out/dcm2niix"
-cp web/index.html web/cls_bridge.js web/dicom.js web/model_runner.js web/npz.js web/storage.js web/sw.js web/test_api.js "$out/"
+cp web/index.html web/cls_bridge.js web/dicom.js web/inference_worker.js web/model_runner.js web/npz.js web/storage.js web/sw.js web/test_api.js "$out/"
 cp build/wasm/wasm/cls_studio.js build/wasm/wasm/cls_studio.wasm "$out/"
 # ort.min.mjs runs both WebGPU and wasm through its JSEP build; the other builds are not needed.
 ort=node_modules/onnxruntime-web/dist

@@ -1,7 +1,8 @@
 // ONNX Runtime Web for CLS Studio: it only executes. C++ plans the patches, normalises, blends
-// and decides when to run (src/app/model_view.cpp); this file creates sessions and runs one
-// patch at a time, answering through the bridge. ONNX Runtime and its wasm come from this
-// page's own origin (ort/), never a CDN.
+// and decides when to run (src/session/inference_queue.cpp); this file creates sessions and
+// runs one patch at a time in a worker of its own (web/inference_worker.js), answering through
+// the bridge, so the frame loop never waits. ONNX Runtime and its wasm come from this page's
+// own origin (ort/), never a CDN.
 //
 // Providers: WebGPU first where the browser has it and C++'s audit of the model's ops allows
 // it, then wasm. A WebGPU session can fail at creation or only on its first run (3D ops some
@@ -19,9 +20,9 @@ export function wasmThreads() {
   return globalThis.crossOriginIsolated ? Math.max(1, Math.min(4, navigator.hardwareConcurrency || 1)) : 1;
 }
 
-// `proxy` runs wasm sessions in a worker so the page's frame loop never waits on a patch;
-// WebGPU cannot run there, so a page that may use WebGPU runs wasm on its main thread (its
-// worker threads still do the work). Settled by the first call: ONNX Runtime starts once.
+// ONNX Runtime on the page's own thread: for tests and benchmarks that compare providers
+// (web/test_api.js). The app runs it in its worker (InferenceWorker below). `proxy` runs wasm
+// sessions in ONNX Runtime's own worker. Settled by the first call: ONNX Runtime starts once.
 export function loadOrt({ proxy = true } = {}) {
   ortPromise ??= import(ORT_MODULE).then((ort) => {
     ort.env.wasm.wasmPaths = new URL('ort/', document.baseURI).href;
@@ -45,6 +46,47 @@ export async function createSession(ort, bytes, provider) {
   // A copy: a session may take ownership of the buffer, and a fallback needs the bytes again.
   return ort.InferenceSession.create(bytes.slice(), { executionProviders, graphOptimizationLevel: 'all' });
 }
+
+// The worker that runs ONNX Runtime (web/inference_worker.js), as promises.
+class InferenceWorker {
+  constructor() {
+    this.worker = new Worker(new URL('./inference_worker.js', import.meta.url), { type: 'module' });
+    this.pending = new Map(); // id → {resolve, reject}
+    this.nextId = 1;
+    this.worker.onmessage = ({ data }) => {
+      const call = this.pending.get(data.id);
+      this.pending.delete(data.id);
+      if (data.error !== undefined) call?.reject(new Error(data.error));
+      else call?.resolve(data);
+    };
+    this.ready = this.call('init', {
+      ortModule: new URL(ORT_MODULE, document.baseURI).href,
+      wasmPaths: new URL('ort/', document.baseURI).href,
+      threads: wasmThreads(),
+    });
+  }
+
+  call(type, message, transfer = []) {
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.worker.postMessage({ ...message, id, type }, transfer);
+    });
+  }
+
+  async createSession(bytes, provider) {
+    await this.ready;
+    // A copy: the worker takes the buffer, and a fallback needs the bytes again.
+    const copy = bytes.slice();
+    const { handle } = await this.call('create', { bytes: copy, provider }, [copy.buffer]);
+    return {
+      run: (names, data, shape) => this.call('run', { handle, ...names, data, shape }, [data.buffer]),
+      release: () => this.call('release', { handle }),
+    };
+  }
+}
+
+let inferenceWorker;
 
 export class ModelRunner {
   // `bridge` holds the C++ entry points: started(provider, note), failed(message),
@@ -72,12 +114,13 @@ export class ModelRunner {
     await this.release();
     try {
       if (!bytes) throw new Error('the page no longer holds this model file');
-      const ort = await loadOrt({ proxy: !(webgpuAllowed && navigator.gpu) });
+      inferenceWorker ??= new InferenceWorker();
+      const { webgpu } = await inferenceWorker.ready;
       this.names = { input: inputName, output: outputName };
       let note = '';
-      if (webgpuAllowed && navigator.gpu) {
+      if (webgpuAllowed && webgpu) {
         try {
-          this.session = await createSession(ort, webgpuBytes ?? bytes, 'webgpu');
+          this.session = await inferenceWorker.createSession(webgpuBytes ?? bytes, 'webgpu');
           this.provider = 'webgpu';
         } catch (error) {
           note = `WebGPU could not run this model (${error.message}); using wasm.`;
@@ -86,7 +129,7 @@ export class ModelRunner {
         note = 'This browser has no WebGPU; using wasm.';
       }
       if (!this.session) {
-        this.session = await createSession(ort, bytes, 'wasm');
+        this.session = await inferenceWorker.createSession(bytes, 'wasm');
         this.provider = 'wasm';
       }
       if (generation !== this.generation) return;
@@ -104,24 +147,25 @@ export class ModelRunner {
   }
 
   // Runs one patch: the input is copied out of the heap at once (the heap may grow and move
-  // before the answer), and the answer is written back into a buffer C++ hands out.
+  // before the answer) into a buffer the worker takes, and the answer is written back into a
+  // buffer C++ hands out.
   async run(pointer, count, shape) {
     const generation = this.generation;
     try {
-      const ort = await loadOrt();
       const start = pointer >> 2;
-      const data = this.bridge.heapF32().slice(start, start + count);
+      const patch = this.bridge.heapF32().slice(start, start + count);
       let output;
       try {
-        output = await this.runOnce(ort, data, shape);
+        // A copy is kept only while a WebGPU session might fail and need the patch again.
+        output = await this.runOnce(this.provider === 'webgpu' ? patch.slice() : patch, shape);
       } catch (error) {
         if (this.provider !== 'webgpu') throw error;
         // A WebGPU failure at run time: move to wasm, say why, and run the patch again.
         await this.release();
-        this.session = await createSession(ort, this.models.get(this.path), 'wasm');
+        this.session = await inferenceWorker.createSession(this.models.get(this.path), 'wasm');
         this.provider = 'wasm';
         this.bridge.providerChanged(wasmLabel(), `WebGPU failed on the first patch (${error.message}); moved to wasm.`);
-        output = await this.runOnce(ort, data, shape);
+        output = await this.runOnce(patch, shape);
       }
       if (generation === this.generation) this.bridge.output(output);
     } catch (error) {
@@ -129,18 +173,14 @@ export class ModelRunner {
     }
   }
 
-  async runOnce(ort, data, shape) {
-    const input = new ort.Tensor('float32', data, shape);
+  async runOnce(data, shape) {
     const start = performance.now();
-    const results = await this.session.run({ [this.names.input]: input });
+    const { data: values } = await this.session.run(this.names, data, shape);
     const end = performance.now();
     this.stats.runs += 1;
     this.stats.runMs += end - start;
     this.stats.first ??= start;
     this.stats.last = end;
-    const tensor = results[this.names.output];
-    const values = tensor.location === 'cpu' ? tensor.data : await tensor.getData();
-    input.dispose?.();
     return values;
   }
 }
