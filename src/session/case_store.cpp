@@ -19,6 +19,23 @@ Role guess_role(std::string_view path, const Volume& volume) {
     return Role::image;
 }
 
+namespace {
+
+// Whether `path` is an image of another modality than every image `c` has: its naming gives a
+// modality ("0001", "T1") none of theirs gives.
+bool another_modality(const std::string& path, const LoadedCase& c) {
+    const std::string modality = name_file(path, Role::image).modality;
+    if (modality.empty()) return false;
+    auto same = [&](const std::string& file) {
+        return name_file(file, Role::image).modality == modality;
+    };
+    if (same(c.files[static_cast<int>(Role::image)])) return false;
+    return std::none_of(c.more_images.begin(), c.more_images.end(),
+                        [&](const ChannelImage& image) { return same(image.file); });
+}
+
+}  // namespace
+
 Result<std::string> CaseStore::add(const std::string& path, Role role, Volume volume,
                                    std::string sha256) {
     const std::string name = name_file(path, role).case_name;
@@ -27,6 +44,18 @@ Result<std::string> CaseStore::add(const std::string& path, Role role, Volume vo
                          [](const LoadedCase& c, const std::string& n) { return c.name < n; });
     const int slot = static_cast<int>(role);
     if (it != cases_.end() && it->name == name) {
+        if (role == Role::image && it->volumes[slot] &&
+            another_modality(path, *it)) {  // a further channel
+            if (Status grid = check_same_grid(volume, *it->volume(Role::image),
+                                              "its case's image " + it->files[slot]);
+                !grid) {
+                return grid.error().in(path);
+            }
+            it->more_images.push_back({path, std::move(sha256), std::move(volume)});
+            it->revision = generation_ + 1;
+            ++generation_;
+            return name;
+        }
         if (it->volumes[slot]) {
             return make_error("case '" + name + "' already has a " + role_name(role) + " (" +
                               it->files[slot] + "); remove it first or rename one")

@@ -6,6 +6,9 @@
 // the CLI: each case's calibration scores and profile are computed on its map restricted to the
 // region, from its image (nonzero) or region mask (mask); a case without that file has neither
 // and is left out of calibration, which region_missing_count() says.
+// A case may bring several images, one per modality (nnU-Net's "_0000", "_0001"; BIDS or
+// name suffixes "_FLAIR", "_T1"), for models of several input channels: the first one is its
+// image (what the viewer shows), the others its further channels, on the same grid.
 // Each case has a CaseId that is never reused, so whoever shows or runs a case holds its id and
 // looks it up when needed: the store's vector moves as cases arrive, and a case cleared and
 // loaded again is another case.
@@ -42,6 +45,13 @@ using cls::role_name;
 // A case's stable handle; 0 is "no case".
 using CaseId = std::uint64_t;
 
+// An image beyond a case's first: another modality of the same case.
+struct ChannelImage {
+    std::string file;
+    std::string sha256;
+    Volume volume;
+};
+
 struct LoadedCase {
     CaseId id = 0;
     std::uint64_t revision = 0;  // changes whenever one of its files arrives
@@ -50,9 +60,10 @@ struct LoadedCase {
     std::array<std::string, kRoles.size()> files;              // paths as given, by Role
     std::array<std::string, kRoles.size()> sha256;  // of the bytes as stored (compressed or not)
     // On the map restricted to the region, once the map (and the region's file) is here:
-    std::optional<LesionScores> scores;  // with a label too: what calibration keeps
-    std::optional<CaseProfile> profile;  // what the exchangeability check compares
-    std::string region_problem;          // why the region could not be applied, if it could not
+    std::optional<LesionScores> scores;     // with a label too: what calibration keeps
+    std::optional<CaseProfile> profile;     // what the exchangeability check compares
+    std::string region_problem;             // why the region could not be applied, if it could not
+    std::vector<ChannelImage> more_images;  // other modalities than the image's, as they came
 
     [[nodiscard]] const Volume* volume(Role role) const {
         const auto& v = volumes[static_cast<int>(role)];

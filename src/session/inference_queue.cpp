@@ -2,7 +2,36 @@
 
 #include <algorithm>
 
+#include "cls/inference/input_channels.hpp"
+
 namespace cls::app {
+
+Result<std::vector<const Volume*>> channel_images(const LoadedCase& c,
+                                                  const inference::ModelManifest& manifest) {
+    const Volume* image = c.volume(Role::image);
+    if (image == nullptr) return make_error("case " + c.name + " has no image");
+    if (manifest.input_channels == 1) return std::vector<const Volume*>{image};
+    std::vector<const Volume*> channels(static_cast<std::size_t>(manifest.input_channels));
+    auto place = [&](const std::string& file, const Volume& volume) -> Status {
+        auto placed = inference::channel_of_file(file, manifest);
+        if (!placed) return placed.error();
+        channels[placed->channel] = &volume;
+        return Done{};
+    };
+    if (Status placed = place(c.files[static_cast<int>(Role::image)], *image); !placed)
+        return placed.error();
+    for (const ChannelImage& more : c.more_images) {
+        if (Status placed = place(more.file, more.volume); !placed) return placed.error();
+    }
+    for (std::size_t channel = 0; channel < channels.size(); ++channel) {
+        if (channels[channel] == nullptr) {
+            return make_error("case " + c.name + " has no " +
+                              inference::channel_name(manifest, channel) + " image yet");
+        }
+    }
+    return channels;
+}
+
 void InferenceQueue::enqueue(const LoadedCase& c) {
     if (c.id == current_id_ || std::find(waiting_.begin(), waiting_.end(), c.id) != waiting_.end())
         return;
@@ -48,7 +77,13 @@ std::optional<InferenceQueue::Request> InferenceQueue::next_request(
         }
         current_ = c->name;
         const std::string& file = c->files[static_cast<int>(Role::image)];
-        const Volume& image = *c->volume(Role::image);
+        auto channels = channel_images(*c, manifest);
+        if (!channels) {
+            errors_.push_back(channels.error().message);
+            finish_case();
+            continue;
+        }
+        const Volume& image = *channels->front();
         if (inference::window_memory_bytes(image, manifest) >
             static_cast<double>(memory_available)) {
             errors_.push_back(file +
@@ -58,7 +93,7 @@ std::optional<InferenceQueue::Request> InferenceQueue::next_request(
             finish_case();
             continue;
         }
-        auto job = inference::SlidingWindowInference::start(image, manifest, settings);
+        auto job = inference::SlidingWindowInference::start(*channels, manifest, settings);
         if (!job) {
             errors_.push_back(job.error().in(file).message);
             finish_case();

@@ -18,6 +18,12 @@
 
 namespace cls::app {
 
+// A case's images in the manifest's input channels, placed by the core's rule
+// (cls/inference/input_channels.hpp): its image alone for a single-channel model. Refuses a
+// case without one of the channels, naming it.
+[[nodiscard]] Result<std::vector<const Volume*>> channel_images(
+    const LoadedCase& c, const inference::ModelManifest& manifest);
+
 class InferenceQueue {
 public:
     void enqueue(const LoadedCase& c);

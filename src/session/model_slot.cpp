@@ -44,17 +44,6 @@ Status ModelSlot::pair_up() {
     }
     if (Status fits = inference::check_model_fits(*manifest_, *info_); !fits)
         return failed(fits.error().in(file_name_ + " against " + manifest_source_));
-    if (manifest_->input_channels > 1) {
-        // A case holds one image in the app so far; scripts/infer.mjs groups a case's files.
-        return failed(make_error(
-            file_name_ + ": the model takes " + std::to_string(manifest_->input_channels) +
-            " input channels" +
-            (manifest_->input_modalities.empty()
-                 ? ""
-                 : " (" + inference::channel_names(*manifest_) + ")") +
-            "; the app runs single-channel models so far: run it with scripts/infer.mjs, and load "
-            "the maps it writes"));
-    }
     const std::array<std::int64_t, 5> input{1, manifest_->input_channels, manifest_->patch_size[0],
                                             manifest_->patch_size[1], manifest_->patch_size[2]};
     const auto estimate = inference::estimate_run_memory(memory_graph_, input);

@@ -31,6 +31,11 @@ json cases_json(Session& session) {
                          {"labelled", c.labelled()},
                          {"region_problem", c.region_problem},
                          {"exchangeability", exchangeability_json(session, c.id)}});
+        if (!c.more_images.empty()) {
+            json more = json::array();
+            for (const ChannelImage& image : c.more_images) more.push_back(image.file);
+            cases.back()["more_images"] = std::move(more);  // other modalities, as they came
+        }
     }
     return cases;
 }

@@ -461,9 +461,12 @@ TEST_F(AppSmoke, AModelThatDoesNotFitItsManifestIsRefusedWithTheReason) {
         std::string::npos);
 }
 
-// A BraTS-style model of several input channels: a case holds one image in the app, so the
-// model is refused, saying where it runs (scripts/infer.mjs groups a case's files).
-TEST_F(AppSmoke, AModelOfSeveralInputChannelsIsRefusedSayingWhereItRuns) {
+// A model of two input channels (FLAIR, T1): a case's two images, named as nnU-Net names them
+// (_0000, _0001; or BIDS suffixes, which the app's pairing knows too), are placed in the
+// manifest's order whatever order they come in; the case waits for both, and
+// the network gets [1, 2, D, H, W] with each channel z-scored on its own. Answering with
+// channel 0 minus channel 1 as the logit gives sigmoid(z(FLAIR) - z(T1)) at every voxel.
+TEST_F(AppSmoke, RunsAModelOfTwoInputChannelsOnACasesTwoModalities) {
     frames(2);
     const auto model =
         cls::testing::relu_model("image", {1, 2, 8, 8, 8}, "logits", {1, 1, 8, 8, 8});
@@ -474,14 +477,57 @@ TEST_F(AppSmoke, AModelOfSeveralInputChannelsIsRefusedSayingWhereItRuns) {
     app.session().enqueue_file("brats.json", {manifest.begin(), manifest.end()}, "m");
     app.session().enqueue_file("tiny.onnx", model, sha256_hex(model));
     frames(2);
-    const auto s = state();
-    EXPECT_EQ(s["model"]["status"], "failed");
-    ASSERT_EQ(s["errors"].size(), 1u);
+    app.session().model_session_started("wasm (1 thread)", "");
+    const SynthCase flair = synth_case({.size = 8, .seed = 3}, 0);
+    const SynthCase t1 = synth_case({.size = 8, .seed = 4}, 0);
+    app.session().enqueue_file("a_0001.nii", nifti::write(t1.image, {}), "t1");
+    frames(2);
+    EXPECT_EQ(platform.network_runs, 0);  // the case waits for its FLAIR
+    app.session().enqueue_file("a_0000.nii", nifti::write(flair.image, {}), "flair");
+    frames(2);
+    ASSERT_EQ(platform.network_runs, 1);
+    EXPECT_EQ(platform.network_shape, (std::array<std::int64_t, 5>{1, 2, 8, 8, 8}));
+    auto s = state();
+    EXPECT_EQ(s["cases"][0]["files"]["image"], "a_0001.nii");
+    EXPECT_EQ(s["cases"][0]["more_images"], nlohmann::json::array({"a_0000.nii"}));
+    const std::size_t voxels = 8 * 8 * 8;
+    std::vector<float> logits(voxels);
+    for (std::size_t i = 0; i < voxels; ++i)
+        logits[i] = platform.network_input[i] - platform.network_input[voxels + i];
+    app.session().network_output(logits);
+    frames(2);
+    s = state();
+    EXPECT_TRUE(s["errors"].empty()) << s["errors"];
+    const auto map_file = app.session().probability_file(app.session().cases().find("a")->id);
+    ASSERT_TRUE(map_file);
+    auto map = nifti::read(map_file->bytes);
+    ASSERT_TRUE(map.ok());
+    auto zscored = [](const Volume& v) {
+        double mean = 0, sq = 0;
+        for (float x : v.values()) mean += x;
+        mean /= static_cast<double>(v.voxel_count());
+        for (float x : v.values()) sq += (x - mean) * (x - mean);
+        const double sd = std::sqrt(sq / static_cast<double>(v.voxel_count()));
+        std::vector<double> z;
+        for (float x : v.values()) z.push_back((x - mean) / sd);
+        return z;
+    };
+    const std::vector<double> zf = zscored(flair.image), zt = zscored(t1.image);
+    for (std::size_t i = 0; i < voxels; ++i)
+        ASSERT_NEAR(map->volume.values()[i], 1.0 / (1.0 + std::exp(-(zf[i] - zt[i]))), 1e-5);
+
+    // A second T1 for the case is still refused, and a case without its T1 says so when run.
+    app.session().enqueue_file("again/a_0001.nii", nifti::write(t1.image, {}), "t1 again");
+    app.session().enqueue_file("b_0000.nii", nifti::write(flair.image, {}), "b");
+    frames(2);
+    app.session().run_model_now();
+    frames(2);
+    s = state();
+    ASSERT_EQ(s["errors"].size(), 2u) << s["errors"];
     EXPECT_EQ(s["errors"][0],
-              "tiny.onnx: the model takes 2 input channels (FLAIR, T1); the app runs "
-              "single-channel models so far: run it with scripts/infer.mjs, and load the maps it "
-              "writes");
-    EXPECT_TRUE(platform.sessions.empty());
+              "again/a_0001.nii: case 'a' already has a image (a_0001.nii); remove it first or "
+              "rename one");
+    EXPECT_EQ(s["errors"][1], "case b has no channel 1 (T1) image yet");
 }
 
 TEST_F(AppSmoke, AModelWithoutManifestGetsAPrefilledForm) {

@@ -13,8 +13,9 @@
 // [X] one input channel; sigmoid, softmax (summed lesion classes) or no activation; a named
 //     output; one chosen channel of several sigmoid or plain ones
 // [X] several input channels (MR sequences), named by `input.modalities` in channel order;
-//     which file feeds which channel: cls/inference/input_channels.hpp (scripts/infer.mjs)
-// [ ] several input channels in the app (refused there with a message)
+//     which file feeds which channel: cls/inference/input_channels.hpp (scripts/infer.mjs and
+//     the app, where a case's channels pair by nnU-Net suffixes or BIDS names)
+// [ ] per-channel normalisation schemes (one scheme, applied to each channel on its own)
 #pragma once
 
 #include <array>

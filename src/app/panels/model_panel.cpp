@@ -113,6 +113,29 @@ void draw_lesion_channels(inference::ModelManifest& draft) {
 
 }  // namespace
 
+// A model of several input channels: which modality each is, as the cases' files name them
+// ("FLAIR, T1, T1c, T2"), or none for nnU-Net's _0000, _0001, ... suffixes.
+void ModelPanel::draw_input_channels(inference::ModelManifest& draft) {
+    if (draft.input_channels < 2) return;
+    ImGui::TextWrapped(
+        "The model takes %d input channels: one image per channel for each case, placed by their "
+        "names' _0000 ... suffixes, or by the modalities named here, in order, that end them.",
+        draft.input_channels);
+    if (ImGui::InputText("modalities", modalities_.data(), modalities_.size())) {
+        draft.input_modalities.clear();
+        std::string name;
+        for (const char* c = modalities_.data();; ++c) {
+            if (*c == ',' || *c == '\0') {
+                if (!name.empty()) draft.input_modalities.push_back(name);
+                name.clear();
+                if (*c == '\0') break;
+            } else if (*c != ' ') {
+                name += *c;
+            }
+        }
+    }
+}
+
 void ModelPanel::draw_manifest_form(Session& session, PanelContext& ui) {
     inference::ModelManifest& draft = session.manifest_draft();
     wrapped_text(kWarningColour,
@@ -127,6 +150,7 @@ void ModelPanel::draw_manifest_form(Session& session, PanelContext& ui) {
     if (ImGui::InputInt3("patch D, H, W", patch)) {
         for (int i = 0; i < 3; ++i) draft.patch_size[static_cast<std::size_t>(i)] = patch[i];
     }
+    draw_input_channels(draft);
     int activation = static_cast<int>(draft.activation);
     if (ImGui::Combo("output activation", &activation, "none (probabilities)\0sigmoid\0softmax\0"))
         draft.activation = static_cast<inference::Activation>(activation);

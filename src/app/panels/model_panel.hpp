@@ -4,6 +4,8 @@
 // blends (the Session's inference queue).
 #pragma once
 
+#include <array>
+
 #include "panel.hpp"
 
 namespace cls::app {
@@ -13,6 +15,9 @@ struct ModelPanel {
 
 private:
     void draw_manifest_form(Session& session, PanelContext& ui);
+    void draw_input_channels(inference::ModelManifest& draft);
+
+    std::array<char, 256> modalities_{};  // the form's modality names, as typed
 };
 
 }  // namespace cls::app
