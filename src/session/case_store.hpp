@@ -6,9 +6,9 @@
 // the CLI: each case's calibration scores and profile are computed on its map restricted to the
 // region, from its image (nonzero) or region mask (mask); a case without that file has neither
 // and is left out of calibration, which region_missing_count() says.
-// A case may bring several images, one per modality (nnU-Net's "_0000", "_0001"; BIDS or
-// name suffixes "_FLAIR", "_T1"), for models of several input channels: the first one is its
-// image (what the viewer shows), the others its further channels, on the same grid.
+// A case may bring several images, one per modality (nnU-Net's "_0000", "_0001"; BIDS
+// suffixes, "sub-01_FLAIR"), for models of several input channels: the first one is its image
+// (what the viewer shows), the others its further channels, on the same grid.
 // Each case has a CaseId that is never reused, so whoever shows or runs a case holds its id and
 // looks it up when needed: the store's vector moves as cases arrive, and a case cleared and
 // loaded again is another case.

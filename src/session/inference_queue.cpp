@@ -10,7 +10,9 @@ Result<std::vector<const Volume*>> channel_images(const LoadedCase& c,
                                                   const inference::ModelManifest& manifest) {
     const Volume* image = c.volume(Role::image);
     if (image == nullptr) return make_error("case " + c.name + " has no image");
-    if (manifest.input_channels == 1) return std::vector<const Volume*>{image};
+    // One image, one channel: as always, whatever its name says.
+    if (manifest.input_channels == 1 && c.more_images.empty())
+        return std::vector<const Volume*>{image};
     std::vector<const Volume*> channels(static_cast<std::size_t>(manifest.input_channels));
     auto place = [&](const std::string& file, const Volume& volume) -> Status {
         auto placed = inference::channel_of_file(file, manifest);

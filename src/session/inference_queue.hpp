@@ -19,10 +19,17 @@
 namespace cls::app {
 
 // A case's images in the manifest's input channels, placed by the core's rule
-// (cls/inference/input_channels.hpp): its image alone for a single-channel model. Refuses a
-// case without one of the channels, naming it.
+// (cls/inference/input_channels.hpp); a single image for a single-channel model as it is.
+// Refuses a case without one of the channels, or with an image the rule places in none,
+// naming it.
 [[nodiscard]] Result<std::vector<const Volume*>> channel_images(
     const LoadedCase& c, const inference::ModelManifest& manifest);
+
+// Whether a case has fewer images than the model has input channels: the rest may still come.
+[[nodiscard]] inline bool waiting_for_channels(const LoadedCase& c,
+                                               const inference::ModelManifest& manifest) {
+    return 1 + c.more_images.size() < static_cast<std::size_t>(manifest.input_channels);
+}
 
 class InferenceQueue {
 public:

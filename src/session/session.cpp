@@ -465,9 +465,9 @@ void Session::advance_inference() {
     if (!model_.ready()) return;
     if (settings_.inference.auto_run) {
         for (const LoadedCase& c : store_.cases()) {
-            // A case of a multi-channel model waits until every channel has come.
+            // A case of a multi-channel model waits until it has as many images as channels.
             if (c.volume(Role::image) && !c.volume(Role::probability) &&
-                !inference_.attempted(c.id) && channel_images(c, *model_.manifest())) {
+                !inference_.attempted(c.id) && !waiting_for_channels(c, *model_.manifest())) {
                 inference_.enqueue(c);
             }
         }

@@ -530,6 +530,26 @@ TEST_F(AppSmoke, RunsAModelOfTwoInputChannelsOnACasesTwoModalities) {
     EXPECT_EQ(s["errors"][1], "case b has no channel 1 (T1) image yet");
 }
 
+// A single-channel model and a case that brought two nnU-Net channels: the second cannot feed
+// the model, and the user hears it, rather than the model running on whichever came first.
+TEST_F(AppSmoke, ASingleChannelModelRefusesACaseOfSeveralChannelsByName) {
+    frames(2);
+    const auto model = cls::testing::tiny_onnx_model("image", "logits", 8);
+    const std::string manifest = tiny_manifest(sha256_hex(model));
+    app.session().enqueue_file("tiny.json", {manifest.begin(), manifest.end()}, "m");
+    app.session().enqueue_file("tiny.onnx", model, sha256_hex(model));
+    frames(2);
+    app.session().model_session_started("wasm (1 thread)", "");
+    const SynthCase c = synth_case({.size = 8, .seed = 3}, 0);
+    app.session().enqueue_file("c_0000.nii", nifti::write(c.image, {}), "0");
+    app.session().enqueue_file("c_0001.nii", nifti::write(c.image, {}), "1");
+    frames(3);
+    const auto s = state();
+    EXPECT_EQ(platform.network_runs, 0);
+    ASSERT_EQ(s["errors"].size(), 1u) << s["errors"];
+    EXPECT_EQ(s["errors"][0], "c_0001.nii: channel 1 (_0001) but the model takes 1 input channels");
+}
+
 TEST_F(AppSmoke, AModelWithoutManifestGetsAPrefilledForm) {
     frames(2);
     const auto model = cls::testing::tiny_onnx_model("t1", "seg", 16);

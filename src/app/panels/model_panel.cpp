@@ -113,13 +113,14 @@ void draw_lesion_channels(inference::ModelManifest& draft) {
 
 }  // namespace
 
-// A model of several input channels: which modality each is, as the cases' files name them
+// A model of several input channels: which modality each is, as the cases' BIDS names say
 // ("FLAIR, T1, T1c, T2"), or none for nnU-Net's _0000, _0001, ... suffixes.
 void ModelPanel::draw_input_channels(inference::ModelManifest& draft) {
     if (draft.input_channels < 2) return;
     ImGui::TextWrapped(
-        "The model takes %d input channels: one image per channel for each case, placed by their "
-        "names' _0000 ... suffixes, or by the modalities named here, in order, that end them.",
+        "The model takes %d input channels: one image per channel for each case, placed by "
+        "nnU-Net's _0000 ... suffixes, or by BIDS suffixes (sub-01_FLAIR) naming the modalities "
+        "listed here, in order.",
         draft.input_channels);
     if (ImGui::InputText("modalities", modalities_.data(), modalities_.size())) {
         draft.input_modalities.clear();
