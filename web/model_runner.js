@@ -59,6 +59,14 @@ class InferenceWorker {
       if (data.error !== undefined) call?.reject(new Error(data.error));
       else call?.resolve(data);
     };
+    // A worker that fails to load or dies answers nothing more: every call waiting on it fails
+    // with the reason, so the model panel says so instead of "starting" for ever.
+    this.worker.onerror = (event) => {
+      event.preventDefault?.();
+      const error = new Error(`the inference worker stopped (${event.message || 'it could not load'})`);
+      for (const call of this.pending.values()) call.reject(error);
+      this.pending.clear();
+    };
     this.ready = this.call('init', {
       ortModule: new URL(ORT_MODULE, document.baseURI).href,
       wasmPaths: new URL('ort/', document.baseURI).href,
