@@ -28,18 +28,8 @@ async function timePatches(browser, server, mode) {
       const runner = await import('./model_runner.js');
       let run;
       if (where === 'worker') {
-        const worker = new Worker(new URL('./inference_worker.js', document.baseURI), { type: 'module' });
-        let id = 0;
-        const pending = new Map();
-        worker.onmessage = ({ data }) => pending.get(data.id)(data);
-        const call = (type, message, transfer = []) => new Promise((resolve) => {
-          pending.set(++id, resolve);
-          worker.postMessage({ ...message, id, type }, transfer);
-        });
-        await call('init', { ortModule: new URL('./ort/ort.min.mjs', document.baseURI).href,
-          wasmPaths: new URL('ort/', document.baseURI).href, threads: runner.wasmThreads() });
-        const { handle } = await call('create', { bytes, provider: 'wasm' });
-        run = (data) => call('run', { handle, input: 'image', output: 'logits', data, shape }, [data.buffer]);
+        const session = await new runner.InferenceWorker().createSession(bytes, 'wasm');
+        run = (data) => session.run({ input: 'image', output: 'logits' }, data, shape);
       } else {
         const ort = await runner.loadOrt({ proxy: where === 'proxy' });
         const session = await runner.createSession(ort, bytes, 'wasm');

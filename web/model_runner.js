@@ -47,8 +47,9 @@ export async function createSession(ort, bytes, provider) {
   return ort.InferenceSession.create(bytes.slice(), { executionProviders, graphOptimizationLevel: 'all' });
 }
 
-// The worker that runs ONNX Runtime (web/inference_worker.js), as promises.
-class InferenceWorker {
+// The worker that runs ONNX Runtime (web/inference_worker.js), as promises (the app's, and
+// bench/inference_worker_bench.mjs's).
+export class InferenceWorker {
   constructor() {
     this.worker = new Worker(new URL('./inference_worker.js', import.meta.url), { type: 'module' });
     this.pending = new Map(); // id → {resolve, reject}

@@ -39,6 +39,9 @@ inline constexpr std::array<FileRole, 4> kFileRoles{FileRole::image, FileRole::l
 // True for names ending in .npz (case-insensitive): nnU-Net's saved class probabilities.
 [[nodiscard]] bool is_npz_name(std::string_view file_name);
 
+// A path's file name without its folders and its .nii, .nii.gz or .npz extension (any case).
+[[nodiscard]] std::string_view file_stem(std::string_view path);
+
 struct FileNaming {
     std::string case_name;         // what pairs the file with its case's other files
     std::optional<FileRole> role;  // what the path says the file is; empty when it says nothing

@@ -186,10 +186,12 @@ bool is_nifti_name(std::string_view file_name) {
 
 bool is_npz_name(std::string_view file_name) { return ends_with_ignoring_case(file_name, ".npz"); }
 
+std::string_view file_stem(std::string_view path) { return without_extension(base_name(path)); }
+
 FileNaming name_file(std::string_view path, std::optional<FileRole> known_role) {
     // nnU-Net's .npz files hold class probabilities, whatever their folder or name says.
     if (!known_role && is_npz_name(path)) known_role = FileRole::probability;
-    std::string_view stem = without_extension(base_name(path));
+    std::string_view stem = file_stem(path);
     if (auto bids = bids_naming(stem)) {
         if (!bids->role) bids->role = role_from_folders(path);
         if (known_role) bids->role = known_role;

@@ -21,22 +21,6 @@ bool is_channel_suffix(std::string_view text) {
            std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
-std::string_view base_name(std::string_view path) {
-    const auto slash = path.find_last_of("/\\");
-    return slash == std::string_view::npos ? path : path.substr(slash + 1);
-}
-
-// Letter case is ignored in extensions as in modality names.
-std::string_view without_extension(std::string_view name) {
-    for (std::string_view extension : {".nii.gz", ".nii"}) {
-        if (name.size() > extension.size() &&
-            same_modality(name.substr(name.size() - extension.size()), extension)) {
-            return name.substr(0, name.size() - extension.size());
-        }
-    }
-    return name;
-}
-
 std::string how_to_name(const ModelManifest& manifest) {
     char last[8];
     std::snprintf(last, sizeof last, "%04d", manifest.input_channels - 1);
@@ -65,7 +49,7 @@ Result<ChannelFile> channel_of_file(std::string_view path, const ModelManifest& 
         if (const int channel = modality_channel(naming.modality, manifest); channel >= 0)
             return ChannelFile{naming.case_name, static_cast<std::size_t>(channel)};
     }
-    const std::string_view stem = without_extension(base_name(path));
+    const std::string_view stem = file_stem(path);
     if (const auto underscore = stem.rfind('_');
         underscore != std::string_view::npos && underscore > 0) {
         if (const int channel = modality_channel(stem.substr(underscore + 1), manifest);
