@@ -71,6 +71,13 @@ SPLITS = {
 }
 
 
+# How a case is acquired, after its lesions are painted.
+PROTOCOLS = {
+    "varied": "heads, pose, bias field, noise, gamma, thick slices and crops, for training",
+    "clean": "the source's own protocol: skull-stripped, registered, bias-corrected 1 mm FLAIR "
+             "with a little noise, for a calibration set the real patients belong to",
+}
+
 # --- the source data --------------------------------------------------------------------------
 
 @dataclass
@@ -176,18 +183,28 @@ def ball(radius):
 
 # --- one case ---------------------------------------------------------------------------------
 
-def make_case(data, split, seed, index):
+def make_case(data, split, seed, index, protocol="varied"):
     """One case of `split`: (image float32, label uint8, affine, recipe dict). Deterministic in
-    (seed, index)."""
+    (seed, index, protocol). `protocol`: "varied" (training's augmentations) or "clean" (the
+    source's own acquisition: see PROTOCOLS)."""
     rng = np.random.default_rng([seed, index])
     names = SPLITS[split]
     background = data.background(names["backgrounds"][rng.integers(len(names["backgrounds"]))])
-    recipe = {"background": background.name}
+    recipe = {"background": background.name, "protocol": protocol}
     image = background.image.copy()
     brain = background.brain.astype(np.float32)
 
     label = place_lesions(data, background, names["masks"], rng, recipe)
     image = paint_lesions(image, label, background, rng, recipe)
+    if protocol == "clean":
+        image[brain < 0.5] = 0  # skull-stripped, registered, N4-corrected: as the source
+        sigma = rng.uniform(0.0, 0.02) * background.white_matter
+        image = np.where(brain >= 0.5, image + sigma * rng.standard_normal(image.shape,
+                                                                        dtype=np.float32), 0)
+        recipe["noise"] = round(float(sigma / background.white_matter), 3)
+        label = label.astype(np.uint8)
+        recipe["lesion_voxels"] = int(label.sum())
+        return image.astype(np.float32), label, background.affine.copy(), recipe
     if rng.random() < 0.35:
         image = add_head(image, background, rng, recipe)
         recipe["stripped"] = False
@@ -410,10 +427,10 @@ _worker_data = None
 
 def _write_case(job):
     global _worker_data
-    folder, data_folder, split, seed, index = job
+    folder, data_folder, split, seed, protocol, index = job
     if _worker_data is None:
         _worker_data = OpenMs(data_folder)
-    image, label, affine, recipe = make_case(_worker_data, split, seed, index)
+    image, label, affine, recipe = make_case(_worker_data, split, seed, index, protocol)
     name = f"case_{index + 1:03d}"
     for sub, volume in (("images", image), ("labels", label)):
         out = nib.Nifti1Image(volume, affine)
@@ -433,6 +450,9 @@ def main():
     parser.add_argument("--seed", type=int, default=1, help="seed (default 1)")
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA,
                         help=f"the open_ms folder (default {DEFAULT_DATA}, or $CLS_OPEN_MS)")
+    parser.add_argument("--protocol", choices=PROTOCOLS, default="varied",
+                        help="varied (default: " + PROTOCOLS["varied"] + ") or clean ("
+                             + PROTOCOLS["clean"] + ")")
     parser.add_argument("--jobs", type=int, default=1, help="worker processes (default 1)")
     args = parser.parse_args()
     if args.cases < 1 or args.jobs < 1:
@@ -445,7 +465,7 @@ def main():
         (args.out / sub).mkdir(parents=True, exist_ok=True)
 
     started = time.perf_counter()
-    jobs = [(args.out, args.data, args.split, args.seed, i) for i in range(args.cases)]
+    jobs = [(args.out, args.data, args.split, args.seed, args.protocol, i) for i in range(args.cases)]
     recipes = {}
     with multiprocessing.Pool(args.jobs) as pool:
         for name, recipe in pool.imap(_write_case, jobs):
@@ -455,7 +475,7 @@ def main():
     (args.out / "cases.json").write_text(json.dumps({
         "generator": "scripts/generate_ms_cases.py",
         "command": " ".join(["/usr/bin/python3", "scripts/generate_ms_cases.py", *sys.argv[1:]]),
-        "split": args.split, "seed": args.seed, "data": CITATION, "cases": recipes}, indent=1)
+        "split": args.split, "seed": args.seed, "protocol": args.protocol, "data": CITATION, "cases": recipes}, indent=1)
         + "\n")
     print(f"wrote {args.cases} cases to {args.out} in {time.perf_counter() - started:.0f} s "
           f"(data: {CITATION})")

@@ -1,8 +1,8 @@
 """scripts/generate_ms_cases.py: the splits keep the held-out patient out of training, thick
 slices behave as a slab average resampled back, a missing data folder is an error naming it,
 and, on ../shared/data/open_ms when it is there (skipped, saying so, when not): inpainting
-removes a real patient's lesions, and a case is deterministic, binary and brighter on its
-lesions than in its brain. About 30 s with the data, 1 s without.
+removes a real patient's lesions, a case is deterministic, binary and brighter on its lesions
+than in its brain, and a clean-protocol case is skull-stripped on the source's grid. About 30 s with the data, 1 s without.
 
 Usage: /usr/bin/python3 test_generate_ms_cases.py [SHARED_DATA_DIR]
 """
@@ -83,6 +83,19 @@ class RealData(unittest.TestCase):
         self.assertEqual(recipe["background"], "patient26")
         brain = image > 0.05 * image.max()
         self.assertGreater(float(image[label > 0].mean()), float(np.median(image[brain])))
+
+    def test_a_clean_case_is_stripped_on_the_source_grid_with_the_same_lesions(self):
+        # The demo's calibration cases: the source's own protocol, and the lesions the varied
+        # case of the same seed and index gets (only the acquisition differs).
+        image, label, affine, recipe = ms.make_case(self.data, "held-out", 5, 1, "clean")
+        background = self.data.background("patient26")
+        self.assertEqual(recipe["protocol"], "clean")
+        self.assertEqual(image.shape, background.image.shape)
+        np.testing.assert_array_equal(affine, background.affine)
+        self.assertTrue(np.all(image[~background.brain] == 0))
+        self.assertEqual(set(np.unique(label).tolist()) - {0, 1}, set())
+        varied = ms.make_case(self.data, "held-out", 5, 1)[3]
+        self.assertEqual(recipe["lesions_from"], varied["lesions_from"])
 
 
 if __name__ == "__main__":
