@@ -158,6 +158,10 @@ EMSCRIPTEN_KEEPALIVE int cls_set_lesion(const char* channels, const char* combin
 EMSCRIPTEN_KEEPALIVE void cls_skip_lesion_question() { session().skip_lesion_question(); }
 
 EMSCRIPTEN_KEEPALIVE void cls_select_case(const char* name) { cls::web::app().select_case(name); }
+// The demo's real patients: new cases whose labels only say how the masks did.
+EMSCRIPTEN_KEEPALIVE void cls_set_aside_case(const char* name, int aside) {
+    session().set_aside_case(name, aside != 0);
+}
 EMSCRIPTEN_KEEPALIVE void cls_set_cursor(int x, int y, int z) {
     cls::web::app().set_cursor({x, y, z});
 }

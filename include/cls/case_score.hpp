@@ -24,6 +24,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "cls/certificate.hpp"
@@ -36,6 +37,12 @@
 namespace cls {
 
 inline constexpr int kCaseScoreFormatVersion = 2;
+inline constexpr std::string_view kCaseScoreExtension = ".score";
+// A file named like a case score: "<something>.score".
+[[nodiscard]] inline bool is_case_score_name(std::string_view file_name) {
+    return file_name.size() > kCaseScoreExtension.size() &&
+           file_name.ends_with(kCaseScoreExtension);
+}
 // The fixed start of every score file: the magic, then the header's length.
 inline constexpr std::size_t kCaseScorePreambleBytes = 12;
 // Larger headers are refused unread; a real one is a few hundred bytes.

@@ -66,6 +66,9 @@ struct LesionDefinition {
 // The forms the parsers read: "1,2,3" for channels; "binary", "nonzero" or "1,2,4" for labels.
 [[nodiscard]] std::string channels_text(const LesionChannels& channels);
 [[nodiscard]] std::string labels_text(const LesionLabels& labels);
+// In words, for messages: "single-channel maps, lesion labels binary" or "lesion channels 1,2
+// (sum), lesion labels 1,2,4".
+[[nodiscard]] std::string describe(const LesionDefinition& lesion);
 
 // How many probability channels a NIfTI header declares: dim[4], or dim[5] when dim[4] is 1
 // (ITK and MONAI store vector images so). 1 for a 3D file. Refuses headers with more than one

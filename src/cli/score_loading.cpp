@@ -9,18 +9,6 @@
 namespace cls::cli {
 namespace fs = std::filesystem;
 
-namespace {
-
-std::string describe(const LesionDefinition& lesion) {
-    const std::string channels = lesion.channels.single()
-                                     ? std::string("single-channel maps")
-                                     : "lesion channels " + channels_text(lesion.channels) + " (" +
-                                           std::string(to_string(lesion.channels.combine)) + ")";
-    return channels + ", lesion labels " + labels_text(lesion.labels);
-}
-
-}  // namespace
-
 Result<ScoredCohort> read_case_scores(const fs::path& dir, ScoreParts parts,
                                       const std::string& task,
                                       const std::function<Status(const CaseScore&)>& check) {

@@ -81,6 +81,14 @@ Result<LesionLabels> parse_lesion_labels(std::string_view text) {
 
 std::string channels_text(const LesionChannels& channels) { return join(channels.channels, ","); }
 
+std::string describe(const LesionDefinition& lesion) {
+    const std::string channels = lesion.channels.single()
+                                     ? std::string("single-channel maps")
+                                     : "lesion channels " + channels_text(lesion.channels) + " (" +
+                                           std::string(to_string(lesion.channels.combine)) + ")";
+    return channels + ", lesion labels " + labels_text(lesion.labels);
+}
+
 std::string labels_text(const LesionLabels& labels) {
     switch (labels.kind) {
         case LesionLabels::Kind::binary:

@@ -48,7 +48,7 @@ Result<CaseScore> load_case_score(const fs::path& path, ScoreParts parts) {
 
 Result<std::vector<std::string>> list_case_score_files(const fs::path& dir) {
     return list_files(dir, [](std::string_view file) {
-        return file.size() > kCaseScoreExtension.size() && file.ends_with(kCaseScoreExtension);
+        return is_case_score_name(file);
     });
 }
 

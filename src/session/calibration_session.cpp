@@ -53,10 +53,14 @@ std::optional<Certificate> CalibrationSession::certificate(const CaseStore& stor
     Certificate certificate{*r, {}, kVersion, lesion, region_, profiles_};
     for (const LesionScores& c : cases_) {
         const LoadedCase* loaded = store.find(c.name);
-        certificate.inputs.push_back(
-            loaded ? InputHashes{loaded->sha256[static_cast<int>(Role::probability)],
-                                 loaded->sha256[static_cast<int>(Role::label)]}
-                   : InputHashes{});
+        if (loaded && loaded->scored) {
+            certificate.inputs.push_back(loaded->scored->inputs);
+        } else {
+            certificate.inputs.push_back(
+                loaded ? InputHashes{loaded->sha256[static_cast<int>(Role::probability)],
+                                     loaded->sha256[static_cast<int>(Role::label)]}
+                       : InputHashes{});
+        }
     }
     return certificate;
 }

@@ -44,6 +44,11 @@ Result<std::string> CaseStore::add(const std::string& path, Role role, Volume vo
                          [](const LoadedCase& c, const std::string& n) { return c.name < n; });
     const int slot = static_cast<int>(role);
     if (it != cases_.end() && it->name == name) {
+        if (it->scored) {
+            return make_error("case '" + name + "' already has a score (" + it->scored->file +
+                              "); a case comes as its score or as its volumes, not both")
+                .in(path);
+        }
         if (role == Role::image && it->volumes[slot] &&
             another_modality(path, *it)) {  // a further channel
             if (Status grid = check_same_grid(volume, *it->volume(Role::image),
@@ -84,6 +89,7 @@ Result<std::string> CaseStore::add(const std::string& path, Role role, Volume vo
         it = cases_.insert(it, LoadedCase{});
         it->id = ++last_id_;
         it->name = name;
+        it->set_aside = set_aside_.contains(name);
     }
     it->revision = generation_ + 1;
     it->volumes[slot] = std::move(volume);
@@ -92,6 +98,38 @@ Result<std::string> CaseStore::add(const std::string& path, Role role, Volume vo
     ++generation_;
     derive(*it);
     return name;
+}
+
+Result<std::string> CaseStore::add_scored(ScoredCase scored) {
+    const std::string name = scored.scores.name;
+    auto it =
+        std::lower_bound(cases_.begin(), cases_.end(), name,
+                         [](const LoadedCase& c, const std::string& n) { return c.name < n; });
+    if (it != cases_.end() && it->name == name) {
+        const std::string other = it->scored ? it->scored->file : [&] {
+            for (Role role : kRoles) {
+                if (it->volume(role)) return it->files[static_cast<int>(role)];
+            }
+            return std::string("a file");
+        }();
+        return make_error("is a score of case '" + name + "', which " + other +
+                          " already gives; a case comes as its score or as its volumes, not both")
+            .in(scored.file);
+    }
+    it = cases_.insert(it, LoadedCase{});
+    it->id = ++last_id_;
+    it->name = name;
+    it->set_aside = set_aside_.contains(name);
+    it->revision = generation_ + 1;
+    it->scored = std::move(scored);
+    ++generation_;
+    derive(*it);
+    return name;
+}
+
+bool CaseStore::has_scored_cases() const {
+    return std::any_of(cases_.begin(), cases_.end(),
+                       [](const LoadedCase& c) { return c.scored.has_value(); });
 }
 
 Result<const Volume*> CaseStore::map_for_calibration(const LoadedCase& c,
@@ -126,6 +164,17 @@ void CaseStore::derive(LoadedCase& c) const {
     c.scores.reset();
     c.profile.reset();
     c.region_problem.clear();
+    if (c.scored) {
+        if (c.scored->region != region_) {
+            c.region_problem = "its score was made with region of interest '" +
+                               std::string(to_string(c.scored->region)) + "', not '" +
+                               std::string(to_string(region_)) + "'";
+            return;
+        }
+        c.scores = c.scored->scores;
+        c.profile = c.scored->profile;
+        return;
+    }
     if (c.volume(Role::probability) == nullptr) return;
     std::optional<Volume> scratch;  // the restricted copy, freed on return
     auto map = map_for_calibration(c, scratch);
@@ -168,7 +217,7 @@ const LoadedCase* CaseStore::find(std::string_view name) const {
 std::vector<LesionScores> CaseStore::calibration_scores() const {
     std::vector<LesionScores> scores;
     for (const LoadedCase& c : cases_) {
-        if (c.scores) scores.push_back(*c.scores);
+        if (c.calibrates()) scores.push_back(*c.scores);
     }
     return scores;
 }
@@ -176,7 +225,9 @@ std::vector<LesionScores> CaseStore::calibration_scores() const {
 std::vector<CaseProfile> CaseStore::calibration_profiles() const {
     std::vector<CaseProfile> profiles;
     for (const LoadedCase& c : cases_) {
-        if (c.scores) profiles.push_back(*c.profile);
+        if (!c.calibrates()) continue;
+        if (!c.profile) return {};  // a version 1 score: no check against an incomplete set
+        profiles.push_back(*c.profile);
     }
     return profiles;
 }
@@ -184,13 +235,28 @@ std::vector<CaseProfile> CaseStore::calibration_profiles() const {
 std::size_t CaseStore::region_missing_count() const {
     return static_cast<std::size_t>(
         std::count_if(cases_.begin(), cases_.end(), [](const LoadedCase& c) {
-            return c.volume(Role::label) && c.volume(Role::probability) && !c.scores;
+            return (c.scored || (c.volume(Role::label) && c.volume(Role::probability))) &&
+                   !c.scores;
         }));
 }
 
-std::size_t CaseStore::labelled_count() const {
+std::size_t CaseStore::calibrating_count() const {
     return static_cast<std::size_t>(std::count_if(
-        cases_.begin(), cases_.end(), [](const LoadedCase& c) { return c.labelled(); }));
+        cases_.begin(), cases_.end(), [](const LoadedCase& c) { return c.calibrates(); }));
+}
+
+void CaseStore::set_aside(std::string_view name, bool aside) {
+    if (aside) {
+        set_aside_.emplace(name);
+    } else if (const auto it = set_aside_.find(name); it != set_aside_.end()) {
+        set_aside_.erase(it);
+    }
+    for (LoadedCase& c : cases_) {
+        if (c.name != name || c.set_aside == aside) continue;
+        c.set_aside = aside;
+        c.revision = generation_ + 1;
+        ++generation_;
+    }
 }
 
 }  // namespace cls::app

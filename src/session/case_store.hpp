@@ -9,6 +9,12 @@
 // A case may bring several images, one per modality (nnU-Net's "_0000", "_0001"; BIDS
 // suffixes, "sub-01_FLAIR"), for models of several input channels: the first one is its image
 // (what the viewer shows), the others its further channels, on the same grid.
+// A case may also come as its score (`cls score`): what calibration keeps of it, made on a
+// map restricted to a region, without its volumes, so a calibration set of hundreds of cases
+// loads in megabytes. It calibrates while the store's region is the one it was scored with.
+// A labelled case calibrates unless the user sets it aside as a new case: then it is checked
+// against the calibration like any new case, and its label only says how the mask did. The
+// choice is by case name and may come before the case's files (the demo's real patients).
 // Each case has a CaseId that is never reused, so whoever shows or runs a case holds its id and
 // looks it up when needed: the store's vector moves as cases arrive, and a case cleared and
 // loaded again is another case.
@@ -17,12 +23,14 @@
 #include <array>
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "cls/calibration.hpp"
 #include "cls/case_pairing.hpp"
+#include "cls/certificate.hpp"
 #include "cls/exchangeability.hpp"
 #include "cls/region_of_interest.hpp"
 #include "cls/result.hpp"
@@ -52,6 +60,16 @@ struct ChannelImage {
     Volume volume;
 };
 
+// A case given as its score file.
+struct ScoredCase {
+    std::string file;
+    std::string sha256;       // of the score file
+    InputHashes inputs;       // of the map and label it was made from, for the certificate
+    RegionOfInterest region;  // its map was restricted to before scoring
+    LesionScores scores;
+    std::optional<CaseProfile> profile;  // none in version 1 scores
+};
+
 struct LoadedCase {
     CaseId id = 0;
     std::uint64_t revision = 0;  // changes whenever one of its files arrives
@@ -64,12 +82,16 @@ struct LoadedCase {
     std::optional<CaseProfile> profile;     // what the exchangeability check compares
     std::string region_problem;             // why the region could not be applied, if it could not
     std::vector<ChannelImage> more_images;  // other modalities than the image's, as they came
+    std::optional<ScoredCase> scored;       // a case given as its score: no volumes
 
     [[nodiscard]] const Volume* volume(Role role) const {
         const auto& v = volumes[static_cast<int>(role)];
         return v ? &*v : nullptr;
     }
+    bool set_aside = false;  // a new case for calibration, whatever files it has
     [[nodiscard]] bool labelled() const { return scores.has_value(); }
+    // In the calibration set: labelled, and not set aside.
+    [[nodiscard]] bool calibrates() const { return labelled() && !set_aside; }
     // The region's volume under `region`: null for none, or when the file is missing.
     [[nodiscard]] const Volume* region_volume(RegionOfInterest region) const {
         const auto source = region_source(region);
@@ -81,10 +103,18 @@ class CaseStore {
 public:
     // Adds one parsed file. Returns the case name, or an error naming `path`.
     Result<std::string> add(const std::string& path, Role role, Volume volume, std::string sha256);
+    // Adds a case given as its score. Returns the case name, or an error naming the file (a
+    // case is given by its score or by its volumes, not both).
+    Result<std::string> add_scored(ScoredCase scored);
+    // Whether any case came as a score.
+    [[nodiscard]] bool has_scored_cases() const;
     void clear() {
         cases_.clear();
+        set_aside_.clear();
         ++generation_;
     }
+    // Sets the case `name` aside as a new case (or back into calibration), now or on arrival.
+    void set_aside(std::string_view name, bool aside);
     // Changes whenever the set of cases or their files change.
     [[nodiscard]] std::uint64_t generation() const { return generation_; }
 
@@ -92,13 +122,13 @@ public:
     [[nodiscard]] const LoadedCase* find(std::string_view name) const;
     // Null once the case is gone (cleared), or for an id it never had.
     [[nodiscard]] const LoadedCase* find(CaseId id) const;
-    // The labelled cases' scores, in case-name order: the calibration set.
+    // The calibrating cases' scores, in case-name order: the calibration set.
     [[nodiscard]] std::vector<LesionScores> calibration_scores() const;
-    // Their profiles, in the same order.
+    // Their profiles, in the same order; none when one of them has no profile.
     [[nodiscard]] std::vector<CaseProfile> calibration_profiles() const;
-    [[nodiscard]] std::size_t labelled_count() const;
-    // Cases with a label and a map that the region leaves out of calibration (its file missing,
-    // or empty).
+    [[nodiscard]] std::size_t calibrating_count() const;
+    // Cases with a label and a map, or a score, that the region leaves out of calibration (its
+    // file missing or empty, or a score made with another region).
     [[nodiscard]] std::size_t region_missing_count() const;
 
     // Restricts every case's map to `region` from now on; scores and profiles are recomputed.
@@ -118,6 +148,7 @@ private:
     void derive(LoadedCase& c) const;
 
     std::vector<LoadedCase> cases_;  // sorted by name
+    std::set<std::string, std::less<>> set_aside_;  // by name, loaded or still to come
     RegionOfInterest region_ = RegionOfInterest::none;
     std::uint64_t generation_ = 0;
     CaseId last_id_ = 0;

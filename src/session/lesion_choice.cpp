@@ -57,4 +57,16 @@ Status LesionChoice::choose_labels(const LesionLabels& labels) {
     return Done{};
 }
 
+Status LesionChoice::adopt(const LesionDefinition& recorded, const std::string& file) {
+    if (recorded == definition_) return Done{};
+    if (chosen()) {
+        return make_error("was made reading lesion as " + describe(recorded) +
+                          ", but this session reads it as " + describe(definition_) +
+                          "; change the lesion choice (which clears the cases) or rescore")
+            .in(file);
+    }
+    definition_ = recorded;
+    return Done{};
+}
+
 }  // namespace cls::app

@@ -50,6 +50,9 @@ public:
     // Answers; each closes the question. Refused when the answer does not fit the question.
     Status choose_channels(const LesionChannels& channels);
     Status choose_labels(const LesionLabels& labels);
+    // A definition a file records (a case score's): taken when the session has no choice yet,
+    // refused when it differs from the session's. `file` names it in the error.
+    Status adopt(const LesionDefinition& recorded, const std::string& file);
     void skip() { question_.reset(); }
     void reset() {
         definition_ = {};

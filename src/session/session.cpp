@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cls/case_pairing.hpp"
+#include "cls/case_score.hpp"
 #include "cls/nifti.hpp"
 #include "cls/nnunet_probabilities.hpp"
 #include "cls/npy.hpp"
@@ -117,7 +118,33 @@ void Session::load_one(PendingFile& file) {
         return;
     }
     if (is_npz_name(file.path)) return load_npz(file);
+    if (is_case_score_name(file.path)) return load_score(file);
     load_nifti(file);
+}
+
+void Session::load_score(const PendingFile& file) {
+    auto score = parse_case_score(file.bytes, ScoreParts::calibration);
+    if (!score) return report_error(score.error().in(file.path).message);
+    if (Status lesion = lesion_.adopt(score->lesion, file.path); !lesion)
+        return report_error(lesion.error().message);
+    if (score->region != store_.region()) {
+        // The first score sets the region, as an imported certificate does; after that a score
+        // of another region would silently leave the set.
+        if (store_.has_scored_cases()) {
+            return report_error(file.path + ": was made with region of interest '" +
+                                std::string(to_string(score->region)) +
+                                "', but the cases here are restricted to '" +
+                                std::string(to_string(store_.region())) +
+                                "'; score every case of a calibration set alike");
+        }
+        set_region(score->region);
+        notes_.push_back("region of interest set to '" + std::string(to_string(score->region)) +
+                         "', as " + file.path + " was scored with");
+    }
+    auto added = store_.add_scored({file.path, file.sha256, score->inputs, score->region,
+                                    std::move(score->scores.lesion), std::move(score->profile)});
+    if (!added) return report_error(added.error().message);
+    if (selected_ == 0) selected_ = store_.find(*added)->id;
 }
 
 void Session::load_nifti(PendingFile& file) {
@@ -280,6 +307,12 @@ double Session::threshold() {
     return r ? r->threshold : std::nan("");
 }
 
+std::optional<SetAsideOutcome> Session::set_aside_outcome(CaseId id) {
+    const LoadedCase* c = store_.find(id);
+    if (c == nullptr) return std::nullopt;
+    return set_aside_outcomes_.outcome(store_, *c, threshold());
+}
+
 const Result<Calibration>& Session::calibration_without(CaseId id) {
     const CalibrationSettings& settings = calibration_session().settings();
     const bool same = held_out_ && held_out_->id == id &&
@@ -333,7 +366,7 @@ std::optional<ExchangeabilityCheck> Session::exchangeability(CaseId id) {
                 imported_ ? find_calibration_case(*imported_,
                                                   c.sha256[static_cast<int>(Role::probability)])
                                 .has_value()
-                          : c.labelled();
+                          : c.calibrates();
             if (c.profile && !calibrating && !calibration.empty()) {
                 if (auto checked = check_exchangeability(calibration, *c.profile)) check = *checked;
             }

@@ -15,6 +15,8 @@
 // [X] clearing cancels loading and inference; an answer still in flight is dropped
 // [X] a region of interest (none, the image's non-zero voxels, region masks) applied to every
 //     case's map for calibration, masks, exports and validation, recorded in the certificate
+// [X] case scores (cls score) as calibration cases without volumes; labelled cases set aside
+//     as new cases
 // [X] every case that is not a calibration case checked for exchangeability against the
 //     certificate in force (imported, else the live one's cases), flagged below a level
 // [ ] several models at once; removing one case (Clear removes them all)
@@ -37,6 +39,7 @@
 #include "loading_queue.hpp"
 #include "model_slot.hpp"
 #include "session_host.hpp"
+#include "set_aside_outcomes.hpp"
 #include "settings_document.hpp"
 #include "validation.hpp"
 
@@ -91,6 +94,9 @@ public:
     [[nodiscard]] CaseId selected() const { return selected_; }
     void select(CaseId id) { selected_ = id; }
     Status select_case(std::string_view name);
+    // Sets a case aside as a new case (its label then only says how its mask did) or back into
+    // calibration; by name, so it may come before the case's files.
+    void set_aside_case(std::string_view name, bool aside) { store_.set_aside(name, aside); }
 
     // --- what is lesion ---------------------------------------------------------------------
     [[nodiscard]] const LesionChoice& lesion() const { return lesion_; }
@@ -126,6 +132,10 @@ public:
         const auto check = exchangeability(id);
         return check && flagged(*check, flag_below());
     }
+
+    // How a case set aside as new does against its label at threshold() and at 0.5; none for
+    // other cases.
+    [[nodiscard]] std::optional<SetAsideOutcome> set_aside_outcome(CaseId id);
 
     // CLS on every labelled case but `id`, for the Learn tab; cached until an input changes.
     [[nodiscard]] const Result<Calibration>& calibration_without(CaseId id);
@@ -200,6 +210,8 @@ private:
     // nnU-Net's probabilities: read on the grid of the case's image or label, or held until
     // one arrives.
     void load_npz(PendingFile& file);
+    // A case score (cls score): a calibration case without volumes.
+    void load_score(const PendingFile& file);
     void load_json(const PendingFile& file);
     // After the lesion question was answered or skipped: the parked file, then the queue.
     void resume_after_question(bool skipped);
@@ -238,6 +250,7 @@ private:
         std::vector<std::pair<CaseId, std::optional<ExchangeabilityCheck>>> by_case;
     };
     Checks checks_;
+    SetAsideOutcomes set_aside_outcomes_;
     KeptCalibrations kept_;
     ModelSlot model_;
     InferenceQueue inference_;

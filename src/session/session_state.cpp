@@ -19,6 +19,19 @@ json exchangeability_json(Session& session, CaseId id) {
             {"furthest", to_string(check->most_unlike)}};
 }
 
+// A set-aside case against its label: at tau (null without one) and at 0.5.
+json set_aside_json(Session& session, CaseId id) {
+    const std::optional<SetAsideOutcome> o = session.set_aside_outcome(id);
+    if (!o) return nullptr;
+    const auto at = [](std::size_t predicted, const CaseOutcome& c) -> json {
+        return {{"predicted_voxels", predicted}, {"fnr", c.fnr}, {"dice", c.dice}};
+    };
+    return {{"lesion_voxels", o->lesion_voxels},
+            {"at_threshold",
+             o->at_threshold ? at(o->predicted_at_threshold, *o->at_threshold) : json(nullptr)},
+            {"at_half", at(o->predicted_at_half, o->at_half)}};
+}
+
 json cases_json(Session& session) {
     json cases = json::array();
     for (const LoadedCase& c : session.cases().cases()) {
@@ -29,8 +42,12 @@ json cases_json(Session& session) {
         cases.push_back({{"name", c.name},
                          {"files", files},
                          {"labelled", c.labelled()},
+                         {"calibrates", c.calibrates()},
+                         {"set_aside", c.set_aside},
                          {"region_problem", c.region_problem},
                          {"exchangeability", exchangeability_json(session, c.id)}});
+        if (c.scored) cases.back()["score"] = c.scored->file;
+        if (c.set_aside) cases.back()["against_label"] = set_aside_json(session, c.id);
         if (!c.more_images.empty()) {
             json more = json::array();
             for (const ChannelImage& image : c.more_images) more.push_back(image.file);

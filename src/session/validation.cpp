@@ -52,11 +52,16 @@ void ValidationJob::start(const CaseStore& store, const ValidationSettings& sett
     *this = ValidationJob{};
     store_ = &store;
     settings_ = settings;
+    // A case given as its score has no background probabilities here (the app reads a score's
+    // lesion section only), so validation needs the volumes.
     for (const LoadedCase& c : store.cases()) {
-        if (c.labelled()) names_.push_back(c.name);
+        if (c.calibrates() && !c.scored) names_.push_back(c.name);
     }
     if (names_.empty()) {
-        error_ = "no labelled case to validate on: load probability maps with their labels";
+        error_ = store.has_scored_cases()
+                     ? "no calibration case with its volumes to validate on: cases given as "
+                       "scores are validated by `cls evaluate --scores`"
+                     : "no labelled case to validate on: load probability maps with their labels";
         return;
     }
     running_ = true;
@@ -124,7 +129,7 @@ void ValidationJob::advance(std::chrono::milliseconds budget) {
     // In name order, as `cls evaluate` reads a folder, so a seed gives the CLI's numbers.
     while (next_name_ < names_.size() && in_budget()) {
         const LoadedCase* c = store_->find(names_[next_name_++]);
-        if (!c || !c->labelled()) continue;  // cleared meanwhile
+        if (!c || !c->calibrates()) continue;  // cleared or set aside meanwhile
         // The map as calibration reads it, restricted to the region of interest.
         std::optional<Volume> scratch;
         const Volume* probability = store_->calibration_map(*c, scratch);

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "app.hpp"
+#include "case_score_fixture.hpp"
 #include "cls/certificate.hpp"
 #include "cls/evaluation.hpp"
 #include "cls/inference/onnx_rewrite.hpp"
@@ -130,6 +131,36 @@ TEST_F(AppSmoke, CalibratesLoadedCasesAndDrawsTheViews) {
     EXPECT_GT(platform.uploads, 0);
     EXPECT_EQ(platform.last_width, 16);
     EXPECT_TRUE(s["errors"].empty());
+}
+
+TEST_F(AppSmoke, CalibratesOnScoresAndShowsSetAsideCasesAgainstTheirLabels) {
+    frames(2);
+    for (int i = 0; i < 11; ++i) {
+        const SynthCase c = synth_case({.size = 16, .seed = 5}, i);
+        if (i < 10) {
+            app.session().enqueue_file(
+                "scores/" + c.name + ".score",
+                cls::testing::score_bytes(c, RegionOfInterest::nonzero), "s");
+            continue;
+        }
+        app.session().set_aside_case(c.name, true);
+        app.session().enqueue_file("images/" + c.name + ".nii", nifti::write(c.image, {}), "i");
+        app.session().enqueue_file("probs/" + c.name + ".nii", nifti::write(c.probability, {}),
+                                   "p");
+        app.session().enqueue_file("labels/" + c.name + ".nii",
+                                   nifti::write(c.label, {.datatype = nifti::DataType::uint8}),
+                                   "l");
+    }
+    while (state()["loading"]["pending"].get<int>() > 0) frames(1);
+    frames(3);  // the calibration panel's set-aside table and the case list with it
+    auto s = state();
+    EXPECT_EQ(s["n"], 10);
+    EXPECT_TRUE(s["tau"].is_number());
+    EXPECT_TRUE(s["cases"][10]["against_label"]["at_threshold"].is_object());
+    // A case given as its score has no volume to show; the views draw without one.
+    ASSERT_TRUE(app.session().select_case("case_003"));
+    frames(3);
+    EXPECT_TRUE(state()["errors"].empty());
 }
 
 TEST_F(AppSmoke, ButtonsAndViewsRespondToClicks) {

@@ -31,9 +31,9 @@ TEST(CaseStore, PairsByNameAndComputesScoresOnce) {
     Volume label = filled({2, 2, 2}, 0.0f);
     label.data()[0] = 1.0f;
     ASSERT_TRUE(store.add("labels/a.nii.gz", Role::label, label, "la"));
-    EXPECT_EQ(store.labelled_count(), 0u);
+    EXPECT_EQ(store.calibrating_count(), 0u);
     ASSERT_TRUE(store.add("probs/a.nii.gz", Role::probability, filled({2, 2, 2}, 0.4f), "pa"));
-    ASSERT_EQ(store.labelled_count(), 1u);
+    ASSERT_EQ(store.calibrating_count(), 1u);
     EXPECT_EQ(store.cases()[0].scores->sorted_lesion_probabilities, std::vector<float>{0.4f});
 }
 

@@ -8,9 +8,12 @@
 #include <nlohmann/json.hpp>
 
 #include "cls/certificate.hpp"
+#include "cls/evaluation_case.hpp"
+#include "cls/metrics.hpp"
 #include "cls/nifti.hpp"
 #include "cls/region_of_interest.hpp"
 #include "cls/synth.hpp"
+#include "case_score_fixture.hpp"
 #include "onnx_test_model.hpp"
 #include "session.hpp"
 #include "session_state.hpp"
@@ -354,7 +357,7 @@ TEST_F(SessionTest, TheRegionRestrictsEveryMapAndUnlikeCasesAreFlagged) {
 
     // The image's non-zero voxels as the region: every case has an image, so nothing is left out.
     session.set_region(RegionOfInterest::nonzero);
-    EXPECT_EQ(session.cases().labelled_count(), static_cast<std::size_t>(kCalibration));
+    EXPECT_EQ(session.cases().calibrating_count(), static_cast<std::size_t>(kCalibration));
     EXPECT_EQ(session.cases().region_missing_count(), 0u);
     session.step(kUnlimited);
     EXPECT_EQ(nlohmann::json::parse(host.saved["settings"])["region_of_interest"], "nonzero");
@@ -366,12 +369,133 @@ TEST_F(SessionTest, ACaseWithoutItsRegionsFileIsLeftOutOfCalibrationAndSaysWhy) 
     session.enqueue_file("labels/a.nii",
                          nifti::write(c.label, {.datatype = nifti::DataType::uint8}), "l");
     settle();
-    ASSERT_EQ(session.cases().labelled_count(), 1u);
+    ASSERT_EQ(session.cases().calibrating_count(), 1u);
     session.set_region(RegionOfInterest::mask);
-    EXPECT_EQ(session.cases().labelled_count(), 0u);
+    EXPECT_EQ(session.cases().calibrating_count(), 0u);
     EXPECT_EQ(session.cases().region_missing_count(), 1u);
     EXPECT_EQ(state()["cases"][0]["region_problem"],
               "no region mask for the region of interest (mask)");
+}
+
+using cls::testing::hash_of;
+using cls::testing::score_bytes;
+
+TEST_F(SessionTest, ScoresCalibrateAsTheirVolumesWouldAndSetAsideCasesAreNewCases) {
+    constexpr int kCases = 12;  // 0-9 calibrate; 10 and 11 are set aside as new cases
+    std::vector<SynthCase> cases;
+    for (int i = 0; i < kCases; ++i) cases.push_back(synth_case({.size = 10, .seed = 3}, i));
+    // Every case from its volumes, in a session of its own: what the scores must equal.
+    RecordingHost volumes_host;
+    Session volumes{volumes_host};
+    volumes.set_region(RegionOfInterest::nonzero);
+    volumes.set_aside_case("case_010", true);  // before its files arrive
+    for (const SynthCase& c : cases) {
+        volumes.enqueue_file("images/" + c.name + ".nii", nifti::write(c.image, {}), "i");
+        volumes.enqueue_file("probs/" + c.name + ".nii", nifti::write(c.probability, {}),
+                             hash_of("p" + c.name));
+        volumes.enqueue_file("labels/" + c.name + ".nii",
+                             nifti::write(c.label, {.datatype = nifti::DataType::uint8}),
+                             hash_of("l" + c.name));
+    }
+    for (int i = 0; i < 5; ++i) volumes.step(kUnlimited);
+    volumes.set_aside_case("case_011", true);  // after
+    ASSERT_EQ(volumes.cases().calibrating_count(), 10u);
+
+    // Here: the calibration cases as scores (which set the region), the new cases as volumes.
+    for (int i = 0; i < 10; ++i) {
+        session.enqueue_file("scores/" + cases[i].name + ".score",
+                             score_bytes(cases[i], RegionOfInterest::nonzero), "s");
+    }
+    for (int i = 10; i < kCases; ++i) {
+        const SynthCase& c = cases[i];
+        session.set_aside_case(c.name, true);
+        session.enqueue_file("images/" + c.name + ".nii", nifti::write(c.image, {}), "i");
+        session.enqueue_file("probs/" + c.name + ".nii", nifti::write(c.probability, {}), "p");
+        session.enqueue_file("labels/" + c.name + ".nii",
+                             nifti::write(c.label, {.datatype = nifti::DataType::uint8}), "l");
+    }
+    settle();
+    ASSERT_TRUE(session.errors().empty()) << session.errors().front();
+    EXPECT_EQ(session.region(), RegionOfInterest::nonzero);
+    ASSERT_EQ(session.notes().size(), 1u);
+    EXPECT_EQ(session.notes()[0],
+              "region of interest set to 'nonzero', as scores/case_000.score was scored with");
+    EXPECT_EQ(session.cases().calibrating_count(), 10u);
+
+    const Result<Calibration>& from_scores = session.calibration();
+    const Result<Calibration>& from_volumes = volumes.calibration();
+    ASSERT_TRUE(from_scores) << from_scores.error().message;
+    ASSERT_TRUE(from_volumes) << from_volumes.error().message;
+    EXPECT_EQ(from_scores->threshold, from_volumes->threshold);
+    EXPECT_EQ(from_scores->n, 10u);
+    const auto certificate = session.certificate();
+    const auto expected = volumes.certificate();
+    ASSERT_TRUE(certificate && expected);
+    ASSERT_EQ(certificate->inputs.size(), expected->inputs.size());
+    for (std::size_t i = 0; i < expected->inputs.size(); ++i) {  // the map's and label's
+        EXPECT_EQ(certificate->inputs[i].probabilities_sha256,
+                  expected->inputs[i].probabilities_sha256);
+        EXPECT_EQ(certificate->inputs[i].label_sha256, expected->inputs[i].label_sha256);
+    }
+    EXPECT_EQ(certificate->profiles, expected->profiles);
+
+    // The set-aside cases are checked as new cases, and their labels say how their masks did.
+    const double tau = session.threshold();
+    for (int i = 10; i < kCases; ++i) {
+        const SynthCase& c = cases[i];
+        const CaseId id = session.cases().find(c.name)->id;
+        const auto check = session.exchangeability(id);
+        const auto volumes_check = volumes.exchangeability(volumes.cases().find(c.name)->id);
+        ASSERT_TRUE(check && volumes_check);
+        EXPECT_EQ(check->p_value, volumes_check->p_value);
+        const auto outcome = session.set_aside_outcome(id);
+        ASSERT_TRUE(outcome);
+        Volume restricted = c.probability;
+        ASSERT_TRUE(restrict_to_region(restricted, c.image, "its region"));
+        const auto at_tau = measure_case(c.name, restricted, c.label, tau);
+        const auto at_half = measure_case(c.name, restricted, c.label, 0.5);
+        ASSERT_TRUE(at_tau && at_half);
+        ASSERT_TRUE(outcome->at_threshold);
+        EXPECT_EQ(outcome->lesion_voxels, at_tau->lesion_voxels);
+        EXPECT_EQ(outcome->predicted_at_threshold, at_tau->predicted_voxels);
+        EXPECT_EQ(outcome->at_threshold->fnr, at_tau->fnr);
+        EXPECT_EQ(outcome->at_threshold->dice, at_tau->dice);
+        EXPECT_EQ(outcome->predicted_at_half, at_half->predicted_voxels);
+        EXPECT_EQ(outcome->at_half.fnr, at_half->fnr);
+    }
+    EXPECT_FALSE(session.set_aside_outcome(session.cases().find("case_003")->id));
+    nlohmann::json listed = state()["cases"];
+    EXPECT_EQ(listed[3]["score"], "scores/case_003.score");
+    EXPECT_EQ(listed[10]["set_aside"], true);
+    EXPECT_EQ(listed[10]["calibrates"], false);
+    EXPECT_EQ(listed[10]["against_label"]["at_half"]["fnr"],
+              session.set_aside_outcome(session.cases().find("case_010")->id)->at_half.fnr);
+
+    // Back into calibration: n grows by one.
+    session.set_aside_case("case_011", false);
+    ASSERT_TRUE(session.calibration());
+    EXPECT_EQ(session.calibration()->n, 11u);
+    EXPECT_FALSE(session.set_aside_outcome(session.cases().find("case_011")->id));
+
+    // Another region: the scores leave the set and say why; a score of another region is
+    // refused by name, as is a second file for a scored case.
+    session.set_region(RegionOfInterest::none);
+    EXPECT_EQ(session.cases().calibrating_count(), 1u);  // case_011; case_010 is set aside
+    EXPECT_EQ(session.cases().region_missing_count(), 10u);
+    EXPECT_EQ(state()["cases"][0]["region_problem"],
+              "its score was made with region of interest 'nonzero', not 'none'");
+    SynthCase extra = synth_case({.size = 10, .seed = 3}, 20);
+    session.enqueue_file("scores/case_020.score", score_bytes(extra, RegionOfInterest::mask), "s");
+    session.enqueue_file("labels/case_000.nii",
+                         nifti::write(cases[0].label, {.datatype = nifti::DataType::uint8}), "l");
+    settle();
+    ASSERT_EQ(session.errors().size(), 2u);
+    EXPECT_EQ(session.errors()[0],
+              "scores/case_020.score: was made with region of interest 'mask', but the cases here "
+              "are restricted to 'none'; score every case of a calibration set alike");
+    EXPECT_EQ(session.errors()[1],
+              "labels/case_000.nii: case 'case_000' already has a score (scores/case_000.score); "
+              "a case comes as its score or as its volumes, not both");
 }
 
 }  // namespace

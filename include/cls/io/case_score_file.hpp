@@ -16,8 +16,6 @@
 
 namespace cls::io {
 
-inline constexpr std::string_view kCaseScoreExtension = ".score";
-
 // Reads and checks a score file for `parts`. Errors name the file.
 [[nodiscard]] Result<CaseScore> load_case_score(const std::filesystem::path& path,
                                                 ScoreParts parts);

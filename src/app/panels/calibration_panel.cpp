@@ -148,6 +148,59 @@ void CalibrationPanel::draw_case_table(Session& session) {
     ImGui::EndTable();
 }
 
+// The labelled cases set aside as new ones (the demo's real patients): did the promise hold
+// for them, and what does the mask at tau cost against one at 0.5?
+void CalibrationPanel::draw_set_aside_table(Session& session) {
+    std::vector<std::pair<const LoadedCase*, SetAsideOutcome>> rows;
+    for (const LoadedCase& c : session.cases().cases()) {
+        if (auto outcome = session.set_aside_outcome(c.id)) rows.emplace_back(&c, *outcome);
+    }
+    if (rows.empty()) return;
+    const double epsilon = session.settings().epsilon;
+    ImGui::TextUnformatted("New cases set aside, against their labels");
+    constexpr ImGuiTableFlags kFlags = ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersOuter |
+                                       ImGuiTableFlags_SizingStretchProp;
+    if (!ImGui::BeginTable("set_aside_table", 7, kFlags)) return;
+    for (const char* heading : {"case", "lesion voxels", "mask at tau", "FNR at tau",
+                                "Dice at tau", "mask at 0.5", "FNR / Dice at 0.5"}) {
+        ImGui::TableSetupColumn(heading);
+    }
+    ImGui::TableHeadersRow();
+    const LoadedCase* selected = session.cases().find(session.selected());
+    for (const auto& [c, o] : rows) {
+        ImGui::TableNextRow();
+        ImGui::TableNextColumn();
+        if (ImGui::Selectable(c->name.c_str(), c == selected,
+                              ImGuiSelectableFlags_SpanAllColumns)) {
+            session.select(c->id);
+        }
+        ImGui::TableNextColumn();
+        ImGui::Text("%zu", o.lesion_voxels);
+        ImGui::TableNextColumn();
+        if (o.at_threshold) {
+            ImGui::Text("%zu", o.predicted_at_threshold);
+            ImGui::TableNextColumn();
+            const bool held = o.at_threshold->fnr <= epsilon;
+            ImGui::TextColored(held ? ImVec4{0.4f, 1, 0.4f, 1} : ImGui::ColorConvertU32ToFloat4(kWarningColour),
+                               "%.3f %s",
+                               o.at_threshold->fnr, held ? "<= eps" : "> eps");
+            ImGui::TableNextColumn();
+            ImGui::Text("%.3f", o.at_threshold->dice);
+        } else {
+            ImGui::TextDisabled("no tau");
+            ImGui::TableNextColumn();
+            ImGui::TableNextColumn();
+        }
+        ImGui::TableNextColumn();
+        ImGui::Text("%zu", o.predicted_at_half);
+        ImGui::TableNextColumn();
+        ImGui::Text("%.3f / %.3f", o.at_half.fnr, o.at_half.dice);
+    }
+    ImGui::EndTable();
+    ImGui::TextDisabled(
+        "Their labels do not calibrate. A miss (FNR > eps) is allowed on up to alpha of cases.");
+}
+
 // What the certificate promises, and for whom, without symbols: the population is the one the
 // calibration cases were drawn from, and the promise is over such cases, not each one.
 void CalibrationPanel::draw_guarantee_in_words(const Calibration& c) {
@@ -262,6 +315,7 @@ void CalibrationPanel::draw(Session& session, PanelContext& ui) {
     }
     draw_plots(session, ui);
     draw_case_table(session);
+    draw_set_aside_table(session);
 }
 
 }  // namespace cls::app

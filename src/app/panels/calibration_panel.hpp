@@ -18,6 +18,7 @@ private:
     void draw_region(Session& session, PanelContext& ui);
     static void draw_guarantee_in_words(const Calibration& calibration);
     void draw_case_table(Session& session);
+    static void draw_set_aside_table(Session& session);
 };
 
 }  // namespace cls::app

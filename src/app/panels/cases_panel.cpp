@@ -8,12 +8,21 @@
 namespace cls::app {
 namespace {
 
-std::string lesion_text(const LesionDefinition& lesion) {
-    const std::string channels = lesion.channels.single()
-                                     ? std::string("single-channel maps")
-                                     : "channels " + channels_text(lesion.channels) + " (" +
-                                           std::string(to_string(lesion.channels.combine)) + ")";
-    return "lesion: " + channels + ", labels " + labels_text(lesion.labels);
+// A labelled case calibrates unless set aside: then it is a new case whose label says how the
+// mask at tau did (the demo's real patients come so).
+void set_aside_button(Session& session) {
+    const LoadedCase* c = session.cases().find(session.selected());
+    if (c == nullptr || !(c->labelled() || c->set_aside)) return;
+    if (c->set_aside) {
+        if (ImGui::SmallButton("Calibrate on it")) session.set_aside_case(c->name, false);
+        ImGui::SameLine();
+        ImGui::TextDisabled("%s is a new case: its label only says how its mask did",
+                            c->name.c_str());
+    } else {
+        if (ImGui::SmallButton("Set aside as a new case")) session.set_aside_case(c->name, true);
+        ImGui::SameLine();
+        ImGui::TextDisabled("%s calibrates", c->name.c_str());
+    }
 }
 
 }  // namespace
@@ -41,10 +50,10 @@ void CasesPanel::draw(Session& session, PanelContext& ui) {
         if (ImGui::Button("Cancel")) session.cancel_loading();
     }
     const CaseStore& store = session.cases();
-    ImGui::Text("%zu cases, %zu with label and probability map", store.cases().size(),
-                store.labelled_count());
+    ImGui::Text("%zu cases, %zu calibrating (labelled, with a map or a score)",
+                store.cases().size(), store.calibrating_count());
     if (session.lesion().chosen()) {
-        ImGui::TextDisabled("%s", lesion_text(session.lesion().definition()).c_str());
+        ImGui::TextDisabled("%s", describe(session.lesion().definition()).c_str());
         ImGui::SameLine();
         if (ImGui::SmallButton("Change (clears the cases)")) session.forget_lesion_choice();
     }
@@ -54,8 +63,13 @@ void CasesPanel::draw(Session& session, PanelContext& ui) {
         static_assert(std::size(kLetters) == kRoles.size());
         for (const LoadedCase& c : store.cases()) {
             std::string line = c.name + "  ";
-            for (Role role : kRoles)
-                line += c.volume(role) ? kLetters[static_cast<int>(role)] : "-";
+            if (c.scored) {
+                line += "score";
+            } else {
+                for (Role role : kRoles)
+                    line += c.volume(role) ? kLetters[static_cast<int>(role)] : "-";
+            }
+            if (c.set_aside) line += "  new";
             const std::optional<ExchangeabilityCheck> check = session.exchangeability(c.id);
             const bool flag = check && flagged(*check, session.flag_below());
             if (flag) {
@@ -76,6 +90,7 @@ void CasesPanel::draw(Session& session, PanelContext& ui) {
         }
         ImGui::EndListBox();
     }
+    set_aside_button(session);
     if (unlike > 0) {
         wrapped_text(kWarningColour, std::to_string(unlike) +
                                          " case(s) unlike the calibration set: the guarantee may "
