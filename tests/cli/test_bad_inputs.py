@@ -9,7 +9,6 @@ the fixture, never copied from the tool's output.
 """
 import gzip
 import json
-import resource
 import shutil
 import struct
 import subprocess
@@ -21,6 +20,9 @@ from pathlib import Path
 import nibabel as nib
 import numpy as np
 
+import cli_run
+from cli_run import run, last_line
+
 CLS = ""
 WORK = Path()
 
@@ -29,21 +31,6 @@ SIZEOF_HDR, DIM, DATATYPE, BITPIX, VOX_OFFSET, MAGIC = 0, 40, 70, 72, 108, 344
 HEADER_BYTES = 352  # 348 and the 4-byte extension flag
 
 
-def run(*args, expect, limit_memory=False):
-    def limit():
-        # 1 GiB of address space: a reader that allocated what a header declares would fail.
-        resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
-
-    proc = subprocess.run([CLS, *map(str, args)], capture_output=True, text=True,
-                          preexec_fn=limit if limit_memory else None)
-    if proc.returncode != expect:
-        raise AssertionError(f"cls {' '.join(map(str, args))} exited {proc.returncode}, "
-                             f"expected {expect}\nstdout: {proc.stdout}\nstderr: {proc.stderr}")
-    return proc
-
-
-def last_line(text):
-    return text.rstrip("\n").split("\n")[-1]
 
 
 def nifti_bytes(data, affine=None):
@@ -432,4 +419,5 @@ class BadInputs(unittest.TestCase):
 
 if __name__ == "__main__":
     CLS, WORK = sys.argv[1], Path(sys.argv[2])
+    cli_run.CLS = CLS
     unittest.main(argv=[sys.argv[0], "-v"])

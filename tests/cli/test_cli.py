@@ -24,19 +24,15 @@ import nibabel as nib
 import numpy as np
 import scipy.ndimage
 
+import cli_run
+from cli_run import run
+
 CLS = ""
 WORK = Path()
 # Real MS lesion masks (Lesjak et al., Neuroinformatics 2017, DOI 10.1007/s12021-017-9348-7,
 # CC-BY): read from ../shared beside the repository, linked from a temporary folder, never copied.
 OPEN_MS = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "open_ms"
 
-
-def run(*args, expect=0):
-    proc = subprocess.run([CLS, *map(str, args)], capture_output=True, text=True)
-    if proc.returncode != expect:
-        raise AssertionError(f"cls {' '.join(map(str, args))} exited {proc.returncode}, "
-                             f"expected {expect}\nstdout: {proc.stdout}\nstderr: {proc.stderr}")
-    return proc
 
 
 def critical_threshold(lesion, epsilon):
@@ -630,4 +626,5 @@ class Cli(unittest.TestCase):
 
 if __name__ == "__main__":
     CLS, WORK = sys.argv[1], Path(sys.argv[2])
+    cli_run.CLS = CLS
     unittest.main(argv=[sys.argv[0], "-v"])

@@ -23,21 +23,14 @@ import nibabel as nib
 import numpy as np
 import scipy.ndimage
 
+import cli_run
+from cli_run import run, last_line
+
 CLS = ""
 WORK = Path()
 SHARED = Path()
 
 
-def run(*args, expect=0):
-    proc = subprocess.run([CLS, *map(str, args)], capture_output=True, text=True)
-    if proc.returncode != expect:
-        raise AssertionError(f"cls {' '.join(map(str, args))} exited {proc.returncode}, "
-                             f"expected {expect}\nstdout: {proc.stdout}\nstderr: {proc.stderr}")
-    return proc
-
-
-def last_line(text):
-    return text.rstrip("\n").split("\n")[-1]
 
 
 def critical_threshold(lesion, epsilon):
@@ -454,7 +447,7 @@ class RealSize(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    CLS = sys.argv[1]
+    CLS = cli_run.CLS = sys.argv[1]
     WORK = Path(sys.argv[2])
     SHARED = Path(sys.argv[3]) if len(sys.argv) > 3 else Path()
     unittest.main(argv=sys.argv[:1], verbosity=2)

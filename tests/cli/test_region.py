@@ -28,21 +28,14 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "reference"))
 import case_score  # noqa: E402  (restrict and profile_of, the independent reference)
 
+import cli_run  # noqa: E402
+from cli_run import run, last_line  # noqa: E402
+
 CLS = ""
 WORK = Path()
 CASES = 24  # so that p = 1/25 = 0.04 <= 0.05 can flag a case
 
 
-def run(*args, expect=0):
-    proc = subprocess.run([CLS, *map(str, args)], capture_output=True, text=True)
-    if proc.returncode != expect:
-        raise AssertionError(f"cls {' '.join(map(str, args))} exited {proc.returncode}, "
-                             f"expected {expect}\nstdout: {proc.stdout}\nstderr: {proc.stderr}")
-    return proc
-
-
-def last_line(text):
-    return text.rstrip("\n").split("\n")[-1]
 
 
 def load(path):
@@ -250,6 +243,6 @@ class Region(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    CLS = sys.argv[1]
+    CLS = cli_run.CLS = sys.argv[1]
     WORK = Path(sys.argv[2])
     unittest.main(argv=sys.argv[:1], verbosity=2)
