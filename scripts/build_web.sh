@@ -47,11 +47,17 @@ for i in 024 025 026 027; do rm "$out/demo/labels/case_$i.nii.gz"; done
                 echo models/cls_unet.json; echo models/cls_unet.onnx; } | list_files) \
   > "$out/demo/manifest.json"
 
+# Real anatomy, when open_ms is here (CLS_OPEN_MS): Load demo then calibrates on generated
+# cases' scores and segments three real patients; without it, on the synthetic scans above.
+CLS="$cls" scripts/build_ms_demo.sh "$out/demo_ms" || [[ $? == 3 ]]
+
 # The teaching set: a simulated model's probability maps with labels (no inference needed).
 "$cls" synth --cases 24 --size 48 --seed 7 --out "$out/demo_probs" 2>/dev/null
 (cd "$out" && find demo_probs/images demo_probs/labels demo_probs/probs -name '*.nii.gz' | sort |
   list_files) > "$out/demo_probs/manifest.json"
 # What the service worker caches for offline use: everything built here.
-(cd "$out" && find . -type f ! -name sw.js ! -name precache.json | sed 's|^\./||' | sort |
+# The real-anatomy demo (tens of MB) is fetched when asked for, not on the first visit.
+(cd "$out" && find . -type f ! -name sw.js ! -name precache.json ! -path './demo_ms/*' |
+  sed 's|^\./||' | sort |
   list_files) > "$out/precache.json"
 echo "build_web: app in $out" >&2

@@ -4,11 +4,15 @@
 #   scripts/setup.sh serve    only what scripts/start.sh needs to build and serve the app: no
 #                             browser, test libraries, Python packages, fuzzing clang or test-only
 #                             npm modules (a fresh machine's first start is minutes shorter)
+#   scripts/setup.sh demo     serve's, plus what building the real-anatomy demo needs when
+#                             open_ms is present (scripts/build_ms_demo.sh): Python's numpy,
+#                             nibabel and scipy, and onnxruntime-node
 # Idempotent: when everything is already present it only checks and returns in about a second.
 # Run as root (CI and the developer machines are root); otherwise it re-runs itself through sudo.
 set -euo pipefail
 mode="${1:-all}"
-[[ $mode == all || $mode == serve ]] || { echo "usage: scripts/setup.sh [serve]" >&2; exit 2; }
+[[ $mode == all || $mode == serve || $mode == demo ]] ||
+  { echo "usage: scripts/setup.sh [serve|demo]" >&2; exit 2; }
 
 # What building the app and its demo cases needs (`cls synth` makes them natively).
 serve_packages=(
@@ -23,12 +27,13 @@ serve_packages=(
   emscripten                               # the core and the app compiled to WebAssembly
   dpkg-dev                                 # apt-get source, for Dear ImGui's sources
 )
+# The real-anatomy demo's cases (scripts/generate_ms_cases.py), and tests' golden values and
+# nibabel-written fixtures.
+demo_packages=(python3-numpy python3-nibabel python3-scipy)
 # Only tests, benchmarks and fuzzing need these.
 test_packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   chromium chromium-driver                 # browser end-to-end tests
-  python3-numpy python3-nibabel            # independent golden values and nibabel-written fixtures
-  python3-scipy                            # scripts/generate_ms_cases.py (cases from real MRI)
   python3-onnx                             # ONNX fixtures written by onnx itself
   python3-torch                            # test-only: networks exported as nnU-Net and MONAI
                                            # users export them (make_torch_networks.py); torch's
@@ -44,6 +49,7 @@ test_packages=(
                                            # config in a temporary folder, and leaves the system's alone
 )
 packages=("${serve_packages[@]}")
+[[ $mode != serve ]] && packages+=("${demo_packages[@]}")
 [[ $mode == all ]] && packages+=("${test_packages[@]}")
 
 missing=()
@@ -77,6 +83,7 @@ if [[ $mode == serve ]]; then
     fi
   done
 else
+  [[ $mode == demo ]] && test_modules=(onnxruntime-node)  # the demo's batch inference
   for module in "${serve_modules[@]}" "${test_modules[@]}"; do
     if [[ ! -d node_modules/$module ]]; then
       ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund --loglevel=error

@@ -234,11 +234,30 @@ async function fetchBytes(path) {
   return { path, stream: response.body };
 }
 
-// 'scans': images and labels for the bundled model to segment, then calibrate on;
+// 'scans': real anatomy when the build had open_ms (scripts/build_ms_demo.sh: calibration
+// case scores, and real patients for the bundled model to segment, set aside as new cases),
+// else 'synthetic scans': images and labels for the model to segment, then calibrate on;
 // 'probabilities': the teaching set's ready-made probability maps.
 async function loadDemo(kind = 'scans') {
-  const folder = kind === 'scans' ? 'demo' : 'demo_probs';
-  const manifest = await (await fetch(`${folder}/manifest.json`)).json();
+  let manifest = null;
+  if (kind === 'scans') {
+    const real = await fetch('demo_ms/manifest.json');
+    if (real.ok) manifest = await real.json();
+  }
+  if (!manifest) {
+    const folder = kind === 'probabilities' ? 'demo_probs' : 'demo';
+    manifest = await (await fetch(`${folder}/manifest.json`)).json();
+  }
+  // The real patients' data must be cited wherever it is shown (CC-BY).
+  if (manifest.data) status.textContent = `Demo data: ${manifest.data}`;
+  for (const name of manifest.new_cases ?? []) {
+    withString(name, (pointer) => module._cls_set_aside_case(pointer, 1));
+  }
+  if (manifest.settings) {
+    const { epsilon, alpha } = manifest.settings;
+    withString('cls', (method) => withString('satisfied', (policy) =>
+      module._cls_set_calibration(method, epsilon, alpha, policy)));
+  }
   await loadEach(manifest.files, fetchBytes);
 }
 

@@ -1,13 +1,16 @@
 """scripts/generate_ms_cases.py: the splits keep the held-out patient out of training, thick
-slices behave as a slab average resampled back, a missing data folder is an error naming it,
+slices behave as a slab average resampled back, a missing data folder is an error naming it
+(and the demo build says so and writes nothing),
 and, on ../shared/data/open_ms when it is there (skipped, saying so, when not): inpainting
 removes a real patient's lesions, a case is deterministic, binary and brighter on its lesions
 than in its brain, and a clean-protocol case is skull-stripped on the source's grid. About 30 s with the data, 1 s without.
 
 Usage: /usr/bin/python3 test_generate_ms_cases.py [SHARED_DATA_DIR]
 """
+import os
 import subprocess
 import sys
+import tempfile
 import unittest
 from pathlib import Path
 
@@ -54,6 +57,19 @@ class MissingData(unittest.TestCase):
                              capture_output=True, text=True)
         self.assertEqual(run.returncode, 1)
         self.assertIn("/nonexistent/open_ms: no open_ms data here", run.stderr)
+
+
+class DemoWithoutData(unittest.TestCase):
+    def test_the_demo_build_says_the_data_is_absent_and_writes_nothing(self):
+        # scripts/build_web.sh then goes on with the synthetic demo (exit status 3 only).
+        with tempfile.TemporaryDirectory() as folder:
+            out = Path(folder) / "demo_ms"
+            run = subprocess.run(["bash", str(SCRIPTS / "build_ms_demo.sh"), str(out)],
+                                 env={**os.environ, "CLS_OPEN_MS": "/nonexistent/open_ms"},
+                                 capture_output=True, text=True)
+            self.assertEqual(run.returncode, 3)
+            self.assertIn("no open_ms data at /nonexistent/open_ms", run.stderr)
+            self.assertFalse(out.exists())
 
 
 @unittest.skipUnless((DATA / "lesion_masks_MNI").is_dir(), f"{DATA} absent: real-data checks skipped")

@@ -44,6 +44,14 @@ void ValidatePanel::draw(Session& session, PanelContext& ui) {
     ImGui::TextWrapped(
         "Random calibration/test splits of the loaded labelled cases, as `cls evaluate` runs "
         "them: how often does each method keep FNR <= epsilon on the test part?");
+    const auto& cases = session.cases().cases();
+    if (const auto scored = std::count_if(cases.begin(), cases.end(),
+                                          [](const LoadedCase& c) { return c.scored.has_value(); });
+        scored > 0) {
+        ImGui::TextDisabled("%lld case(s) given as scores are left out (the page reads only their "
+                            "lesion probabilities); `cls evaluate --scores` validates them.",
+                            static_cast<long long>(scored));
+    }
     int splits = static_cast<int>(settings.splits);
     if (ImGui::SliderInt("splits", &splits, 10, 1000)) {
         settings.splits = static_cast<std::size_t>(splits);
