@@ -144,7 +144,7 @@ void Session::load_score(const PendingFile& file) {
     auto added = store_.add_scored({file.path, file.sha256, score->inputs, score->region,
                                     std::move(score->scores.lesion), std::move(score->profile)});
     if (!added) return report_error(added.error().message);
-    if (selected_ == 0) selected_ = store_.find(*added)->id;
+    // Not selected: a score has no volume to show, and the first case with one is selected.
 }
 
 void Session::load_nifti(PendingFile& file) {

@@ -157,6 +157,8 @@ TEST_F(AppSmoke, CalibratesOnScoresAndShowsSetAsideCasesAgainstTheirLabels) {
     EXPECT_EQ(s["n"], 10);
     EXPECT_TRUE(s["tau"].is_number());
     EXPECT_TRUE(s["cases"][10]["against_label"]["at_threshold"].is_object());
+    // The first case with something to show is selected, not a score.
+    EXPECT_EQ(app.session().cases().find(app.session().selected())->name, "case_010");
     // A case given as its score has no volume to show; the views draw without one.
     ASSERT_TRUE(app.session().select_case("case_003"));
     frames(3);
