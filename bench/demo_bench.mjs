@@ -46,6 +46,7 @@ try {
       }
     }
   }
+  const stats = await page.evaluate(() => window.cls.inferenceStats());
   await page.evaluate(() => window.cls.selectCase('patient26'));
   await page.waitForTimeout(1000);
   await page.screenshot({ path: screenshot });
@@ -62,6 +63,9 @@ try {
       `${(mapped[p] / 1000).toFixed(1)} s |`);
     previous = mapped[p];
   }
+  console.log(`\nInference: ${stats.runs} patches; session.run took ${(stats.runMs / 1000).toFixed(1)} s of the ` +
+    `${((stats.last - stats.first) / 1000).toFixed(1)} s from the first patch's start to the last one's end ` +
+    `(${(stats.runMs / stats.runs).toFixed(0)} ms a patch).`);
   console.log(`\nAt epsilon ${end.settings.epsilon}, alpha ${end.settings.alpha}: tau = ${end.tau} (k = ${end.k} of n = ${end.n}), ` +
     `region of interest ${end.settings.region_of_interest}.\n`);
   console.log('| patient | lesion voxels | mask at tau | FNR at tau | Dice at tau | mask at 0.5 | FNR at 0.5 | Dice at 0.5 | exchangeability p |');
