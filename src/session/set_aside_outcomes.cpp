@@ -11,8 +11,11 @@ std::optional<SetAsideOutcome> SetAsideOutcomes::outcome(const CaseStore& store,
     auto it = std::find_if(reduced_.begin(), reduced_.end(),
                            [&](const Reduced& r) { return r.id == c.id; });
     if (it == reduced_.end() || it->revision != c.revision || it->region != store.region()) {
-        // Cases gone from the store take memory; drop them while here.
-        std::erase_if(reduced_, [&](const Reduced& r) { return store.find(r.id) == nullptr; });
+        // Cases gone from the store, or back in calibration, hold memory: drop them while here.
+        std::erase_if(reduced_, [&](const Reduced& r) {
+            const LoadedCase* kept = store.find(r.id);
+            return kept == nullptr || !kept->set_aside;
+        });
         std::optional<Volume> scratch;
         std::optional<EvaluationCase> reduced;
         if (const Volume* map = store.calibration_map(c, scratch)) {
