@@ -242,7 +242,8 @@ test('an unmatched file is kept as a case of its own, outside calibration', asyn
   assert.deepEqual(now.errors, previous.errors);
   // A label alone has no map: nothing to restrict or to check against the calibration set.
   assert.deepEqual(now.cases.find((c) => c.name === 'lonely'),
-    { name: 'lonely', files: { label: 'labels/lonely.nii' }, labelled: false, region_problem: '', exchangeability: null });
+    { name: 'lonely', files: { label: 'labels/lonely.nii' }, labelled: false, calibrates: false, set_aside: false,
+      region_problem: '', exchangeability: null });
   assert.equal(now.n, previous.n);
   assert.equal(now.tau, previous.tau);
 });
