@@ -88,7 +88,7 @@ struct LoadedCase {
         const auto& v = volumes[static_cast<int>(role)];
         return v ? &*v : nullptr;
     }
-    bool set_aside = false;  // a new case for calibration, whatever files it has
+    bool set_aside = false;  // set aside by the user: a new case, not calibration, whatever it has
     [[nodiscard]] bool labelled() const { return scores.has_value(); }
     // In the calibration set: labelled, and not set aside.
     [[nodiscard]] bool calibrates() const { return labelled() && !set_aside; }
