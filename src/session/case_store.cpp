@@ -36,12 +36,24 @@ bool another_modality(const std::string& path, const LoadedCase& c) {
 
 }  // namespace
 
+std::vector<LoadedCase>::iterator CaseStore::slot_of(const std::string& name) {
+    return std::lower_bound(cases_.begin(), cases_.end(), name,
+                            [](const LoadedCase& c, const std::string& n) { return c.name < n; });
+}
+
+std::vector<LoadedCase>::iterator CaseStore::insert_case(std::vector<LoadedCase>::iterator slot,
+                                                         const std::string& name) {
+    const auto it = cases_.insert(slot, LoadedCase{});
+    it->id = ++last_id_;
+    it->name = name;
+    it->set_aside = set_aside_.contains(name);
+    return it;
+}
+
 Result<std::string> CaseStore::add(const std::string& path, Role role, Volume volume,
                                    std::string sha256) {
     const std::string name = name_file(path, role).case_name;
-    auto it =
-        std::lower_bound(cases_.begin(), cases_.end(), name,
-                         [](const LoadedCase& c, const std::string& n) { return c.name < n; });
+    auto it = slot_of(name);
     const int slot = static_cast<int>(role);
     if (it != cases_.end() && it->name == name) {
         if (it->scored) {
@@ -86,10 +98,7 @@ Result<std::string> CaseStore::add(const std::string& path, Role role, Volume vo
         if (Status valid = check_label(volume.values()); !valid) return valid.error().in(path);
     }
     if (it == cases_.end() || it->name != name) {
-        it = cases_.insert(it, LoadedCase{});
-        it->id = ++last_id_;
-        it->name = name;
-        it->set_aside = set_aside_.contains(name);
+        it = insert_case(it, name);
     }
     it->revision = generation_ + 1;
     it->volumes[slot] = std::move(volume);
@@ -102,9 +111,7 @@ Result<std::string> CaseStore::add(const std::string& path, Role role, Volume vo
 
 Result<std::string> CaseStore::add_scored(ScoredCase scored) {
     const std::string name = scored.scores.name;
-    auto it =
-        std::lower_bound(cases_.begin(), cases_.end(), name,
-                         [](const LoadedCase& c, const std::string& n) { return c.name < n; });
+    auto it = slot_of(name);
     if (it != cases_.end() && it->name == name) {
         const std::string other = it->scored ? it->scored->file : [&] {
             for (Role role : kRoles) {
@@ -116,10 +123,7 @@ Result<std::string> CaseStore::add_scored(ScoredCase scored) {
                           " already gives; a case comes as its score or as its volumes, not both")
             .in(scored.file);
     }
-    it = cases_.insert(it, LoadedCase{});
-    it->id = ++last_id_;
-    it->name = name;
-    it->set_aside = set_aside_.contains(name);
+    it = insert_case(it, name);
     it->revision = generation_ + 1;
     it->scored = std::move(scored);
     ++generation_;

@@ -144,6 +144,11 @@ private:
     // calibration_map, or why there is none.
     [[nodiscard]] Result<const Volume*> map_for_calibration(const LoadedCase& c,
                                                             std::optional<Volume>& scratch) const;
+    // Where the case `name` is, or would go, in the name order.
+    [[nodiscard]] std::vector<LoadedCase>::iterator slot_of(const std::string& name);
+    // A new case `name` at `slot`, with a fresh id and the set-aside choice made for its name.
+    std::vector<LoadedCase>::iterator insert_case(std::vector<LoadedCase>::iterator slot,
+                                                  const std::string& name);
     // Scores, profile and region_problem from the case's files and the region.
     void derive(LoadedCase& c) const;
 

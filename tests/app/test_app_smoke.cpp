@@ -103,16 +103,21 @@ protected:
         click(rect[0].get<float>() + rect[2].get<float>() / 2,
               rect[1].get<float>() + rect[3].get<float>() / 2);
     }
-    void load_synthetic(int cases) {
-        for (int i = 0; i < cases; ++i) {
-            const SynthCase c = synth_case({.size = 16, .seed = 5}, i);
-            app.session().enqueue_file("probs/" + c.name + ".nii", nifti::write(c.probability, {}),
-                                       "p");
-            app.session().enqueue_file("labels/" + c.name + ".nii",
-                                       nifti::write(c.label, {.datatype = nifti::DataType::uint8}),
-                                       "l");
-        }
+    // A case's probability map and label, queued.
+    void enqueue_labelled(const SynthCase& c) {
+        app.session().enqueue_file("probs/" + c.name + ".nii", nifti::write(c.probability, {}),
+                                   "p");
+        app.session().enqueue_file("labels/" + c.name + ".nii",
+                                   nifti::write(c.label, {.datatype = nifti::DataType::uint8}),
+                                   "l");
+    }
+    // Frames until nothing waits to be loaded.
+    void finish_loading() {
         while (state()["loading"]["pending"].get<int>() > 0) frames(1);
+    }
+    void load_synthetic(int cases) {
+        for (int i = 0; i < cases; ++i) enqueue_labelled(synth_case({.size = 16, .seed = 5}, i));
+        finish_loading();
         frames(2);
     }
 
@@ -145,13 +150,9 @@ TEST_F(AppSmoke, CalibratesOnScoresAndShowsSetAsideCasesAgainstTheirLabels) {
         }
         app.session().set_aside_case(c.name, true);
         app.session().enqueue_file("images/" + c.name + ".nii", nifti::write(c.image, {}), "i");
-        app.session().enqueue_file("probs/" + c.name + ".nii", nifti::write(c.probability, {}),
-                                   "p");
-        app.session().enqueue_file("labels/" + c.name + ".nii",
-                                   nifti::write(c.label, {.datatype = nifti::DataType::uint8}),
-                                   "l");
+        enqueue_labelled(c);
     }
-    while (state()["loading"]["pending"].get<int>() > 0) frames(1);
+    finish_loading();
     frames(3);  // the calibration panel's set-aside table and the case list with it
     auto s = state();
     EXPECT_EQ(s["n"], 10);
@@ -700,7 +701,7 @@ TEST_F(AppSmoke, AsksWhichChannelsAndClassesAreLesionAndRecordsTheAnswer) {
     EXPECT_EQ(s["lesion"]["question"]["label_values"], nlohmann::json::array({1, 3, 4}));
     // Answered as the page would; only 1 and 4 are lesion.
     ASSERT_TRUE(app.session().set_lesion_labels({LesionLabels::Kind::classes, {1, 4}}));
-    while (state()["loading"]["pending"].get<int>() > 0) frames(1);
+    finish_loading();
     frames(2);
     s = state();
     EXPECT_TRUE(s["errors"].empty()) << s["errors"].dump();
@@ -733,7 +734,7 @@ TEST_F(AppSmoke, ASkippedLesionQuestionDropsOnlyThatFile) {
     frames(3);
     ASSERT_TRUE(state()["lesion"]["question"].is_object());
     app.session().skip_lesion_question();
-    while (state()["loading"]["pending"].get<int>() > 0) frames(1);
+    finish_loading();
     frames(2);
     const auto s = state();
     EXPECT_TRUE(s["lesion"]["question"].is_null());
