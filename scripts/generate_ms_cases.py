@@ -12,8 +12,9 @@ Each case is made in four steps:
 2. **Real lesions:** the lesions (connected components) of one or two of the 30 real masks,
    a random subset of them, at their real MNI locations, perhaps mirrored left-right and
    shifted a few voxels. Voxels that fall in the background's CSF are dropped. Each lesion gets
-   a FLAIR-like hyperintensity of 1.2-1.85 times the white matter (and brighter than the grey
-   matter it may replace), a brighter core, a smooth texture and partial-volume edges. The
+   a FLAIR-like hyperintensity (and stays brighter than the grey matter it may replace), a
+   brighter core, a smooth texture and partial-volume edges, scaled so that the median over the
+   case's label is 1.3-1.5 times the white matter, as the real patients' lesions measure. The
    label is the binary mask.
 3. **Head and pose:** about a third of the cases get a synthetic scalp, skull and CSF rim
    around the brain, with noise in the air, as unstripped clinical scans have. Most cases get
@@ -241,33 +242,39 @@ def place_lesions(data, background, masks, rng, recipe):
     return label & background.tissue
 
 
+# Lesion / white matter - 1, per voxel of the label: the three real patients' consensus lesions
+# measure a median of 0.39-0.41 and 10th-90th percentiles of 0.18-0.21 to 0.56-0.70. A case's
+# median is drawn around that, and its spread comes from the painting (edges, cores, texture,
+# lesion-to-lesion contrast). Fainter lesions, as bright as grey matter (0.07-0.16 above white
+# matter here), taught an earlier model to mark bright cortex.
+MEDIAN_CONTRAST = (0.3, 0.5)
+
+
 def paint_lesions(image, label, background, rng, recipe):
     """FLAIR-like hyperintensity on `label`: per-lesion contrast, brighter cores, smooth
-    texture, partial-volume edges that reach a voxel or two beyond the label."""
+    texture, partial-volume edges that reach a voxel or two beyond the label. The whole is
+    scaled so that the median contrast over the label is the case's drawn one: edges and
+    texture otherwise pull it to about half the per-lesion gain (measured), which made the
+    painted lesions much fainter than real ones."""
     if not label.any():
         return image
     box = bounding_box(label, margin=5, shape=label.shape)
     inside = label[box]
     components, count = ndi.label(inside, structure=np.ones((3, 3, 3)))
-    # Lesion / white matter - 1: the three real patients' lesions have a median of 0.4 and
-    # 10th-90th percentiles of 0.2-0.65. Fainter lesions, as bright as grey matter (0.07-0.16
-    # above white matter here), taught an earlier model to mark bright cortex.
-    case_contrast = rng.uniform(0.25, 0.7)
-    contrast = np.clip(case_contrast * rng.uniform(0.75, 1.25, count + 1), 0.2, 0.85)
-    contrast[0] = 0
+    median_contrast = rng.uniform(*MEDIAN_CONTRAST)
+    relative = rng.uniform(0.6, 1.4, count + 1)
+    relative[0] = 0
     # Each voxel near a lesion takes its nearest lesion's contrast.
     nearest = ndi.distance_transform_edt(components == 0, return_distances=False,
                                          return_indices=True)
-    per_voxel = contrast[components[tuple(nearest)]]
+    per_voxel = relative[components[tuple(nearest)]]
     core = np.minimum(ndi.distance_transform_edt(inside) / 3, 1)
     core_gain = rng.uniform(0, 0.4)
     texture = smooth_noise(inside.shape, 1.5, rng) * rng.uniform(0.03, 0.2)
     white = background.white_matter
-    gain = per_voxel * (1 - core_gain + core_gain * core) * (1 + texture)
+    shape = per_voxel * (1 - core_gain + core_gain * core) * (1 + texture)
     region = image[box]
-    # Never darker than the tissue it replaces: a lesion in grey matter, brighter than white
-    # matter, stays brighter than that grey matter.
-    lesion = np.maximum(white * (1 + gain), ndi.gaussian_filter(region, 2) * (1 + 0.5 * gain))
+    smooth_region = ndi.gaussian_filter(region, 2)
 
     sigma = rng.uniform(0.5, 1.4)
     floor = rng.uniform(0.45, 0.8)
@@ -275,8 +282,24 @@ def paint_lesions(image, label, background, rng, recipe):
     occupancy = np.where(inside, np.maximum(occupancy, floor), occupancy * rng.uniform(0.5, 1.0))
     noise = ndi.gaussian_filter(rng.standard_normal(inside.shape, dtype=np.float32), 0.6)
     noise *= 0.04 * white / max(float(noise.std()), 1e-6)
-    image[box] = region + occupancy * (lesion - region + noise)
-    recipe["contrast"] = round(float(case_contrast), 3)
+
+    def painted(scale, where=Ellipsis):
+        gain = scale * shape[where]
+        # Never darker than the tissue it replaces: a lesion in grey matter, brighter than
+        # white matter, stays brighter than that grey matter.
+        lesion = np.maximum(white * (1 + gain), smooth_region[where] * (1 + 0.5 * gain))
+        return region[where] + occupancy[where] * (lesion - region[where] + noise[where])
+
+    # The label's median contrast grows with the scale: bisect for the drawn one.
+    low, high = 0.0, 8.0
+    for _ in range(40):
+        scale = (low + high) / 2
+        if np.median(painted(scale, inside)) / white - 1 < median_contrast:
+            low = scale
+        else:
+            high = scale
+    image[box] = painted((low + high) / 2)
+    recipe["contrast"] = round(float(median_contrast), 3)
     recipe["edge_sigma"] = round(float(sigma), 2)
     return image
 

@@ -100,6 +100,24 @@ class RealData(unittest.TestCase):
         brain = image > 0.05 * image.max()
         self.assertGreater(float(image[label > 0].mean()), float(np.median(image[brain])))
 
+    def test_painted_lesions_are_as_bright_as_the_real_ones(self):
+        # Per voxel of the label, lesion / white matter - 1: a case's median is the one its
+        # recipe drew, and the real patients' medians lie in the range it is drawn from.
+        def contrast(image, label, white):
+            return image[label > 0] / white - 1
+        low, high = ms.MEDIAN_CONTRAST
+        for patient in ("patient07", "patient19", "patient26"):
+            image, label, _ = self.data.real_case(patient)
+            real = contrast(image, label, self.data.background(patient).white_matter)
+            self.assertTrue(low <= float(np.median(real)) <= high, patient)
+        white = self.data.background("patient26").white_matter
+        for index in (0, 1, 2):
+            image, label, _, recipe = ms.make_case(self.data, "held-out", 7, index, "clean")
+            painted = contrast(image, label, white)
+            self.assertAlmostEqual(float(np.median(painted)), recipe["contrast"], delta=0.01)
+            self.assertTrue(low <= recipe["contrast"] <= high)
+            self.assertLess(float(np.percentile(painted, 10)), 0.85 * recipe["contrast"])
+
     def test_a_clean_case_is_stripped_on_the_source_grid_with_the_same_lesions(self):
         # The demo's calibration cases: the source's own protocol, and the lesions the varied
         # case of the same seed and index gets (only the acquisition differs).
