@@ -162,6 +162,12 @@ EMSCRIPTEN_KEEPALIVE void cls_select_case(const char* name) { cls::web::app().se
 EMSCRIPTEN_KEEPALIVE void cls_set_aside_case(const char* name, int aside) {
     session().set_aside_case(name, aside != 0);
 }
+// 1, or 0 with cls_last_error() naming a case that is not loaded.
+EMSCRIPTEN_KEEPALIVE int cls_remove_case(const char* name) {
+    if (cls::Status removed = session().remove_case(name); !removed)
+        return fail(removed.error().message);
+    return 1;
+}
 EMSCRIPTEN_KEEPALIVE void cls_set_cursor(int x, int y, int z) {
     cls::web::app().set_cursor({x, y, z});
 }

@@ -385,6 +385,10 @@ async function start() {
       if (!ok) throw new Error(lastError());
     },
     selectCase: (name) => withString(name, (pointer) => module._cls_select_case(pointer)),
+    // Removes one case, and its files still waiting to load; throws for a case not loaded.
+    removeCase: (name) => {
+      if (!withString(name, (pointer) => module._cls_remove_case(pointer))) throw new Error(lastError());
+    },
     setCursor: (x, y, z) => module._cls_set_cursor(x, y, z),
     exportMask: () => module._cls_export_mask(),
     exportCertificate: () => module._cls_export_certificate(),

@@ -249,6 +249,16 @@ std::size_t CaseStore::calibrating_count() const {
         cases_.begin(), cases_.end(), [](const LoadedCase& c) { return c.calibrates(); }));
 }
 
+void CaseStore::remove(CaseId id) {
+    const auto it = std::find_if(cases_.begin(), cases_.end(),
+                                 [id](const LoadedCase& c) { return c.id == id; });
+    if (it == cases_.end()) return;
+    if (const auto choice = set_aside_.find(it->name); choice != set_aside_.end())
+        set_aside_.erase(choice);
+    cases_.erase(it);
+    ++generation_;
+}
+
 void CaseStore::set_aside(std::string_view name, bool aside) {
     if (aside) {
         set_aside_.emplace(name);

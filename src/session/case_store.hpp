@@ -113,6 +113,8 @@ public:
         set_aside_.clear();
         ++generation_;
     }
+    // Removes one case, and the set-aside choice made for its name.
+    void remove(CaseId id);
     // Sets the case `name` aside as a new case (or back into calibration), now or on arrival.
     void set_aside(std::string_view name, bool aside);
     // Changes whenever the set of cases or their files change.
@@ -120,7 +122,7 @@ public:
 
     [[nodiscard]] const std::vector<LoadedCase>& cases() const { return cases_; }
     [[nodiscard]] const LoadedCase* find(std::string_view name) const;
-    // Null once the case is gone (cleared), or for an id it never had.
+    // Null once the case is gone (cleared or removed), or for an id it never had.
     [[nodiscard]] const LoadedCase* find(CaseId id) const;
     // The calibrating cases' scores, in case-name order: the calibration set.
     [[nodiscard]] std::vector<LesionScores> calibration_scores() const;

@@ -53,6 +53,17 @@ void InferenceQueue::cancel() {
     if (in_flight_) discard_answer_ = true;
 }
 
+void InferenceQueue::drop(CaseId id) {
+    if (id == current_id_) {
+        if (in_flight_) discard_answer_ = true;
+        finish_case();
+    } else if (const auto it = std::find(waiting_.begin(), waiting_.end(), id);
+               it != waiting_.end()) {
+        waiting_.erase(it);
+        --cases_total_;
+    }
+}
+
 bool InferenceQueue::attempted(CaseId id) const {
     return std::find(attempted_.begin(), attempted_.end(), id) != attempted_.end();
 }

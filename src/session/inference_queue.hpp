@@ -35,6 +35,8 @@ class InferenceQueue {
 public:
     void enqueue(const LoadedCase& c);
     void cancel();
+    // Forgets one case: out of the queue, or its run stopped (an answer in flight is dropped).
+    void drop(CaseId id);
 
     struct Request {
         std::span<const float> input;  // valid until the answer is accepted or the run fails

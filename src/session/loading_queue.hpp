@@ -45,6 +45,16 @@ public:
     [[nodiscard]] std::optional<PendingFile> take_parked();
     // Drops what waits, the parked file included; the progress bar goes.
     void cancel();
+    // Drops the waiting files `drop` selects, the parked one too; each counts as done. Returns
+    // whether the parked file went (then its question has nothing left to answer for).
+    template <class Select>
+    bool drop_if(Select drop) {
+        done_ += std::erase_if(pending_, drop);
+        if (!parked_ || !drop(*parked_)) return false;
+        parked_.reset();
+        ++done_;
+        return true;
+    }
 
     // Whether every announced file has arrived and none waits: nothing more will come in this
     // job unless the page announces more.

@@ -19,7 +19,8 @@
 //     as new cases
 // [X] every case that is not a calibration case checked for exchangeability against the
 //     certificate in force (imported, else the live one's cases), flagged below a level
-// [ ] several models at once; removing one case (Clear removes them all)
+// [X] removing one case: its waiting files and its model run go with it
+// [ ] several models at once
 #pragma once
 
 #include <chrono>
@@ -90,6 +91,10 @@ public:
     [[nodiscard]] const CaseStore& cases() const { return store_; }
     // Removes every case and cancels loading and inference: nothing loaded earlier comes back.
     void clear_cases();
+    // Removes one case: its volumes, its files still waiting to load (they would make it
+    // again) and its run of the model. The other cases and the settings stay; calibration
+    // goes on without it. An error names a case that is not loaded.
+    Status remove_case(std::string_view name);
     // The case the user looks at (0: none); exports and the Learn tab use it.
     [[nodiscard]] CaseId selected() const { return selected_; }
     void select(CaseId id) { selected_ = id; }

@@ -183,6 +183,13 @@ TEST_F(AppSmoke, ButtonsAndViewsRespondToClicks) {
     const auto after = state()["cursor"];
     EXPECT_NE(before, after);
     EXPECT_EQ(after[2], before[2]);  // same axial slice
+
+    // "Remove" takes the selected case only.
+    const std::string shown = app.session().cases().find(app.session().selected())->name;
+    click_rect(state()["ui_rects"]["remove_case"]);
+    EXPECT_EQ(app.session().cases().cases().size(), 2u);
+    EXPECT_EQ(app.session().cases().find(shown), nullptr);
+    EXPECT_EQ(state()["cases"].size(), 2u);
 }
 
 TEST_F(AppSmoke, BadFilesAreReportedAndNothingIsLost) {

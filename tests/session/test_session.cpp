@@ -112,6 +112,67 @@ TEST_F(SessionTest, ClearDuringInferenceCancelsItAndDropsTheAnswerInFlight) {
     EXPECT_EQ(host.runs, 2);
 }
 
+TEST_F(SessionTest, RemovingACaseTakesItsWaitingFilesAndItsRunAndKeepsTheRest) {
+    // Calibration goes on without a removed case: as a session that never had it.
+    std::vector<SynthCase> cases;
+    for (int i = 0; i < 5; ++i) cases.push_back(synth_case({.size = 10, .seed = 4}, i));
+    RecordingHost without_host;
+    Session without{without_host};
+    for (const SynthCase& c : cases) {
+        for (Session* s : {&session, &without}) {
+            if (s == &without && c.name == "case_002") continue;
+            s->enqueue_file("probs/" + c.name + ".nii", nifti::write(c.probability, {}), "p");
+            s->enqueue_file("labels/" + c.name + ".nii",
+                            nifti::write(c.label, {.datatype = nifti::DataType::uint8}), "l");
+        }
+    }
+    settle();
+    for (int i = 0; i < 5; ++i) without.step(kUnlimited);
+    for (Session* s : {&session, &without})  // k = 2 of n = 4
+        ASSERT_TRUE(s->set_settings({.method = Method::cls, .epsilon = 0.25, .alpha = 0.4}));
+    ASSERT_TRUE(session.select_case("case_002"));
+    ASSERT_TRUE(session.remove_case("case_002"));
+    EXPECT_EQ(session.cases().find("case_002"), nullptr);
+    EXPECT_EQ(session.selected(), 0u);
+    ASSERT_TRUE(session.calibration() && without.calibration());
+    EXPECT_EQ(session.calibration()->n, 4u);
+    EXPECT_EQ(session.calibration()->k, 2u);
+    EXPECT_EQ(session.threshold(), without.threshold());
+
+    // A file of the case still waiting to load goes with it, and does not make it again.
+    session.enqueue_file("labels/case_003.nii", nifti::write(cases[3].label, {}), "l2");
+    ASSERT_TRUE(session.remove_case("case_003"));
+    settle();
+    EXPECT_EQ(session.cases().find("case_003"), nullptr);
+    EXPECT_EQ(session.cases().cases().size(), 3u);
+    EXPECT_FALSE(session.loading().done < session.loading().total);
+
+    const auto missing = session.remove_case("case_003");
+    ASSERT_FALSE(missing);
+    EXPECT_EQ(missing.error().message, "no case 'case_003' is loaded");
+    EXPECT_TRUE(session.errors().empty()) << state()["errors"];
+}
+
+TEST_F(SessionTest, RemovingTheCaseTheModelRunsOnDropsItsAnswerAndRunsTheNext) {
+    const SynthCase a = synth_case({.size = 12, .seed = 3}, 0);
+    const SynthCase b = synth_case({.size = 12, .seed = 3}, 1);
+    session.enqueue_file("images/a.nii", nifti::write(a.image, {}), "i");
+    session.enqueue_file("images/b.nii", nifti::write(b.image, {}), "i");
+    load_model();
+    session.step(kUnlimited);
+    ASSERT_EQ(host.runs, 1);
+    ASSERT_EQ(session.inference().current_case(), "a");
+    ASSERT_TRUE(session.remove_case("a"));
+    session.network_output(host.last_input);  // a's answer, after the removal
+    EXPECT_EQ(session.cases().find("a"), nullptr) << "the answer made nothing again";
+    EXPECT_EQ(session.inference().current_case(), "b");
+    while (session.inference().busy()) session.network_output(host.last_input);
+    ASSERT_NE(session.cases().find("b"), nullptr);
+    EXPECT_NE(session.cases().find("b")->volume(Role::probability), nullptr);
+    EXPECT_EQ(session.cases().cases().size(), 1u);
+    EXPECT_TRUE(session.errors().empty()) << state()["errors"];
+}
+
 TEST_F(SessionTest, CaseHandlesStayValidWhileCasesArriveAndDieWithClear) {
     const SynthCase first = synth_case({.size = 8, .seed = 1}, 0);
     session.enqueue_file("probs/m.nii", nifti::write(first.probability, {}), "p");

@@ -246,6 +246,19 @@ test('an unmatched file is kept as a case of its own, outside calibration', asyn
       region_problem: '', exchangeability: null });
   assert.equal(now.n, previous.n);
   assert.equal(now.tau, previous.tau);
+
+  // Removed, it goes alone; a case not loaded is named.
+  const removed = await page.evaluate(() => {
+    window.cls.removeCase('lonely');
+    try {
+      window.cls.removeCase('lonely');
+    } catch (e) {
+      return e.message;
+    }
+    return null;
+  });
+  assert.equal(removed, "no case 'lonely' is loaded");
+  assert.deepEqual((await state()).cases, previous.cases);
 });
 
 test('a shape or affine unlike the case\'s other files is refused', async () => {

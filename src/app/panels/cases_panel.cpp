@@ -8,11 +8,21 @@
 namespace cls::app {
 namespace {
 
-// A labelled case calibrates unless set aside: then it is a new case whose label says how the
-// mask at tau did (the demo's real patients come so).
-void set_aside_button(Session& session) {
+// What can be done to the case the user looks at: remove it, and set a labelled case aside as
+// a new case, whose label then says how the mask at tau did (the demo's real patients come
+// so), or back into calibration.
+void selected_case_buttons(Session& session, PanelContext& ui) {
     const LoadedCase* c = session.cases().find(session.selected());
-    if (c == nullptr || !(c->labelled() || c->set_aside)) return;
+    if (c == nullptr) return;
+    if (ImGui::SmallButton("Remove")) {
+        const std::string name = c->name;
+        if (Status removed = session.remove_case(name); !removed)
+            session.report_error(removed.error().message);
+        return;
+    }
+    ui.rects.remember("remove_case");
+    if (!(c->labelled() || c->set_aside)) return;
+    ImGui::SameLine();
     if (c->set_aside) {
         if (ImGui::SmallButton("Calibrate on it")) session.set_aside_case(c->name, false);
         ImGui::SameLine();
@@ -90,7 +100,7 @@ void CasesPanel::draw(Session& session, PanelContext& ui) {
         }
         ImGui::EndListBox();
     }
-    set_aside_button(session);
+    selected_case_buttons(session, ui);
     if (unlike > 0) {
         wrapped_text(kWarningColour, std::to_string(unlike) +
                                          " case(s) unlike the calibration set: the guarantee may "
