@@ -32,9 +32,9 @@ const model = await loadModel(infer, manifestPath);
 rmSync(root, { recursive: true, force: true });
 mkdirSync(join(root, 'ort'), { recursive: true });
 for (const file of ['ort_bench.html', 'ort_bench.js']) copyFileSync(join(repo, 'bench/web', file), join(root, file));
-// The same ORT files scripts/build_web.sh ships with the app: ort.min.mjs and its JSEP build,
-// which runs the wasm provider too.
-for (const file of ['ort.min.mjs', 'ort-wasm-simd-threaded.jsep.mjs', 'ort-wasm-simd-threaded.jsep.wasm']) {
+// The ORT build the app runs wasm sessions on (scripts/build_web.sh ships it): the plain one,
+// not the JSEP build that WebGPU needs.
+for (const file of ['ort.wasm.min.mjs', 'ort-wasm-simd-threaded.mjs', 'ort-wasm-simd-threaded.wasm']) {
   copyFileSync(join(repo, 'node_modules/onnxruntime-web/dist', file), join(root, 'ort', file));
 }
 copyFileSync(model.onnxPath, join(root, 'model.onnx'));

@@ -42,7 +42,7 @@ const shape = [1, networks.input.channels, edge, edge, edge];
 const memory = infer.runMemory(original, shape);
 
 // The same ORT files the app ships (scripts/build_web.sh), the bench page, a smooth input.
-for (const file of ['ort.min.mjs', 'ort-wasm-simd-threaded.jsep.mjs', 'ort-wasm-simd-threaded.jsep.wasm']) {
+for (const file of ['ort.wasm.min.mjs', 'ort-wasm-simd-threaded.mjs', 'ort-wasm-simd-threaded.wasm']) {
   copyFileSync(join(repo, 'node_modules/onnxruntime-web/dist', file), join(root, 'ort', file));
 }
 for (const file of ['ort_bench.html', 'ort_bench.js']) copyFileSync(join(repo, 'bench/web', file), join(root, file));

@@ -11,7 +11,10 @@
 // (3D ConvTranspose with kernel = stride, cls/inference/onnx_rewrite.hpp) arrives with its
 // rewrite: WebGPU sessions run the rewrite, wasm sessions the file as loaded.
 
+// The JSEP build runs WebGPU and wasm; the plain build only wasm, and faster (its code has no
+// Asyncify instrumentation). The app's worker runs each provider on its own build.
 const ORT_MODULE = './ort/ort.min.mjs';
+const ORT_WASM_MODULE = './ort/ort.wasm.min.mjs';
 
 let ortPromise;
 
@@ -69,7 +72,10 @@ export class InferenceWorker {
       this.pending.clear();
     };
     this.ready = this.call('init', {
-      ortModule: new URL(ORT_MODULE, document.baseURI).href,
+      ortModules: {
+        webgpu: new URL(ORT_MODULE, document.baseURI).href,
+        wasm: new URL(ORT_WASM_MODULE, document.baseURI).href,
+      },
       wasmPaths: new URL('ort/', document.baseURI).href,
       threads: wasmThreads(),
     });

@@ -1,7 +1,7 @@
 // Times ONNX Runtime Web's wasm provider on whole-volume inputs, for bench/inference_bench.mjs.
 // ORT comes from this origin (ort/: the files the app ships, copied by the benchmark), never a
 // CDN. The thread count must be set before the first session, so each count gets a fresh page.
-import * as ort from './ort/ort.min.mjs';
+import * as ort from './ort/ort.wasm.min.mjs'; // the build the app's worker runs wasm on
 
 ort.env.wasm.wasmPaths = new URL('ort/', import.meta.url).href;
 

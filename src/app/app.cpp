@@ -9,8 +9,10 @@ constexpr float kSidePanelWidth = 430.0f;
 
 }  // namespace
 
+void App::step() { session_.step(frame_budget_); }
+
 void App::frame() {
-    session_.step(frame_budget_);
+    step();
     overlays_.tau = session_.threshold();
     overlays_.region = session_.region();
 

@@ -26,7 +26,11 @@ class App {
 public:
     explicit App(Platform& platform) : platform_(platform), session_(platform) {}
 
+    // The session's work for this frame (step), then the UI.
     void frame();
+    // The session's work alone (loading, inference, validation, saving settings), for a frame
+    // the page does not draw.
+    void step();
     // Work per frame for the session (12 ms by default): enough to move fast, little enough to
     // keep the UI responsive. Tests lift it so that what a frame loads does not depend on how
     // busy the machine is.
