@@ -1,9 +1,12 @@
 // Where ONNX Runtime Web runs the app's patches (issue 13): the bundled model on a 48³ patch,
 // wasm with the page's threads, in the app's own worker (web/inference_worker.js, the patch
 // and the answer transferred), in ONNX Runtime's proxy worker (what the app used before), and
-// on the page's main thread (which stalls the frame loop). Each in a fresh page of the same
-// origin without the app (so its frame loop takes no core), the mean of 5 runs after a warm-up,
-// one round of all three per line, `rounds` rounds. Wall time per patch as the caller sees it.
+// on the page's main thread (which stalls the frame loop). The app's worker runs wasm on ONNX
+// Runtime's plain build; the other two load it through model_runner.js's loadOrt, the JSEP
+// build that also runs WebGPU, as the tests that compare providers do. Each in a fresh page
+// of the same origin without the app (so its frame loop takes no core), the mean of 5 runs
+// after a warm-up, one round of all three per line, `rounds` rounds. Wall time per patch as
+// the caller sees it.
 // Usage: node bench/inference_worker_bench.mjs [rounds]   (default 2), after scripts/build_web.sh
 import { rmSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
