@@ -258,7 +258,9 @@ Status Session::remove_case(std::string_view name) {
     const LoadedCase* c = store_.find(name);
     if (c == nullptr) return make_error("no case '" + std::string(name) + "' is loaded");
     const CaseId id = c->id;
-    const auto of_case = [name](const PendingFile& file) { return case_name_of(file.path) == name; };
+    const auto of_case = [name](const PendingFile& file) {
+        return case_name_of(file.path) == name;
+    };
     if (loading_.drop_if(of_case)) lesion_.skip();
     std::erase_if(npz_waiting_, of_case);
     inference_.drop(id);
