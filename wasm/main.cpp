@@ -133,7 +133,7 @@ bool draw_due() {
     static double last_drawn_ms = 0;
     const double now = emscripten_get_now();
     const cls::app::Session& session = cls::web::app().session();
-    const bool lively = js_ms_since_input() < 1000 || session.loading_busy() ||
+    const bool lively = js_ms_since_input() < 1000 ||
                         session.loading().done < session.loading().total ||
                         session.validation().running();
     if (!lively && now - last_drawn_ms < 250) return false;

@@ -253,8 +253,7 @@ void CaseStore::remove(CaseId id) {
     const auto it = std::find_if(cases_.begin(), cases_.end(),
                                  [id](const LoadedCase& c) { return c.id == id; });
     if (it == cases_.end()) return;
-    if (const auto choice = set_aside_.find(it->name); choice != set_aside_.end())
-        set_aside_.erase(choice);
+    set_aside_.erase(it->name);
     cases_.erase(it);
     ++generation_;
 }
