@@ -28,6 +28,11 @@ struct CommandSpec {
     std::vector<OptionSpec> options;
     std::string positional;  // "FILE" when the subcommand takes positional words, else empty
     std::string example;     // a command line that works, shown under --help
+
+    // Appends options several commands share, after the command's own.
+    void add(std::vector<OptionSpec> shared) {
+        for (OptionSpec& option : shared) options.push_back(std::move(option));
+    }
 };
 
 class Arguments {

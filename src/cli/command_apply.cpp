@@ -12,6 +12,7 @@
 #include "arguments.hpp"
 #include "case_loading.hpp"
 #include "case_regions.hpp"
+#include "certified_options.hpp"
 #include "cls/certificate.hpp"
 #include "cls/io/file.hpp"
 #include "cls/io/npz.hpp"
@@ -42,10 +43,8 @@ CommandSpec spec() {
             "cls apply --calibration cert.json --probs new/case_031.nii.gz "
             "--out case_031_mask.nii.gz",
     };
-    for (OptionSpec& option : lesion_options(false)) spec.options.push_back(std::move(option));
-    for (OptionSpec& option : region_options(RegionInputKind::files, /*flag=*/true)) {
-        spec.options.push_back(std::move(option));
-    }
+    spec.add(lesion_options(false));
+    spec.add(region_options(RegionInputKind::files, /*flag=*/true));
     return spec;
 }
 
@@ -56,22 +55,17 @@ int run_apply(Words words) {
     auto args = Arguments::parse(words, spec());
     if (!args) return fail(command, args.error().message, kUsage);
     if (args->help_requested()) return print_help(*args);
-    auto certificate_path = args->text("--calibration");
     auto probs_path = args->text("--probs");
     auto out = args->text("--out");
-    if (!certificate_path) return fail(command, certificate_path.error().message, kUsage);
     if (!probs_path) return fail(command, probs_path.error().message, kUsage);
     if (!out) return fail(command, out.error().message, kUsage);
-
-    auto certificate = io::load_certificate(*certificate_path);
-    if (!certificate) return fail(command, certificate.error().message);
-    auto lesion = certificate_lesion_definition(*args, certificate->lesion, *certificate_path);
-    if (!lesion) return fail(command, lesion.error().message, kUsage);
-    auto region = recorded_region_inputs(*args, RegionInputKind::files, certificate->region,
-                                         "what " + *certificate_path + " was calibrated on");
-    if (!region) return fail(command, region.error().message, kUsage);
-    auto level = read_flag_level(*args);
-    if (!level) return fail(command, level.error().message, kUsage);
+    CertifiedOptions certified;
+    if (int read = read_certified_options(command, *args, RegionInputKind::files, certified);
+        read != kSuccess) {
+        return read;
+    }
+    const Certificate& certificate = certified.certificate;
+    const std::string& certificate_path = certified.certificate_path;
     const std::string reference_path = args->text_or("--reference", "");
     std::optional<io::LoadedNifti> reference;
     if (!reference_path.empty()) {
@@ -79,11 +73,11 @@ int run_apply(Words words) {
         if (!loaded) return fail(command, loaded.error().message);
         reference = std::move(*loaded);
     }
-    auto probs = io::load_case_probability_map(*probs_path, lesion->channels,
+    auto probs = io::load_case_probability_map(*probs_path, certified.lesion.channels,
                                                reference ? &reference->image.volume : nullptr);
     if (!probs) return fail(command, probs.error().message);
-    auto profile = restrict_and_profile(probs->image.volume, *probs_path, region->region,
-                                        region->images, region->masks);
+    auto profile = restrict_and_profile(probs->image.volume, *probs_path, certified.region.region,
+                                        certified.region.images, certified.region.masks);
     if (!profile) return fail(command, profile.error().message);
     const Volume& p = probs->image.volume;
     if (reference) {
@@ -96,22 +90,18 @@ int run_apply(Words words) {
 
     // A calibration case's mask is a fair thing to want (to look at it), but it is not a new
     // case, which is what the guarantee speaks of: warned, not refused.
-    if (auto index = find_calibration_case(*certificate, probs->sha256)) {
+    if (auto index = find_calibration_case(certificate, probs->sha256)) {
         warn(command, *probs_path + ": is calibration case '" +
-                          certificate->calibration.cases[*index].name + "' of " +
-                          *certificate_path +
+                          certificate.calibration.cases[*index].name + "' of " + certificate_path +
                           " (same SHA-256); its guarantee is for new cases, not for those it was "
                           "calibrated on");
     }
 
-    std::optional<ExchangeabilityCheck> check;
-    if (!certificate->profiles.empty()) {
-        auto checked = check_exchangeability(certificate->profiles, *profile);
-        if (!checked) return fail(command, checked.error().message);
-        check = *checked;
-    }
+    auto checked = check_against(certificate, *profile);
+    if (!checked) return fail(command, checked.error().message);
+    const std::optional<ExchangeabilityCheck>& check = *checked;
 
-    const double threshold = certificate->calibration.threshold;
+    const double threshold = certificate.calibration.threshold;
     Volume mask(p.dims(), p.affine());
     const std::vector<std::uint8_t> predicted = predict_mask(p.values(), threshold);
     std::size_t positives = 0;
@@ -126,15 +116,13 @@ int run_apply(Words words) {
                 threshold, positives, predicted.size(), out->c_str());
     if (check) {
         // Too few calibration cases to flag anything at this level is said beside the p-value.
-        const std::string note = flag_level_note(check->compared_with, *level);
+        const std::string note = flag_level_note(check->compared_with, certified.flag_level);
         std::printf("exchangeability: %s%s\n", describe_check(*check).c_str(),
                     note.empty() ? "" : ("; " + note).c_str());
-        if (flagged(*check, *level)) warn(command, *probs_path + ": " + unlike_warning(*check));
+        if (flagged(*check, certified.flag_level))
+            warn(command, *probs_path + ": " + unlike_warning(*check));
     } else {
-        std::printf(
-            "exchangeability: not checked (%s records no case profiles; certificates "
-            "before format_version 4 do not)\n",
-            certificate_path->c_str());
+        std::printf("exchangeability: %s\n", unchecked_note(certified.certificate_path).c_str());
     }
     if (args->has("--json")) {
         const nlohmann::json report = {
@@ -142,8 +130,8 @@ int run_apply(Words words) {
              threshold == kInfinity ? nlohmann::json(nullptr) : nlohmann::json(threshold)},
             {"voxels", predicted.size()},
             {"predicted_voxels", positives},
-            {"region_of_interest", to_string(region->region)},
-            {"exchangeability", check_json(check, *level)}};
+            {"region_of_interest", to_string(certified.region.region)},
+            {"exchangeability", check_json(check, certified.flag_level)}};
         const std::string text = report.dump(2) + "\n";
         if (Status written =
                 io::write_file_atomic(*args->text("--json"), {text.begin(), text.end()});

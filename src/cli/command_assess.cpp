@@ -12,6 +12,7 @@
 #include "arguments.hpp"
 #include "case_loading.hpp"
 #include "case_regions.hpp"
+#include "certified_options.hpp"
 #include "cls/certificate.hpp"
 #include "cls/metrics.hpp"
 #include "commands.hpp"
@@ -93,11 +94,9 @@ CommandSpec spec() {
         .positional = "",
         .example = "cls assess --calibration cert.json --probs test/probs --labels test/labels",
     };
-    for (OptionSpec& option : lesion_options(true)) spec.options.push_back(std::move(option));
-    for (OptionSpec& option : region_options(RegionInputKind::folders, /*flag=*/true)) {
-        spec.options.push_back(std::move(option));
-    }
-    spec.options.push_back(threads_option());
+    spec.add(lesion_options(true));
+    spec.add(region_options(RegionInputKind::folders, /*flag=*/true));
+    spec.add({threads_option()});
     return spec;
 }
 
@@ -108,25 +107,20 @@ int run_assess(Words words) {
     auto args = Arguments::parse(words, spec());
     if (!args) return fail(command, args.error().message, kUsage);
     if (args->help_requested()) return print_help(*args);
-    auto certificate_path = args->text("--calibration");
     auto probs = args->text("--probs");
     auto labels = args->text("--labels");
-    if (!certificate_path) return fail(command, certificate_path.error().message, kUsage);
     if (!probs) return fail(command, probs.error().message, kUsage);
     if (!labels) return fail(command, labels.error().message, kUsage);
-
-    auto certificate = io::load_certificate(*certificate_path);
-    if (!certificate) return fail(command, certificate.error().message);
-    auto lesion = certificate_lesion_definition(*args, certificate->lesion, *certificate_path);
-    if (!lesion) return fail(command, lesion.error().message, kUsage);
-    auto inputs = recorded_region_inputs(*args, RegionInputKind::folders, certificate->region,
-                                         "what " + *certificate_path + " was calibrated on");
-    if (!inputs) return fail(command, inputs.error().message, kUsage);
-    auto regions = CaseRegions::open(*inputs);
+    CertifiedOptions certified;
+    if (int read = read_certified_options(command, *args, RegionInputKind::folders, certified);
+        read != kSuccess) {
+        return read;
+    }
+    auto regions = CaseRegions::open(certified.region);
     if (!regions) return fail(command, regions.error().message);
-    auto level = read_flag_level(*args);
-    if (!level) return fail(command, level.error().message, kUsage);
-    const Calibration& calibration = certificate->calibration;
+    const Certificate& certificate = certified.certificate;
+    const double level = certified.flag_level;
+    const Calibration& calibration = certificate.calibration;
     const double epsilon = calibration.settings.epsilon;
     const bool exclude_empty = calibration.settings.empty_masks == EmptyMaskPolicy::exclude;
 
@@ -144,17 +138,13 @@ int run_assess(Words words) {
         std::optional<ExchangeabilityCheck> check;
     };
     Status streamed = for_each_labelled_case<Scored>(
-        {*probs, *labels}, *lesion, "assess", *threads,
+        {*probs, *labels}, certified.lesion, "assess", *threads,
         [&](LabelledCase& c) -> Result<Scored> {
             auto profile =
                 regions->prepare(c.name, c.probabilities.image.volume, c.probabilities_path);
             if (!profile) return profile.error();
-            std::optional<ExchangeabilityCheck> check;
-            if (!certificate->profiles.empty()) {
-                auto checked = check_exchangeability(certificate->profiles, *profile);
-                if (!checked) return checked.error();
-                check = *checked;
-            }
+            auto check = check_against(certificate, *profile);
+            if (!check) return check.error();
             const Volume& p = c.probabilities.image.volume;
             const Volume& l = c.label.image.volume;
             auto at_tau = measure_case(c.name, p, l, calibration.threshold);
@@ -162,11 +152,11 @@ int run_assess(Words words) {
             if (!at_tau) return at_tau.error();
             if (!at_fixed) return at_fixed.error();
             std::optional<std::string> calibrated_on;
-            if (find_calibration_case(*certificate, c.probabilities.sha256, c.label.sha256)) {
+            if (find_calibration_case(certificate, c.probabilities.sha256, c.label.sha256)) {
                 calibrated_on = c.probabilities_path.string();
             }
             return Scored{std::move(*at_tau), std::move(*at_fixed), std::move(calibrated_on),
-                          check};
+                          *check};
         },
         [&](Scored& c) -> Status {
             if (c.calibrated_on) reused.push_back(std::move(*c.calibrated_on));
@@ -178,7 +168,7 @@ int run_assess(Words words) {
             }
             cases.push_back({{"calibrated", case_json(c.at_tau)},
                              {"fixed", case_json(c.at_fixed)},
-                             {"exchangeability", check_json(c.check, *level)}});
+                             {"exchangeability", check_json(c.check, level)}});
             rows.push_back(std::move(c.at_tau));
             checks.push_back(c.check);
             return Done{};
@@ -188,7 +178,7 @@ int run_assess(Words words) {
     // cases), and would look better than it is: refused, not warned, since that is all assess
     // reports. cls evaluate is the tool for splitting one set into calibration and test cases.
     if (!reused.empty()) {
-        return fail(command, *certificate_path + " was calibrated on " +
+        return fail(command, certified.certificate_path + " was calibrated on " +
                                  std::to_string(reused.size()) + " of the " +
                                  std::to_string(rows.size()) +
                                  " cases assessed (same SHA-256 for the probability map and the "
@@ -204,7 +194,7 @@ int run_assess(Words words) {
         const CaseMetrics& m = rows[i];
         char p_text[16] = "-";
         if (checks[i]) std::snprintf(p_text, sizeof p_text, "%.3g", checks[i]->p_value);
-        const bool is_unlike = checks[i] && flagged(*checks[i], *level);
+        const bool is_unlike = checks[i] && flagged(*checks[i], level);
         unlike += is_unlike;
         std::printf("%-16s %9zu %9zu %7.3f %7.3f %7s%s%s\n", m.name.c_str(), m.lesion_voxels,
                     m.predicted_voxels, m.fnr, m.dice, p_text,
@@ -212,7 +202,7 @@ int run_assess(Words words) {
                     is_unlike ? "  unlike" : "");
     }
     for (std::size_t i = 0; i < rows.size(); ++i) {
-        if (checks[i] && flagged(*checks[i], *level)) {
+        if (checks[i] && flagged(*checks[i], level)) {
             std::printf("%s: %s\n", rows[i].name.c_str(), unlike_warning(*checks[i]).c_str());
         }
     }
@@ -228,17 +218,14 @@ int run_assess(Words words) {
     line("fixed", kFixedThreshold, fixed);
     std::printf("epsilon = %g, alpha = %g: CLS promises P(FNR <= epsilon) >= %g for a new case\n",
                 epsilon, calibration.settings.alpha, 1.0 - calibration.settings.alpha);
-    if (certificate->profiles.empty()) {
-        std::printf(
-            "exchangeability: not checked (%s records no case profiles; certificates "
-            "before format_version 4 do not)\n",
-            certificate_path->c_str());
+    if (certificate.profiles.empty()) {
+        std::printf("exchangeability: %s\n", unchecked_note(certified.certificate_path).c_str());
     } else {
         std::printf(
             "exchangeability: %zu of %zu cases unlike the calibration set (p <= %g); at "
             "most %g of exchangeable cases are flagged\n",
-            unlike, rows.size(), *level, *level);
-        if (const std::string note = flag_level_note(certificate->profiles.size(), *level);
+            unlike, rows.size(), level, level);
+        if (const std::string note = flag_level_note(certificate.profiles.size(), level);
             !note.empty()) {
             std::printf("exchangeability: %s\n", note.c_str());
         }
@@ -248,8 +235,8 @@ int run_assess(Words words) {
         const nlohmann::json report = {{"epsilon", epsilon},
                                        {"alpha", calibration.settings.alpha},
                                        {"method", to_string(calibration.settings.method)},
-                                       {"region_of_interest", to_string(certificate->region)},
-                                       {"flag_below", *level},
+                                       {"region_of_interest", to_string(certificate.region)},
+                                       {"flag_below", level},
                                        {"unlike_cases", unlike},
                                        {"calibrated", calibrated.to_json(calibration.threshold)},
                                        {"fixed", fixed.to_json(kFixedThreshold)},

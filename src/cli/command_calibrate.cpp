@@ -24,21 +24,12 @@ constexpr const char* kCommand = "calibrate";
 
 Result<CalibrationSettings> read_settings(const Arguments& args) {
     CalibrationSettings settings;
-    auto method = parse_method(args.text_or("--method", "cls"));
-    if (!method) return method.error();
-    settings.method = *method;
-    auto policy = parse_empty_mask_policy(args.text_or("--empty-masks", "satisfied"));
-    if (!policy) return policy.error();
-    settings.empty_masks = *policy;
-    auto epsilon = args.number("--epsilon");
-    if (!epsilon) return epsilon.error();
-    settings.epsilon = *epsilon;
-    auto alpha = args.number("--alpha");
-    if (!alpha) return alpha.error();
-    settings.alpha = *alpha;
-    auto fixed = args.number_or("--threshold", 0.5);
-    if (!fixed) return fixed.error();
-    settings.fixed_threshold = *fixed;
+    CLS_TRY_ASSIGN(settings.method, parse_method(args.text_or("--method", "cls")));
+    CLS_TRY_ASSIGN(settings.empty_masks,
+                   parse_empty_mask_policy(args.text_or("--empty-masks", "satisfied")));
+    CLS_TRY_ASSIGN(settings.epsilon, args.number("--epsilon"));
+    CLS_TRY_ASSIGN(settings.alpha, args.number("--alpha"));
+    CLS_TRY_ASSIGN(settings.fixed_threshold, args.number_or("--threshold", 0.5));
     if (Status valid = validate(settings); !valid) return valid.error();
     return settings;
 }
@@ -122,29 +113,24 @@ CommandSpec spec() {
             "Calibrates a lesion-probability threshold on labelled cases (probability maps "
             "and labels paired by file name) and writes the certificate: CLS promises "
             "P(FNR <= epsilon) >= 1 - alpha for a new exchangeable case.",
-        .options =
-            {
-                {"--probs", "DIR", "probability maps (.nii, .nii.gz), one per case"},
-                {"--labels", "DIR", "labels with the same case names"},
-                {"--scores", "DIR", "case scores (cls score) instead of --probs and --labels"},
-                {"--epsilon", "E", "FNR tolerance, in [0, 1)"},
-                {"--alpha", "A", "risk level, in (0, 1)"},
-                {"--method", "cls|crc|fixed", "cls (default), crc (expected FNR) or fixed"},
-                {"--empty-masks", "satisfied|exclude",
-                 "cases without lesion: count as satisfied (default) or leave out"},
-                {"--threshold", "T", "the fixed method's threshold (default 0.5)"},
-                {"--out", "CERT.json", "the certificate; - for standard output"},
-            },
+        .options = labelled_cases_options(),
         .positional = "",
         .example =
             "cls calibrate --probs probs --labels labels --epsilon 0.1 --alpha 0.1 "
             "--lesion-channels 1 --out cert.json",
     };
-    for (OptionSpec& option : lesion_options(true)) spec.options.push_back(std::move(option));
-    for (OptionSpec& option : region_options(RegionInputKind::folders)) {
-        spec.options.push_back(std::move(option));
-    }
-    spec.options.push_back(threads_option());
+    spec.add({
+        {"--epsilon", "E", "FNR tolerance, in [0, 1)"},
+        {"--alpha", "A", "risk level, in (0, 1)"},
+        {"--method", "cls|crc|fixed", "cls (default), crc (expected FNR) or fixed"},
+        {"--empty-masks", "satisfied|exclude",
+         "cases without lesion: count as satisfied (default) or leave out"},
+        {"--threshold", "T", "the fixed method's threshold (default 0.5)"},
+        {"--out", "CERT.json", "the certificate; - for standard output"},
+    });
+    spec.add(lesion_options(true));
+    spec.add(region_options(RegionInputKind::folders));
+    spec.add({threads_option()});
     return spec;
 }
 

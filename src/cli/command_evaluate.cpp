@@ -49,44 +49,27 @@ Result<Options> read_options(const Arguments& args, bool suite) {
     Options o;
     EvaluationSettings& s = o.settings;
     if (!suite) {
-        auto epsilon = args.number("--epsilon");
-        if (!epsilon) return epsilon.error();
-        s.epsilon = *epsilon;
-        auto alpha = args.number("--alpha");
-        if (!alpha) return alpha.error();
-        s.alpha = *alpha;
-        auto methods = parse_evaluation_methods(args.text_or("--methods", "fixed,cls,crc"));
-        if (!methods) return methods.error();
-        s.methods = std::move(*methods);
+        CLS_TRY_ASSIGN(s.epsilon, args.number("--epsilon"));
+        CLS_TRY_ASSIGN(s.alpha, args.number("--alpha"));
+        CLS_TRY_ASSIGN(s.methods,
+                       parse_evaluation_methods(args.text_or("--methods", "fixed,cls,crc")));
     }
     CLS_TRY_ASSIGN(o.threads, read_threads(args));
-    auto splits = count_option(args, "--splits", 100);
-    if (!splits) return splits.error();
-    s.splits = *splits;
-    auto fraction = args.number_or("--cal-fraction", 0.5);
-    if (!fraction) return fraction.error();
-    s.calibration_fraction = *fraction;
+    CLS_TRY_ASSIGN(s.splits, count_option(args, "--splits", 100));
+    CLS_TRY_ASSIGN(s.calibration_fraction, args.number_or("--cal-fraction", 0.5));
     if (args.has("--seed")) {
         auto seed = args.integer("--seed");
         if (!seed) return seed.error();
         if (*seed < 0) return make_error("option --seed must not be negative");
         s.seed = static_cast<std::uint64_t>(*seed);
     }
-    auto delta = args.number_or("--delta", 0.1);
-    if (!delta) return delta.error();
-    s.delta = *delta;
+    CLS_TRY_ASSIGN(s.delta, args.number_or("--delta", 0.1));
     if (!(s.delta > 0.0 && s.delta < 1.0)) return make_error("option --delta must be in (0, 1)");
-    auto threshold = args.number_or("--threshold", 0.5);
-    if (!threshold) return threshold.error();
-    s.fixed_threshold = *threshold;
-    if (args.has("--mondrian")) {
-        auto rule = parse_mondrian_rule(*args.text("--mondrian"));
-        if (!rule) return rule.error();
-        s.mondrian = std::move(*rule);
-    }
-    auto policy = parse_empty_mask_policy(args.text_or("--empty-masks", "satisfied"));
-    if (!policy) return policy.error();
-    o.empty_masks = *policy;
+    CLS_TRY_ASSIGN(s.fixed_threshold, args.number_or("--threshold", 0.5));
+    if (args.has("--mondrian"))
+        CLS_TRY_ASSIGN(s.mondrian, parse_mondrian_rule(*args.text("--mondrian")));
+    CLS_TRY_ASSIGN(o.empty_masks,
+                   parse_empty_mask_policy(args.text_or("--empty-masks", "satisfied")));
     auto gib = args.number_or("--memory-limit", 4.0);
     if (!gib) return gib.error();
     if (!(*gib > 0.0 && *gib < 1e6)) return make_error("option --memory-limit must be in GiB, > 0");
@@ -209,38 +192,32 @@ CommandSpec spec() {
             "Evaluates thresholding methods over repeated random calibration/test splits "
             "of labelled cases (coverage, FNR, FPR, Dice, compactness, lesion detection), "
             "or runs the paper's experiments with --paper-suite.",
-        .options =
-            {
-                {"--probs", "DIR", "probability maps, one per case"},
-                {"--labels", "DIR", "labels with the same case names"},
-                {"--scores", "DIR", "case scores (cls score) instead of --probs and --labels"},
-                {"--epsilon", "E", "FNR tolerance, in [0, 1)"},
-                {"--alpha", "A", "risk level, in (0, 1)"},
-                {"--splits", "R", "random splits (default 100)"},
-                {"--cal-fraction", "F", "share of cases that calibrate (default 0.5)"},
-                {"--seed", "S", "seed of the splits (default 1)"},
-                {"--methods", "LIST",
-                 "of fixed,cls,crc,lesion-cls,pac,mondrian (default fixed,cls,crc)"},
-                {"--delta", "D", "PAC's confidence (default 0.1)"},
-                {"--mondrian", "RULE", "groups, e.g. predicted-voxels:500 or lesion-voxels:N,N"},
-                {"--threshold", "T", "the fixed method's threshold (default 0.5)"},
-                {"--empty-masks", "satisfied|exclude", "cases without lesion (default satisfied)"},
-                {"--memory-limit", "GIB", "stop before the kept probabilities pass this (4)"},
-                {"--json", "OUT", "the report as JSON"},
-                {"--csv", "OUT", "the report as CSV"},
-                {"--plots", "DIR", "SVG charts"},
-                {"--paper-suite", "OUTDIR", "the paper's tables and charts instead"},
-            },
+        .options = labelled_cases_options(),
         .positional = "",
         .example =
             "cls evaluate --probs probs --labels labels --epsilon 0.1 --alpha 0.1 "
             "--methods fixed,cls,crc --plots plots",
     };
-    for (OptionSpec& option : lesion_options(true)) spec.options.push_back(std::move(option));
-    for (OptionSpec& option : region_options(RegionInputKind::folders)) {
-        spec.options.push_back(std::move(option));
-    }
-    spec.options.push_back(threads_option());
+    spec.add({
+        {"--epsilon", "E", "FNR tolerance, in [0, 1)"},
+        {"--alpha", "A", "risk level, in (0, 1)"},
+        {"--splits", "R", "random splits (default 100)"},
+        {"--cal-fraction", "F", "share of cases that calibrate (default 0.5)"},
+        {"--seed", "S", "seed of the splits (default 1)"},
+        {"--methods", "LIST", "of fixed,cls,crc,lesion-cls,pac,mondrian (default fixed,cls,crc)"},
+        {"--delta", "D", "PAC's confidence (default 0.1)"},
+        {"--mondrian", "RULE", "groups, e.g. predicted-voxels:500 or lesion-voxels:N,N"},
+        {"--threshold", "T", "the fixed method's threshold (default 0.5)"},
+        {"--empty-masks", "satisfied|exclude", "cases without lesion (default satisfied)"},
+        {"--memory-limit", "GIB", "stop before the kept probabilities pass this (4)"},
+        {"--json", "OUT", "the report as JSON"},
+        {"--csv", "OUT", "the report as CSV"},
+        {"--plots", "DIR", "SVG charts"},
+        {"--paper-suite", "OUTDIR", "the paper's tables and charts instead"},
+    });
+    spec.add(lesion_options(true));
+    spec.add(region_options(RegionInputKind::folders));
+    spec.add({threads_option()});
     return spec;
 }
 

@@ -38,10 +38,8 @@ CommandSpec spec() {
             "cls score --probs probs/case_003.nii.gz --labels labels/case_003.nii.gz "
             "--out scores/case_003.score",
     };
-    for (OptionSpec& option : lesion_options(true)) spec.options.push_back(std::move(option));
-    for (OptionSpec& option : region_options(RegionInputKind::files)) {
-        spec.options.push_back(std::move(option));
-    }
+    spec.add(lesion_options(true));
+    spec.add(region_options(RegionInputKind::files));
     return spec;
 }
 

@@ -90,6 +90,14 @@ Result<RegionOfInterest> scores_region(const Arguments& args, RegionOfInterest r
     return recorded;
 }
 
+std::vector<OptionSpec> labelled_cases_options() {
+    return {
+        {"--probs", "DIR", "probability maps (.nii, .nii.gz, .npz), one per case"},
+        {"--labels", "DIR", "labels with the same case names"},
+        {"--scores", "DIR", "case scores (cls score) instead of --probs and --labels"},
+    };
+}
+
 Status check_scores_or_volumes(const Arguments& args) {
     if (args.has("--scores") && (args.has("--probs") || args.has("--labels"))) {
         return make_error("--scores replaces --probs and --labels: give the scores or the volumes");

@@ -44,6 +44,9 @@ struct ScoredCohort {
                                                      RegionOfInterest recorded,
                                                      const std::string& dir);
 
+// --probs, --labels and --scores: where calibrate and evaluate read their labelled cases, as
+// volumes or as case scores.
+[[nodiscard]] std::vector<OptionSpec> labelled_cases_options();
 // "--scores replaces --probs and --labels": the usage error when both kinds are given.
 [[nodiscard]] Status check_scores_or_volumes(const Arguments& args);
 

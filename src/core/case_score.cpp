@@ -228,9 +228,7 @@ Result<Header> parse_header_json(std::string_view text, std::uint64_t max_voxels
     CLS_TRY_ASSIGN(score.lesion, detail::parse_lesion_definition(document));
     CLS_TRY_ASSIGN(score.region, detail::parse_region_field(document));
     if (auto recorded = document.find("profile"); with_profile && !recorded->is_null()) {
-        auto profile = detail::parse_case_profile(*recorded);
-        if (!profile) return profile.error();
-        score.profile = *profile;
+        CLS_TRY_ASSIGN(score.profile, detail::parse_case_profile(*recorded));
     }
     std::uint64_t voxels = 0;
     CLS_TRY_ASSIGN(voxels, f.count("voxels"));
@@ -381,13 +379,9 @@ Result<CaseScore> parse_case_score(std::span<const std::uint8_t> prefix, std::ui
     }
     CaseScore score = header.score;
     EvaluationCase& c = score.scores;
-    auto lesion = read_section(header, prefix, kLesion);
-    if (!lesion) return lesion.error();
-    c.lesion.sorted_lesion_probabilities = std::move(*lesion);
+    CLS_TRY_ASSIGN(c.lesion.sorted_lesion_probabilities, read_section(header, prefix, kLesion));
     if (parts == ScoreParts::calibration) return score;
-    auto maxima = read_section(header, prefix, kLesionMaxima);
-    if (!maxima) return maxima.error();
-    c.sorted_lesion_maxima = std::move(*maxima);
+    CLS_TRY_ASSIGN(c.sorted_lesion_maxima, read_section(header, prefix, kLesionMaxima));
     auto background = read_section(header, prefix, kBackground);
     if (!background) return background.error();
     c.background = SortedProbabilities(std::move(*background));
