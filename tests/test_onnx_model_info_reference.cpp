@@ -6,13 +6,12 @@
 
 #include <gtest/gtest.h>
 
-#include <cstdlib>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "cls/inference/model_manifest.hpp"
 #include "cls/inference/onnx_model_info.hpp"
-#include "cls/io/file.hpp"
+#include "reference_fixtures.hpp"
 
 namespace {
 
@@ -20,15 +19,11 @@ using nlohmann::json;
 namespace fs = std::filesystem;
 using namespace cls::inference;
 
-fs::path fixtures() {
-    const char* dir = std::getenv("CLS_REFERENCE_DIR");
-    return fs::path(dir ? dir : ".") / "onnx";
-}
+fs::path fixtures() { return cls::testing::reference_folder("onnx"); }
 
 OnnxModelInfo read_fixture(const std::string& name) {
-    auto bytes = cls::io::read_file(fixtures() / (name + ".onnx"));
-    EXPECT_TRUE(bytes.ok());
-    auto model = read_onnx_model_info(*bytes);
+    auto model =
+        read_onnx_model_info(cls::testing::read_reference_file(fixtures() / (name + ".onnx")));
     EXPECT_TRUE(model.ok()) << (model.ok() ? "" : model.error().message);
     return model.ok() ? *model : OnnxModelInfo{};
 }
@@ -43,9 +38,7 @@ void expect_tensors(const std::vector<TensorInfo>& actual, const json& expected)
 }
 
 TEST(OnnxModelInfoReference, AgreesWithTheOnnxPackage) {
-    auto text = cls::io::read_file(fixtures() / "expected.json");
-    ASSERT_TRUE(text.ok()) << "run the reference fixture step first";
-    const json expected = json::parse(text->begin(), text->end());
+    const json expected = cls::testing::read_reference_json(fixtures() / "expected.json");
     ASSERT_EQ(expected.size(), 6u);
     for (const auto& [name, facts] : expected.items()) {
         SCOPED_TRACE(name);

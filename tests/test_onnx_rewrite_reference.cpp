@@ -4,7 +4,6 @@
 // 3, stride 2, padding 1, output padding 1) stays and keeps the WebGPU audit's refusal.
 #include <gtest/gtest.h>
 
-#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -12,7 +11,7 @@
 #include "cls/inference/onnx_graph.hpp"
 #include "cls/inference/onnx_model_info.hpp"
 #include "cls/inference/onnx_rewrite.hpp"
-#include "cls/io/file.hpp"
+#include "reference_fixtures.hpp"
 
 namespace {
 
@@ -20,10 +19,7 @@ using nlohmann::json;
 namespace fs = std::filesystem;
 using namespace cls::inference;
 
-fs::path fixtures() {
-    const char* dir = std::getenv("CLS_REFERENCE_DIR");
-    return fs::path(dir ? dir : ".") / "onnx";
-}
+fs::path fixtures() { return cls::testing::reference_folder("onnx"); }
 
 std::vector<float> floats_of(const OnnxInitializer& t) {
     std::vector<float> values(t.raw_data.size() / 4);
@@ -32,13 +28,11 @@ std::vector<float> floats_of(const OnnxInitializer& t) {
 }
 
 TEST(OnnxRewriteReference, NnUnetUpsamplingWeightsAreNumpysPermutation) {
-    auto text = cls::io::read_file(fixtures() / "expected.json");
-    ASSERT_TRUE(text.ok()) << "run the reference fixture step first";
-    const json expected =
-        json::parse(text->begin(), text->end()).at("upsample_nnunet").at("rewrite");
-    auto bytes = cls::io::read_file(fixtures() / "upsample_nnunet.onnx");
-    ASSERT_TRUE(bytes.ok());
-    auto rewrite = rewrite_for_webgpu(*bytes);
+    const json expected = cls::testing::read_reference_json(fixtures() / "expected.json")
+                              .at("upsample_nnunet")
+                              .at("rewrite");
+    auto rewrite =
+        rewrite_for_webgpu(cls::testing::read_reference_file(fixtures() / "upsample_nnunet.onnx"));
     ASSERT_TRUE(rewrite.ok()) << rewrite.error().message;
     ASSERT_TRUE(rewrite->changed());
     auto model = read_onnx_model(rewrite->bytes);
@@ -56,15 +50,14 @@ TEST(OnnxRewriteReference, NnUnetUpsamplingWeightsAreNumpysPermutation) {
 }
 
 TEST(OnnxRewriteReference, MonaiUpsamplingStaysAndStillBlocksWebGpu) {
-    auto bytes = cls::io::read_file(fixtures() / "upsample_monai.onnx");
-    ASSERT_TRUE(bytes.ok());
-    auto rewrite = rewrite_for_webgpu(*bytes);
+    const auto bytes = cls::testing::read_reference_file(fixtures() / "upsample_monai.onnx");
+    auto rewrite = rewrite_for_webgpu(bytes);
     ASSERT_TRUE(rewrite.ok());
     EXPECT_FALSE(rewrite->changed());
     ASSERT_EQ(rewrite->kept.size(), 1u);
     EXPECT_NE(rewrite->kept[0].find("'up' stays (kernel 3x3x3, stride 2x2x2)"), std::string::npos)
         << rewrite->kept[0];
-    EXPECT_FALSE(audit_for_webgpu(*read_onnx_model_info(*bytes)).webgpu_ok());
+    EXPECT_FALSE(audit_for_webgpu(*read_onnx_model_info(bytes)).webgpu_ok());
 }
 
 }  // namespace

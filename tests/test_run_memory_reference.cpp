@@ -3,13 +3,12 @@
 // shape from onnx's own shape inference and applies run_memory.hpp's definition once more.
 #include <gtest/gtest.h>
 
-#include <cstdlib>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "cls/inference/onnx_graph.hpp"
 #include "cls/inference/run_memory.hpp"
-#include "cls/io/file.hpp"
+#include "reference_fixtures.hpp"
 
 namespace {
 
@@ -17,21 +16,16 @@ using nlohmann::json;
 namespace fs = std::filesystem;
 using namespace cls::inference;
 
-fs::path fixtures() {
-    const char* dir = std::getenv("CLS_REFERENCE_DIR");
-    return fs::path(dir ? dir : ".") / "run_memory";
-}
+fs::path fixtures() { return cls::testing::reference_folder("run_memory"); }
 
 TEST(RunMemoryReference, AgreesWithOnnxShapeInferenceOnTorchExports) {
-    auto text = cls::io::read_file(fixtures() / "expected.json");
-    ASSERT_TRUE(text.ok()) << "run the reference fixture step first";
-    const json expected = json::parse(text->begin(), text->end());
+    const json expected = cls::testing::read_reference_json(fixtures() / "expected.json");
     ASSERT_EQ(expected.size(), 2u);
     for (const auto& [name, facts] : expected.items()) {
         SCOPED_TRACE(name);
-        auto bytes = cls::io::read_file(fixtures() / (name + ".onnx"));
-        ASSERT_TRUE(bytes.ok());
-        auto model = read_onnx_model(*bytes);
+        // The model views these bytes: they outlive it.
+        const auto bytes = cls::testing::read_reference_file(fixtures() / (name + ".onnx"));
+        auto model = read_onnx_model(bytes);
         ASSERT_TRUE(model.ok()) << model.error().message;
         const auto input = facts.at("input").get<std::vector<std::int64_t>>();
         const RunMemoryEstimate e = estimate_run_memory(memory_graph(*model), input);
