@@ -6,19 +6,20 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtemp, readFile, writeFile, mkdir } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile, mkdir, rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startServer, launch, openApp } from './browser.mjs';
+import { startApp } from './browser.mjs';
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));
 const cls = join(repo, 'build/native/cls');
 const demo = join(repo, 'build/web/demo_probs');
 const baselines = join(repo, 'tests/web/baseline');
 
+let app; // startApp()'s
 let server;
 let browser;
 let page;
@@ -54,16 +55,14 @@ async function download(trigger) {
 }
 
 before(async () => {
-  assert.ok(existsSync(join(repo, 'build/web/cls_studio.wasm')), 'build the app first: scripts/build_web.sh');
   work = await mkdtemp(join(tmpdir(), 'cls-web-test-'));
-  server = await startServer();
-  browser = await launch();
-  ({ page, messages } = await openApp(browser.context, server.url));
+  app = await startApp();
+  ({ server, browser, page, messages } = app);
 });
 
 after(async () => {
-  await browser?.close();
-  server?.stop();
+  await app?.close();
+  if (work) await rm(work, { recursive: true, force: true });
 });
 
 test('the Probability demo button loads and calibrates the teaching set as the CLI does', async () => {

@@ -5,16 +5,10 @@
 // cases already loaded and tau are unchanged. Fixtures are made here, a few hundred bytes each.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { startServer, launch, openApp } from './browser.mjs';
+import { startApp } from './browser.mjs';
 
-const repo = fileURLToPath(new URL('../..', import.meta.url));
-
-let server;
-let browser;
+let app; // startApp()'s
 let page;
 let messages;
 let initial; // the state once the demo is calibrated
@@ -82,10 +76,8 @@ async function refuses(files, expected) {
 }
 
 before(async () => {
-  assert.ok(existsSync(join(repo, 'build/web/cls_studio.wasm')), 'build the app first: scripts/build_web.sh');
-  server = await startServer();
-  browser = await launch();
-  ({ page, messages } = await openApp(browser.context, server.url));
+  app = await startApp();
+  ({ page, messages } = app);
   await page.evaluate(() => window.cls.loadDemo('probabilities'));
   await page.waitForFunction(() => window.cls.state().cases.filter((c) => c.labelled).length === 24 &&
     !window.cls.busy(), null, { timeout: 60000 });
@@ -95,8 +87,7 @@ before(async () => {
 });
 
 after(async () => {
-  await browser?.close();
-  server?.stop();
+  await app?.close();
 });
 
 // ---- NIfTI files -------------------------------------------------------------------------

@@ -2,7 +2,9 @@
 // fresh profile, no background networking, SwiftShader WebGL, and a record of every request
 // so a test can fail on any that leaves the page's origin.
 import { chromium } from 'playwright-core';
+import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -64,4 +66,26 @@ export async function openApp(context, url, { wait = true } = {}) {
     await installTestApi(page);
   }
   return { page, messages };
+}
+
+// What a test file's before() opens: the server, a fresh Chromium and the app's page with the
+// test API; close() ends both. Refuses at once, naming the build step, when `requires` (a
+// file of the build) is missing.
+export async function startApp({ requires = 'build/web/cls_studio.wasm' } = {}) {
+  assert.ok(existsSync(join(repo, requires)), 'build the app first: scripts/build_web.sh');
+  const server = await startServer();
+  let browser;
+  try {
+    browser = await launch();
+    const { page, messages } = await openApp(browser.context, server.url);
+    const close = async () => {
+      await browser.close();
+      server.stop();
+    };
+    return { server, browser, page, messages, close };
+  } catch (error) {
+    await browser?.close();
+    server.stop();
+    throw error;
+  }
 }

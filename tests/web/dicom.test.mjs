@@ -14,7 +14,7 @@ import { mkdtemp, mkdir, readFile, readdir, writeFile, rm } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startServer, launch, openApp, installTestApi } from './browser.mjs';
+import { startApp, installTestApi } from './browser.mjs';
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));
 const python = '/usr/bin/python3';
@@ -23,6 +23,7 @@ const compareScript = join(repo, 'tests/reference/compare_dicom_volume.py');
 const realFlair = join(repo, '../shared/data/open_ms/patient07',
   'FLAIR_N4_noneck_reduced_winsor_regtoFLAIR_brain_N4_regtoMNI.nii.gz');
 
+let app; // startApp()'s
 let server;
 let browser;
 let page;
@@ -131,18 +132,15 @@ const settled = () => page.evaluate(async () => {
 });
 
 before(async () => {
-  assert.ok(existsSync(join(repo, 'build/web/dcm2niix/dcm2niix.jpeg.wasm')), 'build the app first: scripts/build_web.sh');
   work = await mkdtemp(join(tmpdir(), 'cls-dicom-test-'));
   run(python, [makeSeries, 'synthetic', join(work, 'synthetic')]);
   expected = JSON.parse(await readFile(join(work, 'synthetic/expected.json'), 'utf8'));
-  server = await startServer();
-  browser = await launch();
-  ({ page, messages } = await openApp(browser.context, server.url));
+  app = await startApp({ requires: 'build/web/dcm2niix/dcm2niix.jpeg.wasm' });
+  ({ server, browser, page, messages } = app);
 });
 
 after(async () => {
-  await browser?.close();
-  server?.stop();
+  await app?.close();
   if (work) await rm(work, { recursive: true, force: true });
 });
 

@@ -7,20 +7,19 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtemp, readFile, readdir } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startServer, launch, openApp, installTestApi } from './browser.mjs';
+import { startApp, installTestApi } from './browser.mjs';
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));
 const cls = join(repo, 'build/native/cls');
 const demo = join(repo, 'build/web/demo_probs');
 const openMs = join(repo, '../shared/data/open_ms');
 
-let server;
-let browser;
+let app; // startApp()'s
 let page;
 let messages;
 let work;
@@ -76,17 +75,15 @@ async function loadFolder(folder, prefix) {
 }
 
 before(async () => {
-  assert.ok(existsSync(join(repo, 'build/web/cls_studio.wasm')), 'build the app first: scripts/build_web.sh');
   work = await mkdtemp(join(tmpdir(), 'cls-lesion-'));
   execFileSync('/usr/bin/python3', ['-c', makeFixtures, demo, join(work, 'set')]);
-  server = await startServer();
-  browser = await launch();
-  ({ page, messages } = await openApp(browser.context, server.url));
+  app = await startApp();
+  ({ page, messages } = app);
 });
 
 after(async () => {
-  await browser?.close();
-  server?.stop();
+  await app?.close();
+  if (work) await rm(work, { recursive: true, force: true });
 });
 
 test('a softmax map and multi-class labels: asked once, then tau equals the CLI bit for bit', async () => {

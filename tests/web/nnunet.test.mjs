@@ -7,19 +7,17 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtemp, readFile, readdir } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startServer, launch, openApp } from './browser.mjs';
+import { startApp } from './browser.mjs';
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));
 const cls = join(repo, 'build/native/cls');
 const demo = join(repo, 'build/web/demo_probs');
 
-let server;
-let browser;
+let app; // startApp()'s
 let page;
 let messages;
 let work;
@@ -66,17 +64,15 @@ async function dropFolders(root, folders) {
 }
 
 before(async () => {
-  assert.ok(existsSync(join(repo, 'build/web/cls_studio.wasm')), 'build the app first: scripts/build_web.sh');
   work = await mkdtemp(join(tmpdir(), 'cls-nnunet-'));
   execFileSync('/usr/bin/python3', ['-c', makePredictions, demo, work]);
-  server = await startServer();
-  browser = await launch();
-  ({ page, messages } = await openApp(browser.context, server.url));
+  app = await startApp();
+  ({ page, messages } = app);
 });
 
 after(async () => {
-  await browser?.close();
-  server?.stop();
+  await app?.close();
+  if (work) await rm(work, { recursive: true, force: true });
 });
 
 test('an nnU-Net predictions folder: the .npz probabilities on their labels grid, tau as the CLI', async () => {
