@@ -49,6 +49,9 @@ struct LesionScores {
 // resampled with interpolation is refused with the values it holds, as are NaN and infinities.
 // Calibration reads any non-zero voxel as lesion; this says when that reading would be a guess.
 [[nodiscard]] Status check_label(std::span<const float> labels);
+// What a refusal of a label with fractional values advises.
+inline constexpr const char* kInterpolatedLabelAdvice =
+    "was it resampled with interpolation? Resample labels with nearest neighbour";
 
 // One pass over a case: validates probabilities (finite, in [0, 1]) and keeps the sorted
 // probabilities of the voxels whose label is non-zero. Errors name `name`.

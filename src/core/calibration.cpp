@@ -89,8 +89,13 @@ Error describe_non_binary(std::span<const float> labels) {
     std::sort(values.begin(), values.end());
     std::string list;
     for (float v : values) list += (list.empty() ? "" : ", ") + value_text(v);
-    return make_error("label is not binary: besides 0 it holds the values " + list +
-                      (more ? " and more" : "") +
+    const std::string listed =
+        "label is not binary: besides 0 it holds the values " + list + (more ? " and more" : "");
+    // No choice of lesion classes reads a label of fractions: say what went wrong instead.
+    const bool whole =
+        std::all_of(labels.begin(), labels.end(), [](float v) { return v == std::nearbyint(v); });
+    if (!whole) return make_error(listed + ", not all whole numbers; " + kInterpolatedLabelAdvice);
+    return make_error(listed +
                       "; say which are lesion with --lesion-labels (e.g. --lesion-labels "
                       "1,2,4, or nonzero) or the app's lesion-labels setting");
 }

@@ -219,9 +219,7 @@ Status check_label(std::span<const float> labels, const LesionLabels& lesion) {
         return make_error(
             "label has " + count_text(fractional, "value") +
             (fractional == 1 ? " that is not a whole number" : " that are not whole numbers") +
-            " (e.g. " + text +
-            "), so its classes cannot be read; was it resampled with "
-            "interpolation? Resample labels with nearest neighbour");
+            " (e.g. " + text + "), so its classes cannot be read; " + kInterpolatedLabelAdvice);
     }
     return Done{};
 }

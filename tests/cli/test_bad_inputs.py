@@ -285,7 +285,9 @@ class BadInputs(unittest.TestCase):
         nib.save(nib.Nifti1Image(soft, img.affine), label)
         self.assertEqual(self.calibrate(root),
                          f"cls calibrate: error: {label}: label is not binary: besides 0 it holds "
-                         f"the values 0.125, 0.25, 0.375, 0.5, 0.625 and more; {fix}")
+                         "the values 0.125, 0.25, 0.375, 0.5, 0.625 and more, not all whole "
+                         "numbers; was it resampled with interpolation? Resample labels with "
+                         "nearest neighbour")
         soft.flat[:2] = [np.nan, np.nan]
         nib.save(nib.Nifti1Image(soft, img.affine), label)
         proc = run("assess", "--calibration", self.certificate, "--probs", root / "probs",

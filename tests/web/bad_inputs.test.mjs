@@ -341,6 +341,6 @@ test('a label with several classes asks which are lesion; skipped, it is not loa
   const soft = new Array(64).fill(0);
   soft.splice(0, 2, 0.5, 1);
   await refuses([['labels/classes.nii', nifti([4, 4, 4], soft)]], [
-    "labels/classes.nii: label is not binary: besides 0 it holds the values 0.5, 1; say which are lesion with --lesion-labels (e.g. --lesion-labels 1,2,4, or nonzero) or the app's lesion-labels setting",
+    'labels/classes.nii: label is not binary: besides 0 it holds the values 0.5, 1, not all whole numbers; was it resampled with interpolation? Resample labels with nearest neighbour',
   ]);
 });
