@@ -127,7 +127,9 @@ Status check_not_a_segmentation(const nifti::Header& header) {
                       " integers without scaling, so as a probability map it could hold only 0 "
                       "and 1: it is a segmentation, and calibrating on it would certify nothing; "
                       "give the network's probabilities (nnU-Net writes them as <case>.npz with "
-                      "--save_probabilities; MONAI as its softmax or sigmoid output in float)");
+                      "--save_probabilities; MONAI as its softmax or sigmoid output in float; "
+                      "whole numbers that stand for probabilities need their scale in "
+                      "scl_slope, e.g. 1/255)");
 }
 
 std::string channel_axis_text(const nifti::Header& header) {

@@ -361,7 +361,8 @@ class NnunetPredictions(unittest.TestCase):
             "uint8 integers without scaling, so as a probability map it could hold only 0 and 1: "
             "it is a segmentation, and calibrating on it would certify nothing; give the "
             "network's probabilities (nnU-Net writes them as <case>.npz with "
-            "--save_probabilities; MONAI as its softmax or sigmoid output in float)")
+            "--save_probabilities; MONAI as its softmax or sigmoid output in float; whole "
+            "numbers that stand for probabilities need their scale in scl_slope, e.g. 1/255)")
 
     def test_apply_takes_its_grid_from_the_reference(self):
         certificate = self.dir / "apply.json"
