@@ -9,11 +9,13 @@
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
 #include "cls/io/file.hpp"
 #include "cls/io/npz.hpp"
+#include "cls/reorientation.hpp"
 #include "cls/sha256.hpp"
 
 namespace {
@@ -31,15 +33,17 @@ fs::path fixture_dir() {
                         "the fixtures with tests/reference/make_npz_fixtures.py";              \
     }
 
-cls::Volume reference_volume() {
-    auto loaded = cls::io::load_nifti(fixture_dir() / "reference.nii");
+cls::Volume reference_volume(const fs::path& dir = fixture_dir()) {
+    auto loaded = cls::io::load_nifti(dir / "reference.nii");
     EXPECT_TRUE(loaded) << loaded.error().message;
     return loaded ? loaded->image.volume : cls::Volume();
 }
 
-// `tolerance` 0: exact; float16 files differ from the float32 NIfTIs by their rounding.
+// `tolerance` 0: exact; float16 files differ from the float32 NIfTIs by their rounding. The
+// reference and the expected classes lie beside the .npz.
 void expect_channels_match_nibabel(const fs::path& npz, double relative_tolerance) {
-    const cls::Volume reference = reference_volume();
+    const fs::path dir = npz.parent_path();
+    const cls::Volume reference = reference_volume(dir);
     const auto loaded = cls::io::load_nnunet_npz(npz, reference);
     ASSERT_TRUE(loaded) << loaded.error().message;
     ASSERT_EQ(loaded->channels.size(), 3u);
@@ -48,7 +52,7 @@ void expect_channels_match_nibabel(const fs::path& npz, double relative_toleranc
     EXPECT_EQ(loaded->sha256, cls::sha256_hex(*bytes));
     for (std::size_t c = 0; c < 3; ++c) {
         const auto expected =
-            cls::io::load_nifti(fixture_dir() / ("case_class" + std::to_string(c) + ".nii"));
+            cls::io::load_nifti(dir / ("case_class" + std::to_string(c) + ".nii"));
         ASSERT_TRUE(expected) << expected.error().message;
         const cls::Volume& want = expected->image.volume;
         const cls::Volume& got = loaded->channels[c];
@@ -92,6 +96,59 @@ TEST(NnunetNpz, Float16EqualsTheNibabelChannelsWithinHalfPrecision) {
     REQUIRE_FIXTURES();
     // float16 keeps 11 significant bits: a relative rounding error of at most 2^-11.
     expect_channels_match_nibabel(fixture_dir() / "case_f16.npz", std::ldexp(1.0, -11));
+}
+
+TEST(NnunetNpz, NibabelIOWithReorientIsTurnedBackOntoTheFilesGrid) {
+    REQUIRE_FIXTURES();
+    // Its plans.json names the reader; nibabel turned the expected classes back.
+    expect_channels_match_nibabel(fixture_dir() / "reoriented" / "case.npz", 0.0);
+}
+
+TEST(NnunetNpz, WithoutItsPlansAReorientedArrayIsReadOnTheFilesGridAndRefused) {
+    REQUIRE_FIXTURES();
+    const fs::path dir = fs::temp_directory_path() / "cls_npz_without_plans";
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    fs::copy_file(fixture_dir() / "reoriented" / "case.npz", dir / "case.npz");
+    const cls::Volume reference = reference_volume(fixture_dir() / "reoriented");
+    // The reference's axes are permuted on the RAS grid, so the shape gives it away here; a
+    // grid that is only flipped would not, which is why the plans are read.
+    const auto loaded = cls::io::load_nnunet_npz(dir / "case.npz", reference);
+    ASSERT_FALSE(loaded);
+    EXPECT_NE(loaded.error().message.find("(classes, z, y, x as nnU-Net saves them) but the "
+                                          "reference grid is 5x6x7"),
+              std::string::npos)
+        << loaded.error().message;
+
+    const std::string not_json = "{ this is not JSON";
+    ASSERT_TRUE(cls::io::write_file_atomic(dir / "plans.json", {not_json.begin(), not_json.end()}));
+    const auto unreadable = cls::io::load_nnunet_npz(dir / "case.npz", reference);
+    ASSERT_FALSE(unreadable);
+    EXPECT_EQ(unreadable.error().message,
+              (dir / "plans.json").string() + ": is not nnU-Net's plans.json: not a JSON object");
+    fs::remove_all(dir);
+}
+
+TEST(NnunetNpz, ClosestRasIsNibabelsIoOrientation) {
+    REQUIRE_FIXTURES();
+    const auto text = cls::io::read_file(fixture_dir() / "orientations.json");
+    ASSERT_TRUE(text) << text.error().message;
+    const auto cases = nlohmann::json::parse(text->begin(), text->end());
+    ASSERT_EQ(cases.size(), 200u);
+    for (const auto& c : cases) {
+        cls::Affine affine;
+        for (int r = 0; r < 4; ++r)
+            for (int k = 0; k < 4; ++k) affine(r, k) = c.at("affine").at(r).at(k).get<double>();
+        const cls::Reorientation turn = cls::closest_ras(affine);
+        // nibabel: voxel axis v goes to world axis ornt[v][0], flipped when ornt[v][1] is -1.
+        for (int v = 0; v < 3; ++v) {
+            const int world = c.at("ornt").at(v).at(0).get<int>();
+            EXPECT_EQ(turn.from[static_cast<std::size_t>(world)], v) << c.dump();
+            EXPECT_EQ(turn.reversed[static_cast<std::size_t>(world)],
+                      c.at("ornt").at(v).at(1).get<int>() == -1)
+                << c.dump();
+        }
+    }
 }
 
 TEST(NnunetNpz, MemberBytesEqualWhatPythonsZipfileReads) {

@@ -111,4 +111,55 @@ TEST(NnunetProbabilities, RefusesZeroClasses) {
     EXPECT_EQ(channels.error().message, "probabilities have no classes (shape 0x2x2x2)");
 }
 
+std::vector<std::uint8_t> bytes_of(const std::string& text) { return {text.begin(), text.end()}; }
+
+TEST(NnunetPlans, OnlyNibabelIOWithReorientPutsTheArraysOnTheRasGrid) {
+    using cls::NnunetArrayGrid;
+    using cls::read_nnunet_plans;
+    EXPECT_EQ(*read_nnunet_plans(bytes_of(R"({"image_reader_writer": "NibabelIOWithReorient"})")),
+              NnunetArrayGrid::ras);
+    EXPECT_EQ(*read_nnunet_plans(bytes_of(R"({"image_reader_writer": "SimpleITKIO"})")),
+              NnunetArrayGrid::file);
+    EXPECT_EQ(*read_nnunet_plans(bytes_of(R"({"image_reader_writer": "NibabelIO"})")),
+              NnunetArrayGrid::file);
+    EXPECT_EQ(*read_nnunet_plans(bytes_of("{}")), NnunetArrayGrid::file);  // as the tests write
+    for (const std::string bad : {"[1, 2]", "not json", ""}) {
+        const auto plans = read_nnunet_plans(bytes_of(bad));
+        ASSERT_FALSE(plans) << bad;
+        EXPECT_EQ(plans.error().message, "is not nnU-Net's plans.json: not a JSON object");
+    }
+}
+
+TEST(NnunetPlans, LieBesideThePredictions) {
+    EXPECT_EQ(cls::nnunet_plans_path("predictions/case_001.npz"), "predictions/plans.json");
+    EXPECT_EQ(cls::nnunet_plans_path("/data/out/case_001.npz"), "/data/out/plans.json");
+    EXPECT_EQ(cls::nnunet_plans_path("case_001.npz"), "plans.json");
+    EXPECT_TRUE(cls::is_nnunet_plans_name("predictions/plans.json"));
+    EXPECT_TRUE(cls::is_nnunet_plans_name("plans.json"));
+    EXPECT_FALSE(cls::is_nnunet_plans_name("predictions/nnUNetPlans.json"));
+}
+
+TEST(NnunetProbabilities, ARasGridArrayIsTurnedBackOntoTheReferencesGrid) {
+    // i runs towards -R (LAS-like), j towards A, k towards S: the RAS grid reverses i only.
+    Affine lar = Affine::Identity();
+    lar(0, 0) = -1.0;
+    const Volume reference(Dims{3, 2, 2}, lar);
+    cls::npy::Array array;
+    array.shape = {1, 2, 2, 3};
+    for (int v = 0; v < 12; ++v) array.values.push_back(static_cast<float>(v));
+    const auto channels =
+        cls::nnunet_probability_channels(array, reference, cls::NnunetArrayGrid::ras);
+    ASSERT_TRUE(channels) << channels.error().message;
+    // Array (c, k, j, i') with i' = 2 - i: the file's voxel (i, j, k) is value k*6 + j*3 + 2 - i.
+    for (int k = 0; k < 2; ++k)
+        for (int j = 0; j < 2; ++j)
+            for (int i = 0; i < 3; ++i)
+                EXPECT_EQ(channels->front().at(i, j, k), static_cast<float>(k * 6 + j * 3 + 2 - i));
+    // On the file's grid the same array would be read unflipped: the shape cannot tell.
+    const auto unturned = cls::nnunet_probability_channels(array, reference);
+    ASSERT_TRUE(unturned);
+    EXPECT_EQ(unturned->front().at(0, 0, 0), 0.0f);
+    EXPECT_EQ(channels->front().at(0, 0, 0), 2.0f);
+}
+
 }  // namespace

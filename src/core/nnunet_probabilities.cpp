@@ -3,27 +3,75 @@
 #include <algorithm>
 #include <cassert>
 #include <cstddef>
+#include <nlohmann/json.hpp>
 #include <string>
+
+#include "cls/reorientation.hpp"
 
 namespace cls {
 
+namespace {
+
+constexpr std::string_view kPlansName = "plans.json";
+
+std::string_view file_name_of(std::string_view path) {
+    const std::size_t slash = path.rfind('/');
+    return slash == std::string_view::npos ? path : path.substr(slash + 1);
+}
+
+}  // namespace
+
+std::string nnunet_plans_path(std::string_view npz_path) {
+    const std::size_t slash = npz_path.rfind('/');
+    return slash == std::string_view::npos
+               ? std::string(kPlansName)
+               : std::string(npz_path.substr(0, slash + 1)) + std::string(kPlansName);
+}
+
+bool is_nnunet_plans_name(std::string_view path) { return file_name_of(path) == kPlansName; }
+
+Result<NnunetArrayGrid> read_nnunet_plans(std::span<const std::uint8_t> json) {
+    const auto plans = nlohmann::json::parse(json.begin(), json.end(), nullptr,
+                                             /*allow_exceptions=*/false);
+    if (!plans.is_object()) {
+        return make_error("is not nnU-Net's plans.json: not a JSON object");
+    }
+    const auto reader = plans.find("image_reader_writer");
+    const bool reorients = reader != plans.end() && reader->is_string() &&
+                           reader->get<std::string>() == "NibabelIOWithReorient";
+    return reorients ? NnunetArrayGrid::ras : NnunetArrayGrid::file;
+}
+
 Result<std::vector<Volume>> nnunet_probability_channels(const npy::Array& probabilities,
-                                                        const Volume& reference) {
+                                                        const Volume& reference,
+                                                        NnunetArrayGrid grid) {
     const std::vector<std::int64_t>& shape = probabilities.shape;
-    const std::string grid = grid_text(reference);
+    const std::string grid_shape = grid_text(reference);
     if (shape.size() != 4) {
         return make_error("probabilities are " + npy::shape_text(shape) + ", a " +
                           std::to_string(shape.size()) +
                           "D array, but nnU-Net saves 4D arrays (classes, z, y, x); the "
                           "reference grid is " +
-                          grid);
+                          grid_shape);
     }
     const Dims& dims = reference.dims();
-    // nnU-Net's arrays are (C, z, y, x): the reference's x is the array's last axis.
-    if (shape[3] != dims[0] || shape[2] != dims[1] || shape[1] != dims[2]) {
+    const Reorientation turn =
+        grid == NnunetArrayGrid::ras ? closest_ras(reference.affine()) : Reorientation{};
+    const Dims stored = turn.permuted(dims);
+    // nnU-Net's arrays are (C, z, y, x): the grid's x is the array's last axis.
+    if (shape[3] != stored[0] || shape[2] != stored[1] || shape[1] != stored[2]) {
+        if (grid == NnunetArrayGrid::file) {
+            return make_error("probabilities are " + npy::shape_text(shape) +
+                              " (classes, z, y, x as nnU-Net saves them) but the reference "
+                              "grid is " +
+                              grid_shape);
+        }
         return make_error("probabilities are " + npy::shape_text(shape) +
-                          " (classes, z, y, x as nnU-Net saves them) but the reference grid is " +
-                          grid);
+                          " (classes, z, y, x of the RAS-reoriented grid, as nnU-Net's "
+                          "NibabelIOWithReorient saves them) but the reference grid is " +
+                          grid_shape + ", " + std::to_string(stored[0]) + "x" +
+                          std::to_string(stored[1]) + "x" + std::to_string(stored[2]) +
+                          " reoriented");
     }
     if (shape[0] == 0)
         return make_error("probabilities have no classes (shape " + npy::shape_text(shape) + ")");
@@ -37,18 +85,24 @@ Result<std::vector<Volume>> nnunet_probability_channels(const npy::Array& probab
         volume.set_spacing(reference.spacing());
         // In C order (c, z, y, x) the x index varies fastest, exactly like a Volume's own
         // x-fastest layout, so each channel is one contiguous block.
-        const float* first = probabilities.values.data() + static_cast<std::size_t>(c) * voxels;
-        std::copy(first, first + voxels, volume.values().begin());
+        const std::span<const float> block(
+            probabilities.values.data() + static_cast<std::size_t>(c) * voxels, voxels);
+        if (turn.identity()) {
+            std::copy(block.begin(), block.end(), volume.values().begin());
+        } else {
+            volume.values() = to_image_order(block, dims, turn);
+        }
         channels.push_back(std::move(volume));
     }
     return channels;
 }
 
 Result<Volume> read_nnunet_probability_map(std::span<const std::uint8_t> npy_bytes,
-                                           const Volume& reference, const LesionChannels& choice) {
+                                           const Volume& reference, const LesionChannels& choice,
+                                           NnunetArrayGrid grid) {
     auto array = npy::read(npy_bytes);
     if (!array) return array.error().in("probabilities.npy");
-    auto channels = nnunet_probability_channels(*array, reference);
+    auto channels = nnunet_probability_channels(*array, reference, grid);
     if (!channels) return channels.error();
     return lesion_probability_map(std::move(*channels), choice, "nnU-Net's classes");
 }

@@ -138,16 +138,31 @@ Result<NpyMember> read_probabilities_member(const std::filesystem::path& path,
     return NpyMember{std::move(*member), std::move(digest)};
 }
 
+// The grid the .npz at `path` lies on, by the plans.json nnUNetv2_predict wrote beside it;
+// without one, the file's own grid, as nnU-Net's default readers save it.
+Result<NnunetArrayGrid> nnunet_grid_beside(const std::filesystem::path& path) {
+    const std::filesystem::path plans = nnunet_plans_path(path.string());
+    std::error_code error;
+    if (!std::filesystem::exists(plans, error)) return NnunetArrayGrid::file;
+    auto bytes = read_file(plans);
+    if (!bytes) return bytes.error();
+    auto grid = read_nnunet_plans(*bytes);
+    if (!grid) return grid.error().in(plans.string());
+    return grid;
+}
+
 }  // namespace
 
 Result<LoadedProbabilities> load_nnunet_npz(const std::filesystem::path& path,
                                             const Volume& reference) {
+    auto grid = nnunet_grid_beside(path);
+    if (!grid) return grid.error();
     auto member = read_probabilities_member(path, reference);
     if (!member) return member.error();
     const std::string where = path.string();
     auto array = npy::read(member->npy);
     if (!array) return array.error().in(where + " (probabilities.npy)");
-    auto channels = nnunet_probability_channels(*array, reference);
+    auto channels = nnunet_probability_channels(*array, reference, *grid);
     if (!channels) return channels.error().in(where);
     return LoadedProbabilities{std::move(*channels), std::move(member->sha256)};
 }
@@ -162,9 +177,11 @@ Result<LoadedNifti> load_case_probability_map(const std::filesystem::path& path,
                    "image or label as well (--reference for cls apply)")
             .in(path.string());
     }
+    auto grid = nnunet_grid_beside(path);
+    if (!grid) return grid.error();
     auto member = read_probabilities_member(path, *reference);
     if (!member) return member.error();
-    auto map = read_nnunet_probability_map(member->npy, *reference, choice);
+    auto map = read_nnunet_probability_map(member->npy, *reference, choice, *grid);
     if (!map) return map.error().in(path.string());
     LoadedNifti loaded;
     loaded.image.volume = std::move(*map);

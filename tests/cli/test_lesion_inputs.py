@@ -22,6 +22,7 @@ from pathlib import Path
 import nibabel as nib
 import numpy as np
 import scipy.ndimage
+from nibabel.orientations import io_orientation
 
 import cli_run
 from cli_run import run, last_line
@@ -324,10 +325,10 @@ class NnunetPredictions(unittest.TestCase):
             cls.cases[name] = (combined, label)
         (cls.predictions / "plans.json").write_text("{}")
 
-    def calibrate(self, *extra, probs=None, out, expect=0):
+    def calibrate(self, *extra, probs=None, labels=None, out, expect=0):
         return run("calibrate", "--probs", probs or self.predictions, "--labels",
-                   self.set / "labels", "--epsilon", 0.2, "--alpha", 0.2, *extra, "--out", out,
-                   expect=expect)
+                   labels or self.set / "labels", "--epsilon", 0.2, "--alpha", 0.2, *extra,
+                   "--out", out, expect=expect)
 
     def test_the_npz_probabilities_are_read_and_the_segmentations_set_aside(self):
         out = self.dir / "nnunet.json"
@@ -390,6 +391,50 @@ class NnunetPredictions(unittest.TestCase):
                    "--out", mask, expect=1)
         self.assertIn("probabilities are 3x12x12x12 (classes, z, y, x as nnU-Net saves them) "
                       "but the reference grid is 4x4x4", proc.stderr)
+
+    def test_arrays_on_the_ras_grid_are_turned_back_as_the_plans_say(self):
+        """A model planned with NibabelIOWithReorient saves each case's probabilities on the
+        image's RAS-reoriented grid (nibabel's as_reoriented(io_orientation(affine))); the
+        plans.json beside them names that reader. Here the cases are stored LPS, so the arrays
+        are flipped in i and j: same shape, other voxels."""
+        root = self.dir / "reoriented"
+        shutil.rmtree(root, ignore_errors=True)
+        (root / "predictions").mkdir(parents=True)
+        (root / "labels").mkdir()
+        lps = np.diag([-1.2, -1.2, 2.0, 1.0])
+        cases = []
+        for name, (p, label) in sorted(self.cases.items()):
+            save(label.astype(np.uint8), root / "labels" / f"{name}.nii.gz", lps)
+            classes = []
+            for channel in (1 - p, p):
+                image = nib.Nifti1Image(channel.astype(np.float32), lps)
+                reoriented = image.as_reoriented(io_orientation(image.affine))
+                classes.append(reoriented.get_fdata().astype(np.float32).transpose((2, 1, 0)))
+            np.savez_compressed(str(root / "predictions" / name) + ".npz",
+                                probabilities=np.stack(classes))
+            cases.append((p, label))
+        (root / "predictions" / "plans.json").write_text(json.dumps(
+            {"plans_name": "nnUNetPlans", "image_reader_writer": "NibabelIOWithReorient"}))
+        out = self.dir / "reoriented.json"
+        planned = dict(probs=root / "predictions", labels=root / "labels")
+        self.calibrate("--lesion-channels", "1", **planned, out=out)
+        certificate = json.loads(out.read_text())
+        self.assertEqual(certificate_threshold(out), cls_threshold(cases, 0.2, 0.2))
+        self.assertEqual([c["critical_threshold"] for c in certificate["cases"]],
+                         [critical_threshold(p[label], 0.2) for p, label in cases])
+        # Moved away from its plans, an array is read on the file's grid: mirrored here.
+        (root / "predictions" / "plans.json").unlink()
+        unplanned = self.dir / "unplanned.json"
+        self.calibrate("--lesion-channels", "1", **planned, out=unplanned)
+        self.assertNotEqual([c["critical_threshold"] for c in
+                             json.loads(unplanned.read_text())["cases"]],
+                            [c["critical_threshold"] for c in certificate["cases"]])
+        (root / "predictions" / "plans.json").write_text("not JSON")
+        proc = self.calibrate("--lesion-channels", "1", **planned, out=self.dir / "never.json",
+                              expect=1)
+        self.assertEqual(last_line(proc.stderr),
+                         f"cls calibrate: error: {root / 'predictions' / 'plans.json'}: is not "
+                         "nnU-Net's plans.json: not a JSON object")
 
     def test_assess_and_evaluate_read_the_folder_too(self):
         certificate = self.dir / "assess.json"

@@ -39,14 +39,16 @@ struct LoadedProbabilities {
 inline constexpr std::size_t kMaxNnunetClasses = 256;
 
 // Reads `<case>.npz` as nnU-Net v2 writes it: the member probabilities.npy, (C, z, y, x), split
-// into one Volume per class with `reference`'s grid and affine. Errors name the file.
+// into one Volume per class with `reference`'s grid and affine, on the grid the plans.json
+// beside it names (cls::read_nnunet_plans; none: the file's own). Errors name the file.
 [[nodiscard]] Result<LoadedProbabilities> load_nnunet_npz(const std::filesystem::path& path,
                                                           const Volume& reference);
 
 // A case's probability map by the one rule, whatever its format: a .nii/.nii.gz as
 // load_probability_map reads it, or nnU-Net's .npz, whose classes take the grid and affine of
 // `reference` (the case's label or image) and are chosen and combined by `choice`
-// (cls::read_nnunet_probability_map). `reference` may be null for a NIfTI map; a .npz without
+// (cls::read_nnunet_probability_map), the plans.json beside it read as load_nnunet_npz reads
+// it. `reference` may be null for a NIfTI map; a .npz without
 // one is refused, saying what to give. A .npz is no NIfTI: its `image.header` is empty.
 [[nodiscard]] Result<LoadedNifti> load_case_probability_map(const std::filesystem::path& path,
                                                             const LesionChannels& choice,
