@@ -85,8 +85,8 @@ EMSCRIPTEN_KEEPALIVE double cls_loading_cancels() {
 }
 
 // Of the paths of one drop or folder ('\n'-separated), the nnU-Net segmentations beside their
-// .npz probabilities, which the page then does not read ('\n'-separated; the session notes
-// each).
+// .npz probabilities and the records of its run, which the page then does not read
+// ('\n'-separated; the session notes each); the session awaits the drop's plans.json.
 EMSCRIPTEN_KEEPALIVE const char* cls_set_aside_segmentations(const char* paths) {
     std::vector<std::string> list;
     for (std::string_view rest = paths; !rest.empty();) {

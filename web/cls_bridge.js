@@ -198,8 +198,8 @@ async function loadFiles(files) {
   await converting;
 }
 
-// nnU-Net's segmentations beside their .npz probabilities: not read (the core's rule; the app
-// notes each).
+// nnU-Net's segmentations beside their .npz probabilities, and the records of its run: not read
+// (the core's rule; the app notes each). The listing also tells C++ which plans.json to wait for.
 function setAsideSegmentations(paths) {
   if (!paths.some((path) => path.toLowerCase().endsWith('.npz'))) return [];
   const answer = withString(paths.join('\n'), (pointer) =>

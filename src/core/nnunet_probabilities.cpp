@@ -30,6 +30,11 @@ std::string nnunet_plans_path(std::string_view npz_path) {
 
 bool is_nnunet_plans_name(std::string_view path) { return file_name_of(path) == kPlansName; }
 
+bool is_nnunet_prediction_record(std::string_view path) {
+    const std::string_view name = file_name_of(path);
+    return name == "dataset.json" || name == "predict_from_raw_data_args.json";
+}
+
 Result<NnunetArrayGrid> read_nnunet_plans(std::span<const std::uint8_t> json) {
     const auto plans = nlohmann::json::parse(json.begin(), json.end(), nullptr,
                                              /*allow_exceptions=*/false);

@@ -154,7 +154,7 @@ private:
     // Scores, profile and region_problem from the case's files and the region.
     void derive(LoadedCase& c) const;
 
-    std::vector<LoadedCase> cases_;  // sorted by name
+    std::vector<LoadedCase> cases_;                 // sorted by name
     std::set<std::string, std::less<>> set_aside_;  // by name, loaded or still to come
     RegionOfInterest region_ = RegionOfInterest::none;
     std::uint64_t generation_ = 0;

@@ -1,5 +1,6 @@
 #include "session.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <nlohmann/json.hpp>
@@ -86,16 +87,23 @@ void Session::cancel_loading() {
     if (loading_.parked()) lesion_.skip();
     loading_.cancel();
     npz_waiting_.clear();
+    nnunet_plans_.stop_awaiting();
 }
 
 bool Session::loading_busy() const { return loading_.progress().pending > 0; }
 
 std::vector<std::string> Session::set_aside_segmentations(std::vector<std::string> paths) {
+    nnunet_plans_.announce(paths);
     ProbabilityFiles files = set_aside_nnunet_segmentations(std::move(paths));
     for (const std::string& path : files.set_aside) {
         push_bounded(notes_, path +
                                  ": set aside, nnU-Net's segmentation beside its .npz "
                                  "probabilities, which are read instead");
+    }
+    for (const std::string& path : files.maps) {
+        if (!is_nnunet_prediction_record(path)) continue;
+        push_bounded(notes_, path + ": set aside, nnU-Net's record of its prediction run");
+        files.set_aside.push_back(path);
     }
     return files.set_aside;
 }
@@ -111,6 +119,7 @@ void Session::advance_loading(std::chrono::steady_clock::time_point deadline) {
 }
 
 void Session::load_one(PendingFile& file) {
+    if (is_nnunet_plans_name(file.path)) return load_nnunet_plans(file);
     if (file.path.ends_with(".json")) return load_json(file);
     if (file.path.ends_with(".onnx")) {
         if (Status added = model_.add_model(file.path, file.bytes, std::move(file.sha256)); !added)
@@ -187,13 +196,21 @@ void Session::load_npz(PendingFile& file) {
     const LoadedCase* c = store_.find(case_name_of(file.path));
     const Volume* grid =
         c ? (c->volume(Role::image) ? c->volume(Role::image) : c->volume(Role::label)) : nullptr;
-    if (grid == nullptr) {
+    if (grid == nullptr || nnunet_plans_.awaits_plans(file.path)) {
         npz_waiting_.push_back(std::move(file));
         return;
     }
-    auto map = read_nnunet_probability_map(file.bytes, *grid, lesion_.definition().channels);
+    auto array_grid = nnunet_plans_.grid_of(file.path);
+    if (!array_grid) return report_error(array_grid.error().in(file.path).message);
+    auto map =
+        read_nnunet_probability_map(file.bytes, *grid, lesion_.definition().channels, *array_grid);
     if (!map) return report_error(map.error().in(file.path).message);
     add_to_store(file.path, Role::probability, std::move(*map), std::move(file.sha256));
+}
+
+void Session::load_nnunet_plans(const PendingFile& file) {
+    if (Status read = nnunet_plans_.read(file.path, file.bytes); !read)
+        report_error(read.error().message);
 }
 
 void Session::retry_npz_waiting_for_a_grid() {
@@ -201,7 +218,15 @@ void Session::retry_npz_waiting_for_a_grid() {
     std::vector<PendingFile> waiting = std::exchange(npz_waiting_, {});
     for (PendingFile& file : waiting) load_npz(file);
     if (!loading_.drained()) return;
+    const std::vector<std::string> never_read = nnunet_plans_.stop_awaiting();
     for (const PendingFile& file : npz_waiting_) {
+        const std::string plans = nnunet_plans_path(file.path);
+        if (std::find(never_read.begin(), never_read.end(), plans) != never_read.end()) {
+            report_error(file.path + ": not read: the plans.json beside it (" + plans +
+                         ") was in the drop but could not be read, and it says which grid the "
+                         "array lies on");
+            continue;
+        }
         report_error(file.path +
                      ": nnU-Net's probabilities hold no grid or affine, and no image or label "
                      "of case '" +

@@ -39,6 +39,7 @@
 #include "lesion_choice.hpp"
 #include "loading_queue.hpp"
 #include "model_slot.hpp"
+#include "nnunet_plans_book.hpp"
 #include "session_host.hpp"
 #include "set_aside_outcomes.hpp"
 #include "settings_document.hpp"
@@ -84,7 +85,9 @@ public:
     // is not counted, so a page waiting for loading to settle can answer it).
     [[nodiscard]] bool loading_busy() const;
     // Of `paths` (one drop, one folder), the nnU-Net segmentations that stand beside their
-    // .npz probabilities and are not to be loaded; each is noted in `notes()`.
+    // .npz probabilities and nnU-Net's records of its run (dataset.json,
+    // predict_from_raw_data_args.json), none to be loaded; each is noted in `notes()`. The
+    // plans.json among them are awaited by the .npz beside them (NnunetPlansBook).
     std::vector<std::string> set_aside_segmentations(std::vector<std::string> paths);
 
     // --- cases ------------------------------------------------------------------------------
@@ -213,15 +216,16 @@ private:
     // A NIfTI by the core's rules (lesion channels, label classes), or parked with a question.
     void load_nifti(PendingFile& file);
     // nnU-Net's probabilities: read on the grid of the case's image or label, or held until
-    // one arrives.
+    // one arrives (and until the plans.json of their folder is read, when the drop brings one).
     void load_npz(PendingFile& file);
+    void load_nnunet_plans(const PendingFile& file);
     // A case score (cls score): a calibration case without volumes.
     void load_score(const PendingFile& file);
     void load_json(const PendingFile& file);
     // After the lesion question was answered or skipped: the parked file, then the queue.
     void resume_after_question(bool skipped);
-    // .npz files whose case has an image or label by now; once nothing more can come, the rest
-    // are refused.
+    // .npz files whose case has an image or label (and whose plans are read) by now; once
+    // nothing more can come, the rest are refused.
     void retry_npz_waiting_for_a_grid();
     void add_to_store(const std::string& path, Role role, Volume volume, std::string sha256);
     // Starts sessions, queues images without probability maps, hands the host the next patch.
@@ -234,7 +238,8 @@ private:
     CaseStore store_;
     CaseId selected_ = 0;
     LoadingQueue loading_;
-    std::vector<PendingFile> npz_waiting_;  // for their case's image or label
+    std::vector<PendingFile> npz_waiting_;  // for their case's image or label, or their plans
+    NnunetPlansBook nnunet_plans_;
     LesionChoice lesion_;
     UserSettings settings_;
     std::string saved_settings_;  // as last handed to the host

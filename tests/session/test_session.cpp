@@ -263,6 +263,66 @@ TEST_F(SessionTest, SegmentationsBesideNpzFilesAreSetAsideWithANote) {
               "which are read instead");
 }
 
+TEST_F(SessionTest, AnNpzWaitsForThePlansOfItsFolderAndLiesOnTheGridTheyName) {
+    // An LAS-like image (i towards -R): NibabelIOWithReorient saves the array with i reversed.
+    const SynthCase c = synth_case({.size = 6, .seed = 4}, 0);
+    const Dims& d = c.probability.dims();
+    Affine las = Affine::Identity();
+    las(0, 0) = -1.0;
+    Volume image(d, las);
+    image.values() = c.image.values();
+    std::vector<float> classes;  // (C, z, y, x') with x' = the RAS axis: i reversed
+    for (int cls_index = 0; cls_index < 2; ++cls_index)
+        for (std::int64_t k = 0; k < d[2]; ++k)
+            for (std::int64_t j = 0; j < d[1]; ++j)
+                for (std::int64_t x = 0; x < d[0]; ++x) {
+                    const float p = c.probability.at(d[0] - 1 - x, j, k);
+                    classes.push_back(cls_index == 0 ? 1 - p : p);
+                }
+    ASSERT_TRUE(session.set_lesion_channels({{1}, ChannelCombine::sum}));
+    const std::vector<std::string> drop = {"pred/a.npz", "pred/dataset.json", "pred/plans.json",
+                                           "pred/predict_from_raw_data_args.json",
+                                           "imagesTr/a_0000.nii"};
+    const auto aside = session.set_aside_segmentations(drop);
+    EXPECT_EQ(aside, (std::vector<std::string>{"pred/dataset.json",
+                                               "pred/predict_from_raw_data_args.json"}));
+    session.expect_files(3);
+    session.enqueue_file("imagesTr/a_0000.nii", nifti::write(image, {}), "img-a");
+    session.enqueue_file("pred/a.npz", npy_bytes({2, d[2], d[1], d[0]}, classes), "npz-a");
+    session.step(kUnlimited);
+    const LoadedCase* a = session.cases().find("a");
+    ASSERT_NE(a, nullptr);
+    EXPECT_EQ(a->volume(Role::probability), nullptr) << "read before its plans";
+    session.enqueue_file("pred/plans.json",
+                         bytes_of(R"({"image_reader_writer": "NibabelIOWithReorient"})"), "plans");
+    settle();
+    a = session.cases().find("a");
+    ASSERT_NE(a->volume(Role::probability), nullptr) << state()["errors"];
+    EXPECT_EQ(a->volume(Role::probability)->values(), c.probability.values());
+    EXPECT_TRUE(session.errors().empty()) << state()["errors"];
+}
+
+TEST_F(SessionTest, AnNpzWhosePlansCannotBeReadIsRefused) {
+    const SynthCase c = synth_case({.size = 4, .seed = 5}, 0);
+    const Dims& d = c.probability.dims();
+    ASSERT_TRUE(session.set_lesion_channels({{0}, ChannelCombine::sum}));
+    (void)session.set_aside_segmentations({"pred/a.npz", "pred/plans.json", "pred/b.npz"});
+    session.expect_files(4);
+    session.enqueue_file("imagesTr/a_0000.nii", nifti::write(c.image, {}), "img-a");
+    session.enqueue_file("pred/a.npz", npy_bytes({1, d[2], d[1], d[0]}, c.probability.values()),
+                         "npz-a");
+    session.enqueue_file("pred/plans.json", bytes_of("[]"), "plans");
+    session.reject_file("pred/b.npz: could not be read");  // only to end the drop
+    settle();
+    EXPECT_EQ(session.cases().find("a")->volume(Role::probability), nullptr);
+    ASSERT_EQ(session.errors().size(), 3u) << state()["errors"];
+    EXPECT_EQ(session.errors()[1],
+              "pred/plans.json: is not nnU-Net's plans.json: not a JSON object");
+    EXPECT_EQ(session.errors()[2],
+              "pred/a.npz: not read: the plans.json beside it (pred/plans.json) is not nnU-Net's "
+              "plans, and they say which grid the array lies on");
+}
+
 TEST_F(SessionTest, AVolumeTooLargeForTheMemoryLeftIsRefusedWhenHandedOver) {
     host.memory = 80u << 20;
     Volume big({256, 256, 128}, Affine::Identity());  // 32 MB of float32 voxels

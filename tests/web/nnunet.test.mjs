@@ -1,9 +1,14 @@
 // nnU-Net's predictions in the browser app, dropped as nnUNetv2_predict --save_probabilities
 // leaves them: <case>.npz (class probabilities, (C, z, y, x), np.savez_compressed as nnU-Net
-// calls it) beside <case>.nii.gz (its hard segmentation), with the labels in labelsTr/. The
-// page reads each .npz's member, C++ reads it on its label's grid (the .npz files come first, so
-// they wait for their grid), the segmentations are set aside with a note, and tau equals the
-// CLI's on the same folder bit for bit, with the same SHA-256 of every .npz. Fixtures: numpy.
+// calls it) beside <case>.nii.gz (its hard segmentation), with the labels in labelsTr/, and the
+// run's plans.json, dataset.json and predict_from_raw_data_args.json. The model was planned with
+// NibabelIOWithReorient and the cases are stored LPS, so every array lies on its case's
+// RAS-reoriented grid (flipped in x and y), as the plans say. The page reads each .npz's member,
+// C++ reads it on its label's grid once the plans are read (the .npz files come first, so they
+// wait for their grid and plans), the segmentations and the run's records are set aside with a
+// note, and tau equals the CLI's on the same folder bit for bit (the CLI's reading is pinned
+// against nibabel in tests/cli/test_lesion_inputs.py), with the same SHA-256 of every .npz.
+// Fixtures: numpy and nibabel.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -27,21 +32,30 @@ const state = () => page.evaluate(() => window.cls.state());
 // Every demo case as a 3-class softmax whose classes 1 and 2 split the map, saved as nnU-Net
 // saves it, with its argmax segmentation beside it; the labels as they are.
 const makePredictions = `
-import sys, pathlib, shutil, numpy as np, nibabel as nib
+import sys, json, pathlib, numpy as np, nibabel as nib
+from nibabel.orientations import io_orientation
 demo, out = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2])
 (out / 'predictions').mkdir(parents=True); (out / 'labelsTr').mkdir()
 rng = np.random.default_rng(5)
 for path in sorted((demo / 'probs').glob('*.nii.gz')):
     name = path.name[:-len('.nii.gz')]
     img = nib.load(path)
+    lps = img.affine.copy()
+    lps[:2] *= -1  # the same voxels, stored with i towards -R and j towards -A
     p = np.asanyarray(img.dataobj).astype(np.float32)
     share = rng.random(p.shape).astype(np.float32)
     classes = np.stack([1 - p, p * share, p * (1 - share)]).astype(np.float32)
+    ras = [nib.Nifti1Image(c, lps).as_reoriented(io_orientation(lps)).get_fdata() for c in classes]
     np.savez_compressed(str(out / 'predictions' / name) + '.npz',
-                        probabilities=classes.transpose(0, 3, 2, 1))
-    nib.save(nib.Nifti1Image(classes.argmax(axis=0).astype(np.uint8), img.affine),
+                        probabilities=np.stack(ras).astype(np.float32).transpose(0, 3, 2, 1))
+    nib.save(nib.Nifti1Image(classes.argmax(axis=0).astype(np.uint8), lps),
              out / 'predictions' / path.name)
-    shutil.copy(demo / 'labels' / path.name, out / 'labelsTr' / path.name)
+    label = np.asanyarray(nib.load(demo / 'labels' / path.name).dataobj)
+    nib.save(nib.Nifti1Image(label, lps), out / 'labelsTr' / path.name)
+(out / 'predictions' / 'plans.json').write_text(json.dumps(
+    {'plans_name': 'nnUNetPlans', 'image_reader_writer': 'NibabelIOWithReorient'}))
+(out / 'predictions' / 'dataset.json').write_text(json.dumps({'labels': {'background': 0}}))
+(out / 'predictions' / 'predict_from_raw_data_args.json').write_text(json.dumps({'save_probabilities': True}))
 `;
 
 // Hands the page File objects with folder paths, as a folder drop does: .npz files first.
@@ -89,8 +103,12 @@ test('an nnU-Net predictions folder: the .npz probabilities on their labels grid
   assert.deepEqual(s.errors, []);
   assert.equal(s.cases.length, 24);
   assert.equal(s.cases[0].files['probability map'], 'predictions/case_000.npz');
-  assert.equal(s.notes.length, 24);
+  assert.equal(s.notes.length, 26);
   assert.equal(s.notes[0], "predictions/case_000.nii.gz: set aside, nnU-Net's segmentation beside its .npz probabilities, which are read instead");
+  assert.deepEqual(s.notes.slice(24), [
+    "predictions/dataset.json: set aside, nnU-Net's record of its prediction run",
+    "predictions/predict_from_raw_data_args.json: set aside, nnU-Net's record of its prediction run",
+  ]);
 
   const out = join(work, 'cli.json');
   execFileSync(cls, ['calibrate', '--probs', join(work, 'predictions'), '--labels', join(work, 'labelsTr'),
