@@ -102,7 +102,7 @@ std::vector<std::string> Session::set_aside_segmentations(std::vector<std::strin
     }
     for (const std::string& path : files.maps) {
         if (!is_nnunet_prediction_record(path)) continue;
-        push_bounded(notes_, path + ": set aside, nnU-Net's record of its prediction run");
+        push_bounded(notes_, path + ": set aside, nnU-Net's record of its prediction (not read)");
         files.set_aside.push_back(path);
     }
     return files.set_aside;

@@ -86,7 +86,8 @@ public:
     [[nodiscard]] bool loading_busy() const;
     // Of `paths` (one drop, one folder), the nnU-Net segmentations that stand beside their
     // .npz probabilities and nnU-Net's records of its run (dataset.json,
-    // predict_from_raw_data_args.json), none to be loaded; each is noted in `notes()`. The
+    // predict_from_raw_data_args.json, <case>.pkl), none to be loaded; each is noted in
+    // `notes()`. The
     // plans.json among them are awaited by the .npz beside them (NnunetPlansBook).
     std::vector<std::string> set_aside_segmentations(std::vector<std::string> paths);
 

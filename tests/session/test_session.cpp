@@ -7,13 +7,13 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "case_score_fixture.hpp"
 #include "cls/certificate.hpp"
 #include "cls/evaluation_case.hpp"
 #include "cls/metrics.hpp"
 #include "cls/nifti.hpp"
 #include "cls/region_of_interest.hpp"
 #include "cls/synth.hpp"
-#include "case_score_fixture.hpp"
 #include "onnx_test_model.hpp"
 #include "session.hpp"
 #include "session_state.hpp"
@@ -280,12 +280,18 @@ TEST_F(SessionTest, AnNpzWaitsForThePlansOfItsFolderAndLiesOnTheGridTheyName) {
                     classes.push_back(cls_index == 0 ? 1 - p : p);
                 }
     ASSERT_TRUE(session.set_lesion_channels({{1}, ChannelCombine::sum}));
-    const std::vector<std::string> drop = {"pred/a.npz", "pred/dataset.json", "pred/plans.json",
+    const std::vector<std::string> drop = {"pred/a.npz",
+                                           "pred/a.pkl",
+                                           "pred/dataset.json",
+                                           "pred/plans.json",
                                            "pred/predict_from_raw_data_args.json",
                                            "imagesTr/a_0000.nii"};
     const auto aside = session.set_aside_segmentations(drop);
-    EXPECT_EQ(aside, (std::vector<std::string>{"pred/dataset.json",
+    EXPECT_EQ(aside, (std::vector<std::string>{"pred/a.pkl", "pred/dataset.json",
                                                "pred/predict_from_raw_data_args.json"}));
+    EXPECT_EQ(session.notes().front(),
+              "pred/a.pkl: set aside, nnU-Net's record of its "
+              "prediction (not read)");
     session.expect_files(3);
     session.enqueue_file("imagesTr/a_0000.nii", nifti::write(image, {}), "img-a");
     session.enqueue_file("pred/a.npz", npy_bytes({2, d[2], d[1], d[0]}, classes), "npz-a");

@@ -50,6 +50,7 @@ for path in sorted((demo / 'probs').glob('*.nii.gz')):
                         probabilities=np.stack(ras).astype(np.float32).transpose(0, 3, 2, 1))
     nib.save(nib.Nifti1Image(classes.argmax(axis=0).astype(np.uint8), lps),
              out / 'predictions' / path.name)
+    (out / 'predictions' / (name + '.pkl')).write_bytes(b'\\x80\\x04 a pickle, never read')
     label = np.asanyarray(nib.load(demo / 'labels' / path.name).dataobj)
     nib.save(nib.Nifti1Image(label, lps), out / 'labelsTr' / path.name)
 (out / 'predictions' / 'plans.json').write_text(json.dumps(
@@ -103,11 +104,12 @@ test('an nnU-Net predictions folder: the .npz probabilities on their labels grid
   assert.deepEqual(s.errors, []);
   assert.equal(s.cases.length, 24);
   assert.equal(s.cases[0].files['probability map'], 'predictions/case_000.npz');
-  assert.equal(s.notes.length, 26);
+  assert.equal(s.notes.length, 50);
   assert.equal(s.notes[0], "predictions/case_000.nii.gz: set aside, nnU-Net's segmentation beside its .npz probabilities, which are read instead");
-  assert.deepEqual(s.notes.slice(24), [
-    "predictions/dataset.json: set aside, nnU-Net's record of its prediction run",
-    "predictions/predict_from_raw_data_args.json: set aside, nnU-Net's record of its prediction run",
+  assert.equal(s.notes[24], "predictions/case_000.pkl: set aside, nnU-Net's record of its prediction (not read)");
+  assert.deepEqual(s.notes.slice(48), [
+    "predictions/dataset.json: set aside, nnU-Net's record of its prediction (not read)",
+    "predictions/predict_from_raw_data_args.json: set aside, nnU-Net's record of its prediction (not read)",
   ]);
 
   const out = join(work, 'cli.json');
