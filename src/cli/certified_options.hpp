@@ -27,7 +27,7 @@ struct CertifiedOptions {
                                          RegionInputKind kind, CertifiedOptions& out);
 
 // A case's exchangeability check against the certificate's calibration cases; none when the
-// certificate records no profiles (format_version 1).
+// certificate records no profiles (those before format_version 4).
 [[nodiscard]] Result<std::optional<ExchangeabilityCheck>> check_against(
     const Certificate& certificate, const CaseProfile& profile);
 // What is said in its place: "not checked (CERT records no case profiles; ...)".

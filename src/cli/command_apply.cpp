@@ -119,10 +119,11 @@ int run_apply(Words words) {
         const std::string note = flag_level_note(check->compared_with, certified.flag_level);
         std::printf("exchangeability: %s%s\n", describe_check(*check).c_str(),
                     note.empty() ? "" : ("; " + note).c_str());
-        if (flagged(*check, certified.flag_level))
+        if (flagged(*check, certified.flag_level)) {
             warn(command, *probs_path + ": " + unlike_warning(*check));
+        }
     } else {
-        std::printf("exchangeability: %s\n", unchecked_note(certified.certificate_path).c_str());
+        std::printf("exchangeability: %s\n", unchecked_note(certificate_path).c_str());
     }
     if (args->has("--json")) {
         const nlohmann::json report = {
