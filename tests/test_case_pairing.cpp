@@ -146,6 +146,20 @@ TEST(Pairing, ReadsAnNnUnetPredictionsFolderByItsProbabilities) {
     EXPECT_EQ((*pairs)[0].first, "case_003.npz");
 }
 
+TEST(Pairing, NnunetPlansAndRecordsLieBesideThePredictions) {
+    EXPECT_EQ(nnunet_plans_path("predictions/case_001.npz"), "predictions/plans.json");
+    EXPECT_EQ(nnunet_plans_path("/data/out/case_001.npz"), "/data/out/plans.json");
+    EXPECT_EQ(nnunet_plans_path("case_001.npz"), "plans.json");
+    EXPECT_TRUE(is_nnunet_plans_name("predictions/plans.json"));
+    EXPECT_TRUE(is_nnunet_plans_name("plans.json"));
+    EXPECT_FALSE(is_nnunet_plans_name("predictions/nnUNetPlans.json"));
+    EXPECT_TRUE(is_nnunet_prediction_record("predictions/dataset.json"));
+    EXPECT_TRUE(is_nnunet_prediction_record("predictions/predict_from_raw_data_args.json"));
+    EXPECT_TRUE(is_nnunet_prediction_record("predictions/case_001.PKL"));
+    EXPECT_FALSE(is_nnunet_prediction_record("predictions/plans.json"));
+    EXPECT_FALSE(is_nnunet_prediction_record("predictions/case_001.npz"));
+}
+
 TEST(Pairing, PairsABidsLayout) {
     auto pairs = pair_cases(
         {"sub-01_ses-01_space-orig_label-lesion_probseg.nii.gz",

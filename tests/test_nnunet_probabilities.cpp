@@ -130,15 +130,6 @@ TEST(NnunetPlans, OnlyNibabelIOWithReorientPutsTheArraysOnTheRasGrid) {
     }
 }
 
-TEST(NnunetPlans, LieBesideThePredictions) {
-    EXPECT_EQ(cls::nnunet_plans_path("predictions/case_001.npz"), "predictions/plans.json");
-    EXPECT_EQ(cls::nnunet_plans_path("/data/out/case_001.npz"), "/data/out/plans.json");
-    EXPECT_EQ(cls::nnunet_plans_path("case_001.npz"), "plans.json");
-    EXPECT_TRUE(cls::is_nnunet_plans_name("predictions/plans.json"));
-    EXPECT_TRUE(cls::is_nnunet_plans_name("plans.json"));
-    EXPECT_FALSE(cls::is_nnunet_plans_name("predictions/nnUNetPlans.json"));
-}
-
 TEST(NnunetProbabilities, ARasGridArrayIsTurnedBackOntoTheReferencesGrid) {
     // i runs towards -R (LAS-like), j towards A, k towards S: the RAS grid reverses i only.
     Affine lar = Affine::Identity();

@@ -39,6 +39,15 @@ inline constexpr std::array<FileRole, 4> kFileRoles{FileRole::image, FileRole::l
 // True for names ending in .npz (case-insensitive): nnU-Net's saved class probabilities.
 [[nodiscard]] bool is_npz_name(std::string_view file_name);
 
+// The plans.json that nnUNetv2_predict writes beside the .npz files at `npz_path`, which says
+// which grid their arrays lie on (cls/nnunet_probabilities.hpp).
+[[nodiscard]] std::string nnunet_plans_path(std::string_view npz_path);
+[[nodiscard]] bool is_nnunet_plans_name(std::string_view path);
+// The other files it writes there, dataset.json, predict_from_raw_data_args.json and each case's
+// <case>.pkl: records of the run, which nothing here reads (no certificate or model manifest,
+// and a pickle can run code when it is read).
+[[nodiscard]] bool is_nnunet_prediction_record(std::string_view path);
+
 // A path's file name without its folders and its .nii, .nii.gz or .npz extension (any case).
 [[nodiscard]] std::string_view file_stem(std::string_view path);
 

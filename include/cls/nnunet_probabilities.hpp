@@ -37,8 +37,6 @@
 
 #include <cstdint>
 #include <span>
-#include <string>
-#include <string_view>
 #include <vector>
 
 #include "cls/lesion_definition.hpp"
@@ -52,14 +50,8 @@ namespace cls {
 // reader but one) or its RAS-reoriented one (NibabelIOWithReorient).
 enum class NnunetArrayGrid { file, ras };
 
-// The plans.json that nnUNetv2_predict writes beside the .npz files at `npz_path`.
-[[nodiscard]] std::string nnunet_plans_path(std::string_view npz_path);
-[[nodiscard]] bool is_nnunet_plans_name(std::string_view path);
-// The other files it writes there, dataset.json, predict_from_raw_data_args.json and each case's
-// <case>.pkl: records of the run, which nothing here reads (no certificate or model manifest,
-// and a pickle can run code when it is read).
-[[nodiscard]] bool is_nnunet_prediction_record(std::string_view path);
-// What the plans say of the arrays: `image_reader_writer` NibabelIOWithReorient gives `ras`,
+// What the plans.json beside the .npz files (cls/case_pairing.hpp, nnunet_plans_path) says of
+// the arrays: `image_reader_writer` NibabelIOWithReorient gives `ras`,
 // any other reader (or none named) `file`. Refuses text that is not a JSON object.
 [[nodiscard]] Result<NnunetArrayGrid> read_nnunet_plans(std::span<const std::uint8_t> json);
 

@@ -66,8 +66,9 @@ Result<Options> read_options(const Arguments& args, bool suite) {
     CLS_TRY_ASSIGN(s.delta, args.number_or("--delta", 0.1));
     if (!(s.delta > 0.0 && s.delta < 1.0)) return make_error("option --delta must be in (0, 1)");
     CLS_TRY_ASSIGN(s.fixed_threshold, args.number_or("--threshold", 0.5));
-    if (args.has("--mondrian"))
+    if (args.has("--mondrian")) {
         CLS_TRY_ASSIGN(s.mondrian, parse_mondrian_rule(*args.text("--mondrian")));
+    }
     CLS_TRY_ASSIGN(o.empty_masks,
                    parse_empty_mask_policy(args.text_or("--empty-masks", "satisfied")));
     auto gib = args.number_or("--memory-limit", 4.0);

@@ -186,6 +186,19 @@ bool is_nifti_name(std::string_view file_name) {
 
 bool is_npz_name(std::string_view file_name) { return ends_with_ignoring_case(file_name, ".npz"); }
 
+std::string nnunet_plans_path(std::string_view npz_path) {
+    const std::string_view name = base_name(npz_path);
+    return std::string(npz_path.substr(0, npz_path.size() - name.size())) + "plans.json";
+}
+
+bool is_nnunet_plans_name(std::string_view path) { return base_name(path) == "plans.json"; }
+
+bool is_nnunet_prediction_record(std::string_view path) {
+    const std::string_view name = base_name(path);
+    return name == "dataset.json" || name == "predict_from_raw_data_args.json" ||
+           ends_with_ignoring_case(name, ".pkl");
+}
+
 std::string_view file_stem(std::string_view path) { return without_extension(base_name(path)); }
 
 FileNaming name_file(std::string_view path, std::optional<FileRole> known_role) {

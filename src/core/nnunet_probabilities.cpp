@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cassert>
-#include <cctype>
 #include <cstddef>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -10,40 +9,6 @@
 #include "cls/reorientation.hpp"
 
 namespace cls {
-
-namespace {
-
-constexpr std::string_view kPlansName = "plans.json";
-
-std::string_view file_name_of(std::string_view path) {
-    const std::size_t slash = path.rfind('/');
-    return slash == std::string_view::npos ? path : path.substr(slash + 1);
-}
-
-bool ends_with_ignoring_case(std::string_view text, std::string_view suffix) {
-    return text.size() >= suffix.size() &&
-           std::equal(suffix.begin(), suffix.end(), text.end() - suffix.size(), [](char a, char b) {
-               return std::tolower(static_cast<unsigned char>(a)) ==
-                      std::tolower(static_cast<unsigned char>(b));
-           });
-}
-
-}  // namespace
-
-std::string nnunet_plans_path(std::string_view npz_path) {
-    const std::size_t slash = npz_path.rfind('/');
-    return slash == std::string_view::npos
-               ? std::string(kPlansName)
-               : std::string(npz_path.substr(0, slash + 1)) + std::string(kPlansName);
-}
-
-bool is_nnunet_plans_name(std::string_view path) { return file_name_of(path) == kPlansName; }
-
-bool is_nnunet_prediction_record(std::string_view path) {
-    const std::string_view name = file_name_of(path);
-    return name == "dataset.json" || name == "predict_from_raw_data_args.json" ||
-           ends_with_ignoring_case(name, ".pkl");
-}
 
 Result<NnunetArrayGrid> read_nnunet_plans(std::span<const std::uint8_t> json) {
     const auto plans = nlohmann::json::parse(json.begin(), json.end(), nullptr,

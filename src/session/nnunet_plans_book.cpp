@@ -1,5 +1,7 @@
 #include "nnunet_plans_book.hpp"
 
+#include "cls/case_pairing.hpp"
+
 namespace cls {
 
 void NnunetPlansBook::announce(const std::vector<std::string>& paths) {
